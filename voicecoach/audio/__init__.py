@@ -1,0 +1,1 @@
+"""Audio adapters: frames, files, sounddevice devices and the simulated room."""

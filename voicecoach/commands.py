@@ -1,0 +1,107 @@
+"""Spoken words to commands: the small, acoustically distinct vocabulary the recognizers listen for."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Command(StrEnum):
+    """What the person can ask of the coach."""
+
+    PAUSE = "pause"
+    RESUME = "resume"
+    STOP = "stop"
+    SKIP = "skip"
+    REPEAT = "repeat"
+    PAIN = "pain"
+    NUMB = "numb"
+    NUMBER = "number"
+    YES = "yes"
+    START_OVER = "start_over"
+
+
+#: Phrasings for each command. Kept few and acoustically far apart: the recognizer grammar is
+#: built from exactly these words, and every extra word is another way to false-trigger.
+PHRASES: dict[Command, tuple[str, ...]] = {
+    Command.PAUSE: ("pause", "wait", "hold on"),
+    Command.RESUME: ("resume", "continue", "go on"),
+    Command.STOP: ("stop", "stop session"),
+    Command.SKIP: ("skip", "next exercise"),
+    Command.REPEAT: ("repeat", "say again"),
+    Command.PAIN: ("pain", "ouch", "it hurts"),
+    Command.NUMB: ("numb", "tingling"),
+    Command.YES: ("yes",),
+    Command.START_OVER: ("start over",),
+}
+
+#: Pain-scale answers, zero to ten.
+NUMBER_WORDS: tuple[str, ...] = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+)
+
+#: When one utterance holds several commands, the safest one wins: pain outranks stop outranks pause.
+PRIORITY: tuple[Command, ...] = (
+    Command.NUMB,
+    Command.PAIN,
+    Command.STOP,
+    Command.PAUSE,
+    Command.RESUME,
+    Command.SKIP,
+    Command.REPEAT,
+    Command.START_OVER,
+    Command.YES,
+)
+
+#: Commands that must act on the earliest evidence (a partial result or keyword hit).
+URGENT: frozenset[Command] = frozenset({Command.STOP, Command.PAUSE, Command.PAIN, Command.NUMB})
+
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A command found in recognized text; ``value`` is the pain score for NUMBER."""
+
+    command: Command
+    value: int | None = None
+
+
+def normalize(text: str) -> str:
+    """Lower-case words separated by single spaces, punctuation dropped."""
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def parse(text: str) -> Parsed | None:
+    """Map recognized text to the highest-priority command it contains, or a number, or None."""
+    padded = f" {normalize(text)} "
+    for command in PRIORITY:
+        if any(f" {phrase} " in padded for phrase in PHRASES[command]):
+            return Parsed(command)
+    for word in padded.split():
+        score = number_value(word)
+        if score is not None:
+            return Parsed(Command.NUMBER, score)
+    return None
+
+
+def number_value(word: str) -> int | None:
+    """The pain score a single word names (``"seven"`` or ``"7"``), or None."""
+    if word in NUMBER_WORDS:
+        return NUMBER_WORDS.index(word)
+    if word.isdigit() and int(word) <= 10:
+        return int(word)
+    return None
+
+
+def command_phrases() -> list[str]:
+    """Every command phrase, for building recognizer grammars."""
+    return [phrase for phrases in PHRASES.values() for phrase in phrases]
+
+
+def grammar_words() -> list[str]:
+    """Every distinct word a recognizer needs in its vocabulary: command words and numbers."""
+    words = {w for phrase in command_phrases() for w in phrase.split()}
+    words.update(NUMBER_WORDS)
+    return sorted(words)

@@ -1,0 +1,1 @@
+"""Speech adapters: text-to-speech rendering and the command recognizers."""
