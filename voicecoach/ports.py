@@ -79,3 +79,11 @@ class Recognizer(_Managed, Protocol):
     def reset(self) -> None:
         """Forget the current utterance (after a command is acted on)."""
         ...
+
+    def expect(self, numbers: bool) -> None:
+        """Listen for commands only, or for commands plus the pain-scale numbers zero to ten.
+
+        Numbers are off by default because the coach's hold counts are numbers; the session
+        turns them on only while it waits for a pain score.
+        """
+        ...
