@@ -1,4 +1,4 @@
-"""Spoken words to commands: the small, acoustically distinct vocabulary the recognizers listen for."""
+"""Spoken words to commands: the small, distinct vocabulary the recognizers listen for."""
 
 from __future__ import annotations
 
@@ -38,10 +38,20 @@ PHRASES: dict[Command, tuple[str, ...]] = {
 
 #: Pain-scale answers, zero to ten.
 NUMBER_WORDS: tuple[str, ...] = (
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
 )
 
-#: When one utterance holds several commands, the safest one wins: pain outranks stop outranks pause.
+#: When one utterance holds several commands the safest wins: pain, then stop, then pause.
 PRIORITY: tuple[Command, ...] = (
     Command.NUMB,
     Command.PAIN,

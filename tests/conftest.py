@@ -1,0 +1,95 @@
+"""Shared fixtures: a small program and a way to run it in virtual time with the real runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from voicecoach.clock import VirtualClock
+from voicecoach.events import Listener
+from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
+from voicecoach.plan import build_plan
+from voicecoach.program import Exercise, Program
+from voicecoach.recorder import EventRecorder
+from voicecoach.runner import Runner
+from voicecoach.settings import SessionSettings
+
+SimulateFn = Callable[..., EventRecorder]
+
+
+@pytest.fixture(autouse=True)
+def _private_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keep every test away from the user's real journal, programs and caches."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.delenv("VOICECOACH_JOURNAL", raising=False)
+    monkeypatch.delenv("VOICECOACH_PROGRAMS_DIR", raising=False)
+
+
+@pytest.fixture
+def tiny_program() -> Program:
+    """Two short exercises: one alternating sides with a counted hold, one with two sets."""
+    knee = Exercise(
+        id="knee-to-chest",
+        name="Knee to chest",
+        position="supine",
+        setup=("Lie on your back with your knees bent.",),
+        move_cue="Bring your {side} knee toward your chest.",
+        release_cue="Lower the leg slowly.",
+        sides="alternate",
+        reps=2,
+        hold_seconds=3,
+        rest_between_reps_seconds=2,
+    )
+    bridge = Exercise(
+        id="bridge",
+        name="Bridge",
+        position="supine",
+        setup=("Keep your feet flat on the floor.",),
+        move_cue="Lift your hips.",
+        release_cue="Lower down.",
+        reps=2,
+        sets=2,
+        hold_seconds=2,
+        rest_between_sets_seconds=5,
+    )
+    return Program("tiny", "Tiny test program", "For tests.", "Stop if it hurts.", (knee, bridge))
+
+
+@pytest.fixture
+def simulate(tiny_program: Program) -> SimulateFn:
+    """Run a program in virtual time with scripted words heard; returns the recorded events."""
+
+    def run(
+        script: Sequence[tuple[float, str]] = (),
+        program: Program | None = None,
+        settings: SessionSettings | None = None,
+        listeners: Sequence[Listener] = (),
+    ) -> EventRecorder:
+        recorder = EventRecorder()
+        runner = Runner(
+            plan=build_plan(program or tiny_program),
+            clock=VirtualClock(),
+            mic=SilentMicrophone(),
+            speaker=NullSpeaker(),
+            synthesizer=EstimatedSynthesizer(),
+            recognizer=ScriptedRecognizer(script),
+            listeners=[recorder, *listeners],
+            settings=settings,
+        )
+        runner.run()
+        return recorder
+
+    return run
+
+
+@pytest.fixture
+def journal_path(tmp_path: Path) -> Path:
+    """Where a test's journal lives."""
+    return tmp_path / "journal.sqlite3"

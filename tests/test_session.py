@@ -1,0 +1,260 @@
+"""The session state machine: a table of transitions, then exact event sequences."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import SimulateFn
+from voicecoach.commands import Command, Parsed
+from voicecoach.events import CommandHandled, PainReported, RepDone, SessionEnded, StateChanged
+from voicecoach.plan import build_plan
+from voicecoach.program import Program
+from voicecoach.session import (
+    END_PAIN_TEXT,
+    MILD_TEXT,
+    PAIN_TEXT,
+    PAUSE_TEXT,
+    STOP_TEXT,
+    ExpectNumbers,
+    Mode,
+    Say,
+    Session,
+    StopSpeaking,
+)
+from voicecoach.settings import PainBands, SessionSettings
+
+
+def _walk_to_count(session: Session) -> float:
+    """Drive the machine (speech ending at once) until it is counting a hold; returns the time."""
+    t = 0.0
+    session.start(t)
+    while session.current.kind != "count":
+        t += 0.5
+        session.speech_ended(t)
+        session.tick(t)
+    return t
+
+
+def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
+    session = Session(build_plan(program))
+    t = _walk_to_count(session)
+    setup = {
+        "paused": Command.PAUSE,
+        "pain_check": Command.PAIN,
+        "ending": Command.STOP,
+    }
+    if mode in setup:
+        session.command(Parsed(setup[mode]), t)
+    assert session.mode == mode
+    return session, t
+
+
+@pytest.mark.parametrize(
+    ("mode", "command", "next_mode", "says"),
+    [
+        ("running", Parsed(Command.PAUSE), "paused", PAUSE_TEXT),
+        ("running", Parsed(Command.STOP), "ending", STOP_TEXT),
+        ("running", Parsed(Command.PAIN), "pain_check", PAIN_TEXT),
+        ("running", Parsed(Command.NUMB), "ending", END_PAIN_TEXT),
+        ("running", Parsed(Command.SKIP), "running", "Moving on. Bridge."),
+        ("running", Parsed(Command.REPEAT), "running", "Bring your right knee"),
+        ("running", Parsed(Command.RESUME), "running", None),
+        ("running", Parsed(Command.NUMBER, 7), "running", None),
+        ("paused", Parsed(Command.RESUME), "running", "Okay, here we go. Bring your right knee"),
+        ("paused", Parsed(Command.YES), "running", "Okay, here we go."),
+        ("paused", Parsed(Command.PAUSE), "paused", None),
+        ("paused", Parsed(Command.STOP), "ending", STOP_TEXT),
+        ("paused", Parsed(Command.PAIN), "pain_check", PAIN_TEXT),
+        ("paused", Parsed(Command.REPEAT), "paused", PAUSE_TEXT),
+        ("pain_check", Parsed(Command.NUMBER, 0), "paused", MILD_TEXT),
+        ("pain_check", Parsed(Command.NUMBER, 3), "paused", MILD_TEXT),
+        ("pain_check", Parsed(Command.NUMBER, 4), "running", "Thank you. We will leave"),
+        ("pain_check", Parsed(Command.NUMBER, 5), "running", "Thank you. We will leave"),
+        ("pain_check", Parsed(Command.NUMBER, 6), "ending", END_PAIN_TEXT),
+        ("pain_check", Parsed(Command.NUMBER, 10), "ending", END_PAIN_TEXT),
+        ("pain_check", Parsed(Command.NUMB), "ending", END_PAIN_TEXT),
+        ("pain_check", Parsed(Command.STOP), "ending", STOP_TEXT),
+        ("pain_check", Parsed(Command.REPEAT), "pain_check", PAIN_TEXT),
+        ("pain_check", Parsed(Command.PAUSE), "pain_check", None),
+        ("pain_check", Parsed(Command.RESUME), "pain_check", None),
+        ("ending", Parsed(Command.PAIN), "ending", None),
+        ("ending", Parsed(Command.RESUME), "ending", None),
+    ],
+)
+def test_transition_table(
+    tiny_program: Program, mode: Mode, command: Parsed, next_mode: Mode, says: str | None
+) -> None:
+    session, t = _in_mode(tiny_program, mode)
+    out = session.command(command, t + 0.1)
+    assert session.mode == next_mode
+    spoken = [o.text for o in out if isinstance(o, Say)]
+    handled = [o for o in out if isinstance(o, CommandHandled)]
+    assert len(handled) == 1
+    if says is None:
+        assert spoken == []
+        assert handled[0].ignored
+    else:
+        assert len(spoken) == 1
+        assert spoken[0].startswith(says)
+        assert not handled[0].ignored
+
+
+def test_commands_that_speak_first_cut_the_coach_off(tiny_program: Program) -> None:
+    session, t = _in_mode(tiny_program, "running")
+    out = session.command(Parsed(Command.PAUSE), t)
+    assert isinstance(out[0], CommandHandled)
+    assert isinstance(out[1], StopSpeaking)
+
+
+def test_pain_check_listens_for_numbers_then_stops(tiny_program: Program) -> None:
+    session, t = _in_mode(tiny_program, "running")
+    assert ExpectNumbers(True) in session.command(Parsed(Command.PAIN), t)
+    assert ExpectNumbers(False) in session.command(Parsed(Command.NUMBER, 2), t + 1)
+
+
+def test_no_pain_answer_ends_the_session_after_the_timeout(tiny_program: Program) -> None:
+    session, t = _in_mode(tiny_program, "pain_check")
+    session.speech_ended(t + 5)
+    assert session.tick(t + 24.9) == []
+    out = session.tick(t + 25.0)
+    assert PainReported(t + 25.0, "knee-to-chest", "right", 1, None, "no answer") in out
+    assert session.mode == "ending"
+
+
+def test_pain_bands_are_configurable(tiny_program: Program) -> None:
+    settings = SessionSettings(pain=PainBands(continue_max=1, gentle_max=2))
+    session = Session(build_plan(tiny_program), settings)
+    t = _walk_to_count(session)
+    session.command(Parsed(Command.PAIN), t)
+    session.command(Parsed(Command.NUMBER, 3), t + 1)
+    assert session.mode == "ending"
+
+
+def test_bad_pain_bands_are_refused() -> None:
+    from voicecoach.errors import UsageError
+
+    with pytest.raises(UsageError, match="continue-max < gentle-max"):
+        PainBands(continue_max=5, gentle_max=5)
+
+
+# -- whole sessions through the real runner, with scripted words ------------------------
+
+
+def _states(rec: object) -> list[str]:
+    return [e.state for e in rec.events if isinstance(e, StateChanged)]  # type: ignore[attr-defined]
+
+
+def test_completed_session_does_every_rep(simulate: SimulateFn, tiny_program: Program) -> None:
+    rec = simulate()
+    reps = [e for e in rec.events if isinstance(e, RepDone)]
+    assert len(reps) == build_plan(tiny_program).total_reps == 8
+    assert [(r.exercise, r.side, r.set, r.rep) for r in reps[:4]] == [
+        ("knee-to-chest", "right", 1, 1),
+        ("knee-to-chest", "left", 1, 1),
+        ("knee-to-chest", "right", 1, 2),
+        ("knee-to-chest", "left", 1, 2),
+    ]
+    end = rec.events[-1]
+    assert isinstance(end, SessionEnded)
+    assert end.reason == "completed"
+    assert _states(rec)[-1] == "finished"
+    assert rec.events[0].type == "start"
+
+
+def test_pause_then_resume_restarts_the_hold(simulate: SimulateFn) -> None:
+    rec = simulate([(15.0, "pause"), (20.0, "go on")])
+    records = rec.records()
+    paused_at = next(i for i, r in enumerate(records) if r.get("state") == "paused")
+    assert [r["type"] for r in records[paused_at - 2 : paused_at]] == ["heard", "command"]
+    assert records[paused_at]["t"] == 15.0
+    said = [r["text"] for r in rec.records() if r["type"] == "say"]
+    resumed = said.index("Okay, here we go. Bring your right knee toward your chest.")
+    # The hold starts again from one after resuming.
+    assert said[resumed + 1 : resumed + 4] == ["one", "two", "three"]
+    assert rec.events[-1].reason == "completed"  # type: ignore[union-attr]
+
+
+def test_pause_freezes_timers(simulate: SimulateFn) -> None:
+    rec = simulate([(15.0, "pause"), (300.0, "resume")])
+    records = rec.records()
+    after_pause = [r for r in records if r["t"] >= 15.0 and r["type"] == "say"]
+    assert after_pause[0]["text"] == PAUSE_TEXT
+    assert after_pause[1]["t"] == 300.0
+
+
+def test_stop_ends_with_reason_stopped(simulate: SimulateFn) -> None:
+    rec = simulate([(15.0, "please stop")])
+    records = rec.records()
+    assert [r["type"] for r in records[-6:]] == [
+        "heard",
+        "command",
+        "state",
+        "say",
+        "say_end",
+        "end",
+    ]
+    assert records[-1]["reason"] == "stopped"
+    assert records[-5] == {
+        "t": 15.0,
+        "type": "command",
+        "command": "stop",
+        "state": "running",
+        "ignored": False,
+    }
+    assert records[-4]["state"] == "stopped"
+    assert records[-3]["text"] == STOP_TEXT
+
+
+def test_skip_goes_to_the_next_exercise(simulate: SimulateFn) -> None:
+    rec = simulate([(15.0, "skip")])
+    reps = [e for e in rec.events if isinstance(e, RepDone)]
+    assert [r.exercise for r in reps] == ["bridge"] * 4
+
+
+def test_repeat_says_the_cue_again(simulate: SimulateFn) -> None:
+    rec = simulate([(11.0, "repeat")])
+    said = [r["text"] for r in rec.records() if r["type"] == "say"]
+    assert said.count("Bring your right knee toward your chest.") == 3  # twice in rep 1, rep 2
+
+
+@pytest.mark.parametrize(
+    ("score", "reason", "bridge_reps", "after"),
+    [
+        ("two", "completed", 4, MILD_TEXT),
+        ("five", "completed", 1, "Thank you. We will leave"),
+        ("eight", "pain", 0, END_PAIN_TEXT),
+        ("it feels numb", "pain", 0, END_PAIN_TEXT),
+    ],
+)
+def test_pain_bands(
+    simulate: SimulateFn, score: str, reason: str, bridge_reps: int, after: str
+) -> None:
+    rec = simulate([(15.0, "ouch pain"), (25.0, score), (40.0, "continue")])
+    said = [r["text"] for r in rec.records() if r["type"] == "say"]
+    assert PAIN_TEXT in said
+    assert said[said.index(PAIN_TEXT) + 1].startswith(after)
+    pains = [e for e in rec.events if isinstance(e, PainReported)]
+    assert len(pains) == 1
+    assert pains[0].exercise == "knee-to-chest"
+    reps = [e for e in rec.events if isinstance(e, RepDone) and e.exercise == "bridge"]
+    assert len(reps) == bridge_reps
+    assert rec.events[-1].reason == reason  # type: ignore[union-attr]
+
+
+def test_pain_with_no_answer_ends_after_twenty_seconds(simulate: SimulateFn) -> None:
+    rec = simulate([(15.0, "pain")])
+    records = rec.records()
+    question_end = next(r["t"] for r in records if r["type"] == "say_end" and r["t"] > 15.0)
+    pain = next(r for r in records if r["type"] == "pain")
+    assert pain["score"] is None
+    assert pain["t"] == pytest.approx(question_end + 20.0, abs=0.021)
+    assert records[-1]["reason"] == "pain"
+
+
+def test_nonsense_commands_are_logged_and_ignored(simulate: SimulateFn) -> None:
+    rec = simulate([(5.0, "resume"), (6.0, "seven"), (7.0, "banana")])
+    ignored = [e for e in rec.events if isinstance(e, CommandHandled) and e.ignored]
+    assert [e.command for e in ignored] == ["resume", "number"]
+    heard = [r for r in rec.records() if r["type"] == "heard"]
+    assert heard[2]["command"] is None
+    assert rec.events[-1].reason == "completed"  # type: ignore[union-attr]

@@ -1,0 +1,50 @@
+"""The single source of session time: monotonic when live, virtual in simulation."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """Seconds since the session started."""
+
+    def now(self) -> float:
+        """The current session time in seconds."""
+        ...
+
+    def frame_elapsed(self, seconds: float) -> None:
+        """Told after each audio frame; a virtual clock advances, a real one ignores it."""
+        ...
+
+
+class MonotonicClock:
+    """Real time from ``time.monotonic``, immune to wall-clock changes."""
+
+    def __init__(self) -> None:
+        self._start = time.monotonic()
+
+    def now(self) -> float:
+        """Seconds since construction."""
+        return time.monotonic() - self._start
+
+    def frame_elapsed(self, seconds: float) -> None:
+        """Real time moves by itself; the audio device paces the loop."""
+
+
+class VirtualClock:
+    """Time that moves only when audio frames are processed, so simulations are exact."""
+
+    def __init__(self) -> None:
+        self._frames = 0
+        self._frame_seconds = 0.0
+
+    def now(self) -> float:
+        """Seconds of audio processed so far."""
+        # Counting frames rather than summing floats keeps t=150.0 exact after 7,500 frames.
+        return self._frames * self._frame_seconds
+
+    def frame_elapsed(self, seconds: float) -> None:
+        """Advance by one frame of ``seconds``."""
+        self._frame_seconds = seconds
+        self._frames += 1

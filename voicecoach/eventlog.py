@@ -1,0 +1,97 @@
+"""Listeners that write the session's events: JSON Lines for tools, a transcript for people."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
+
+import click
+
+from voicecoach.errors import VoiceCoachError
+from voicecoach.events import (
+    CommandHandled,
+    Event,
+    Heard,
+    PainReported,
+    SayStarted,
+    SessionEnded,
+    StateChanged,
+    to_record,
+)
+
+
+class JsonLinesLog:
+    """Writes one JSON object per event, flushed per line so a crash keeps what happened."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: IO[str] | None = None
+
+    def __enter__(self) -> Self:
+        try:
+            self._file = self.path.open("w", encoding="utf-8")
+        except OSError as err:
+            raise VoiceCoachError(
+                f"cannot write the event log {self.path}: {err.strerror}"
+            ) from err
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def on_event(self, event: Event) -> None:
+        """Append the event as a line."""
+        if self._file is not None:
+            self._file.write(json.dumps(to_record(event)) + "\n")
+            self._file.flush()
+
+
+class Transcript:
+    """Prints what the coach says, what was heard and state changes, one timed line each."""
+
+    def __init__(self, echo: bool = True) -> None:
+        self.echo = echo
+        self.lines: list[str] = []
+
+    def on_event(self, event: Event) -> None:
+        """Print a readable line for the events a person cares about."""
+        line = describe(event)
+        if line is not None:
+            text = f"{event.t:7.1f}s  {line}"
+            self.lines.append(text)
+            if self.echo:
+                click.echo(text)
+
+
+def describe(event: Event) -> str | None:
+    """A short human description of an event, or None for events a person need not see."""
+    match event:
+        case SayStarted():
+            return f"coach: {event.text}"
+        case Heard():
+            what = event.command or "no command"
+            conf = "" if event.confidence is None else f" ({event.confidence:.2f})"
+            return f"heard: {event.text!r} -> {what}{conf}"
+        case StateChanged(state="setup"):
+            return f"[exercise: {event.exercise}]"
+        case StateChanged() if event.state in _NOTABLE_STATES:
+            return f"[{event.state}]"
+        case PainReported():
+            return f"[pain: {event.score if event.score is not None else event.symptom}]"
+        case SessionEnded():
+            return f"[end: {event.reason} after {event.duration:.0f} s]"
+        case CommandHandled(ignored=True):
+            return f"[ignored {event.command} while {event.state}]"
+    return None
+
+
+_NOTABLE_STATES = frozenset({"paused", "pain_check", "stopped", "finished"})

@@ -1,0 +1,308 @@
+"""Expand a program into the timeline of steps the session machine walks through."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from voicecoach.events import Side
+from voicecoach.program import Exercise, Program
+
+StepKind = Literal[
+    "intro", "setup", "move", "count", "hold", "release", "rest", "side", "set", "summary"
+]
+
+#: The machine state each kind of step puts the session in (as written to the event log).
+STATE_OF_KIND: dict[StepKind, str] = {
+    "intro": "intro",
+    "setup": "setup",
+    "move": "move",
+    "count": "hold",
+    "hold": "hold",
+    "release": "release",
+    "rest": "rest",
+    "side": "side_change",
+    "set": "set_change",
+    "summary": "summary",
+}
+
+#: Words per minute the duration estimate assumes, matching the default TTS rate.
+ESTIMATE_RATE_WPM = 160.0
+
+SUMMARY_TEXT = (
+    "That is the end of today's session. Well done. Lie still for a moment and breathe. "
+    "When you are ready, roll onto your side and get up slowly."
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: the coach says ``text`` at its start, and it lasts at least ``seconds``.
+
+    A step ends when both its ``seconds`` have passed and its speech has finished, so a hold
+    count stays on schedule while a long set-up cue simply takes as long as it takes to say.
+    ``restart`` is the index of the step to go back to on resume or repeat: the move cue for
+    the steps of a hold, so that an interrupted hold starts again from its beginning.
+    """
+
+    kind: StepKind
+    text: str
+    seconds: float
+    exercise: str | None = None
+    exercise_index: int = -1
+    set: int = 0
+    side: Side | None = None
+    rep: int = 0
+    restart: int = 0
+    #: Set on the step that completes a rep: the seconds held in that rep.
+    completes_rep_hold_seconds: float | None = None
+
+    @property
+    def state(self) -> str:
+        """The machine state while this step runs."""
+        return STATE_OF_KIND[self.kind]
+
+
+@dataclass(frozen=True)
+class ExerciseTotal:
+    """Planned reps and hold seconds of one exercise on one side (side None: no sides)."""
+
+    exercise: str
+    name: str
+    side: Side | None
+    reps: int
+    hold_seconds: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The expanded program: its steps and totals."""
+
+    program: Program
+    steps: tuple[Step, ...]
+    totals: tuple[ExerciseTotal, ...]
+    total_seconds: float
+
+    @property
+    def total_reps(self) -> int:
+        """Reps over every exercise and side."""
+        return sum(t.reps for t in self.totals)
+
+
+def estimate_speech_seconds(text: str, rate_wpm: float = ESTIMATE_RATE_WPM) -> float:
+    """How long saying ``text`` takes, from its word count, until real audio lengths are known."""
+    words = len(text.split())
+    if words == 0:
+        return 0.0
+    # A short lead-in and the pauses at sentence ends make short phrases longer than words alone.
+    sentences = max(1, sum(text.count(c) for c in ".?!"))
+    return 0.15 + words * 60.0 / rate_wpm + 0.25 * (sentences - 1)
+
+
+def build_plan(
+    program: Program, speech_seconds: Callable[[str], float] = estimate_speech_seconds
+) -> Plan:
+    """Expand every exercise of ``program`` into steps, with the intro and closing summary."""
+    intro = list(_intro_steps(program))
+    steps = intro + steps_from(program, 0, offset=len(intro))
+    total = sum(step_seconds(s, speech_seconds(s.text)) for s in steps)
+    return Plan(program, tuple(steps), tuple(exercise_totals(program)), total)
+
+
+def step_seconds(step: Step, speech_seconds: float) -> float:
+    """How long a step takes: a count keeps its schedule, other steps pause after speaking."""
+    if step.kind == "count" or not step.text:
+        return max(step.seconds, speech_seconds)
+    return speech_seconds + step.seconds
+
+
+def steps_from(
+    program: Program, first_exercise: int, *, offset: int = 0, gentle: bool = False
+) -> list[Step]:
+    """Steps from exercise ``first_exercise`` to the summary, to stand at index ``offset``.
+
+    ``gentle`` eases every dose, for the rest of a session after moderate pain.
+    """
+    steps: list[Step] = []
+    for index in range(first_exercise, len(program.exercises)):
+        exercise = program.exercises[index]
+        dose = gentler(exercise) if gentle else exercise
+        steps.extend(_exercise_steps(dose, index, offset + len(steps)))
+    steps.append(Step("summary", SUMMARY_TEXT, 2.0, restart=offset + len(steps)))
+    return steps
+
+
+def gentler(exercise: Exercise) -> Exercise:
+    """An easier dose after moderate pain: fewer reps and sets, shorter holds."""
+    return replace(
+        exercise,
+        reps=max(1, math.ceil(exercise.reps / 2)),
+        sets=1,
+        hold_seconds=float(math.ceil(exercise.hold_seconds * 0.6))
+        if exercise.hold_seconds
+        else 0.0,
+    )
+
+
+def exercise_totals(program: Program) -> list[ExerciseTotal]:
+    """Planned reps and hold seconds per exercise and side."""
+    totals: list[ExerciseTotal] = []
+    for ex in program.exercises:
+        for side in _sides_of(ex):
+            reps = ex.reps * ex.sets
+            totals.append(ExerciseTotal(ex.id, ex.name, side, reps, reps * ex.hold_seconds))
+    return totals
+
+
+def _sides_of(exercise: Exercise) -> tuple[Side | None, ...]:
+    return (None,) if exercise.sides == "none" else ("right", "left")
+
+
+def _intro_steps(program: Program) -> Iterator[Step]:
+    yield Step("intro", f"Welcome. This is {program.title}.", 0.5, restart=0)
+    yield Step("intro", program.safety_note, 1.0, restart=1)
+
+
+def _rep_order(exercise: Exercise) -> list[tuple[Side | None, int]]:
+    """The (side, rep) sequence of one set: alternating sides, or all right then all left."""
+    reps = range(1, exercise.reps + 1)
+    if exercise.sides == "none":
+        return [(None, r) for r in reps]
+    if exercise.sides == "alternate":
+        return [(side, r) for r in reps for side in ("right", "left")]
+    return [(side, r) for side in ("right", "left") for r in reps]
+
+
+class _Builder:
+    """Appends the steps of one exercise, numbering restarts in the whole step list."""
+
+    def __init__(self, exercise: Exercise, index: int, offset: int) -> None:
+        self.exercise = exercise
+        self.index = index
+        self.offset = offset
+        self.steps: list[Step] = []
+
+    @property
+    def next_index(self) -> int:
+        """The absolute index the next added step will have."""
+        return self.offset + len(self.steps)
+
+    def add(
+        self,
+        kind: StepKind,
+        text: str,
+        seconds: float,
+        where: tuple[int, Side | None, int] = (0, None, 0),
+        *,
+        restart: int | None = None,
+        completes_rep_hold_seconds: float | None = None,
+    ) -> None:
+        """Append a step; ``where`` is (set, side, rep)."""
+        set_number, side, rep = where
+        self.steps.append(
+            Step(
+                kind,
+                text,
+                seconds,
+                self.exercise.id,
+                self.index,
+                set_number,
+                side,
+                rep,
+                self.next_index if restart is None else restart,
+                completes_rep_hold_seconds,
+            )
+        )
+
+
+def _exercise_steps(exercise: Exercise, index: int, offset: int) -> list[Step]:
+    """Set-up cues, then every set and rep, with rests and side changes."""
+    build = _Builder(exercise, index, offset)
+    for n, sentence in enumerate(exercise.setup):
+        build.add("setup", f"{exercise.name}. {sentence}" if n == 0 else sentence, 0.5)
+    for set_number in range(1, exercise.sets + 1):
+        if set_number > 1:
+            rest = exercise.rest_between_sets_seconds
+            build.add("rest", f"Rest for {_seconds_words(rest)}.", rest, (set_number - 1, None, 0))
+            build.add("set", f"Set {set_number} of {exercise.sets}.", 0.5, (set_number, None, 0))
+        _add_set(build, set_number)
+    return build.steps
+
+
+def _add_set(build: _Builder, set_number: int) -> None:
+    exercise = build.exercise
+    order = _rep_order(exercise)
+    previous_side: Side | None = None
+    for position, (side, rep) in enumerate(order):
+        where = (set_number, side, rep)
+        if exercise.sides == "blocks" and side != previous_side:
+            build.add("side", f"Now the {side} side.", 0.5, where)
+        previous_side = side
+        _add_rep(build, where)
+        if position < len(order) - 1 and exercise.rest_between_reps_seconds > 0:
+            build.add("rest", "", exercise.rest_between_reps_seconds, where)
+
+
+def _add_rep(build: _Builder, where: tuple[int, Side | None, int]) -> None:
+    """Move, hold with its count, release; the release completes the rep."""
+    exercise = build.exercise
+    side = where[1]
+    move_at = build.next_index
+    build.add("move", _side_cue(exercise.move_cue, side), exercise.move_seconds, where)
+    kind: StepKind = "hold" if exercise.count == "none" else "count"
+    for text, seconds in _hold_counts(exercise):
+        build.add(kind, text, seconds, where, restart=move_at)
+    build.add(
+        "release",
+        exercise.release_cue.replace("{side}", str(side)),
+        max(1.0, exercise.move_seconds),
+        where,
+        restart=move_at,
+        completes_rep_hold_seconds=exercise.hold_seconds,
+    )
+
+
+def _side_cue(cue: str, side: Side | None) -> str:
+    """Name the side in a cue: fill ``{side}`` if the cue has it, else lead with the side."""
+    if side is None:
+        return cue.replace("{side}", "").replace("  ", " ")
+    if "{side}" in cue:
+        return cue.replace("{side}", side)
+    return f"{side.capitalize()} side. {cue}"
+
+
+def _hold_counts(exercise: Exercise) -> list[tuple[str, float]]:
+    """The spoken count of a hold: one word per second, up or down, or a silent hold."""
+    if exercise.hold_seconds <= 0:
+        return []
+    if exercise.count == "none":
+        return [("Hold.", exercise.hold_seconds)]
+    whole = max(1, round(exercise.hold_seconds))
+    per_count = exercise.hold_seconds / whole
+    numbers = range(1, whole + 1) if exercise.count == "up" else range(whole, 0, -1)
+    return [(number_words(n), per_count) for n in numbers]
+
+
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen"
+).split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+
+
+def number_words(n: int) -> str:
+    """English words for 0..999, as the coach counts them."""
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+    hundreds, rest = divmod(n, 100)
+    return f"{_ONES[hundreds]} hundred" + (f" and {number_words(rest)}" if rest else "")
+
+
+def _seconds_words(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{number_words(whole)} second" + ("" if whole == 1 else "s")

@@ -1,0 +1,189 @@
+"""The only loop: reads frames, advances the clock, feeds recognizer and machine, plays speech."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import ExitStack
+from datetime import datetime
+
+import numpy as np
+
+from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, Samples
+from voicecoach.clock import Clock
+from voicecoach.commands import parse
+from voicecoach.events import (
+    EndReason,
+    Event,
+    Heard,
+    Listener,
+    SayEnded,
+    SayStarted,
+    SessionEnded,
+    SessionStarted,
+)
+from voicecoach.plan import Plan
+from voicecoach.ports import Hit, Microphone, Recognizer, Speaker, Synthesizer
+from voicecoach.session import ExpectNumbers, Output, Say, Session, StopSpeaking
+from voicecoach.settings import SessionSettings
+
+_LOGGER = logging.getLogger(__name__)
+
+_QUIET = np.zeros(FRAME_SAMPLES, dtype=np.float32)
+
+
+class Playback:
+    """The utterance being played, handed to the speaker one frame at a time."""
+
+    def __init__(self) -> None:
+        self._samples: Samples | None = None
+        self._position = 0
+
+    @property
+    def playing(self) -> bool:
+        """True while an utterance has frames left."""
+        return self._samples is not None
+
+    def start(self, samples: Samples) -> None:
+        """Replace whatever is playing with ``samples``."""
+        self._samples = samples
+        self._position = 0
+
+    def stop(self) -> bool:
+        """Cut the utterance off; True if one was playing."""
+        was_playing = self._samples is not None
+        self._samples = None
+        return was_playing
+
+    def next_frame(self) -> tuple[Samples, bool]:
+        """The next frame to play, and whether the utterance finished with it."""
+        if self._samples is None:
+            return _QUIET, False
+        start = self._position
+        self._position += FRAME_SAMPLES
+        frame = self._samples[start : self._position]
+        done = self._position >= len(self._samples)
+        if done:
+            self._samples = None
+            if len(frame) < FRAME_SAMPLES:
+                frame = np.pad(frame, (0, FRAME_SAMPLES - len(frame)))
+        return frame, done
+
+
+class Runner:
+    """Runs one session of a plan on the adapters it is given."""
+
+    def __init__(
+        self,
+        *,
+        plan: Plan,
+        clock: Clock,
+        mic: Microphone,
+        speaker: Speaker,
+        synthesizer: Synthesizer,
+        recognizer: Recognizer,
+        listeners: Sequence[Listener] = (),
+        settings: SessionSettings | None = None,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now().astimezone(),
+    ) -> None:
+        self.plan = plan
+        self.clock = clock
+        self.mic = mic
+        self.speaker = speaker
+        self.synthesizer = synthesizer
+        self.recognizer = recognizer
+        self.listeners = list(listeners)
+        self.session = Session(plan, settings)
+        self.playback = Playback()
+        self._wall_clock = wall_clock
+        self._end: SessionEnded | None = None
+
+    def phrases(self) -> list[str]:
+        """Every fixed phrase the session may say, for pre-rendering."""
+        from voicecoach import session as texts
+
+        fixed = [
+            texts.PAUSE_TEXT,
+            texts.STOP_TEXT,
+            texts.PAIN_TEXT,
+            texts.MILD_TEXT,
+            texts.GENTLE_TEXT,
+            texts.END_PAIN_TEXT,
+            texts.RESUME_LEAD,
+            texts.SKIP_LEAD,
+        ]
+        return list(dict.fromkeys([s.text for s in self.plan.steps if s.text] + fixed))
+
+    def run(self) -> SessionEnded:
+        """Run the session to its end; Ctrl-C ends it cleanly with reason ``interrupted``."""
+        with ExitStack() as stack:
+            for adapter in (self.synthesizer, self.recognizer, self.mic, self.speaker):
+                stack.enter_context(adapter)
+            self.synthesizer.prerender(self.phrases())
+            try:
+                self._loop()
+            except KeyboardInterrupt:
+                self._interrupt("interrupted")
+            except BaseException:
+                self._interrupt("error")
+                raise
+        assert self._end is not None
+        return self._end
+
+    def _loop(self) -> None:
+        program = self.plan.program
+        started_at = self._wall_clock().isoformat(timespec="seconds")
+        self._publish(
+            [SessionStarted(0.0, program.name, program.title, started_at, self.plan.total_reps)]
+        )
+        self._apply(self.session.start(0.0), 0.0)
+        while not self.session.finished:
+            frame = self.mic.read()
+            if frame is None:
+                self._interrupt("interrupted")
+                return
+            self.clock.frame_elapsed(FRAME_SECONDS)
+            t = self.clock.now()
+            for hit in self.recognizer.feed(frame):
+                self._heard(hit, t)
+            out, done = self.playback.next_frame()
+            self.speaker.play(out)
+            if done:
+                self._publish([SayEnded(t, False)])
+                self._apply(self.session.speech_ended(t), t)
+            self._apply(self.session.tick(t), t)
+
+    def _heard(self, hit: Hit, t: float) -> None:
+        parsed = parse(hit.text)
+        command = None if parsed is None else parsed.command.value
+        self._publish([Heard(t, hit.text, command, hit.confidence, hit.end_seconds)])
+        if parsed is not None:
+            self._apply(self.session.command(parsed, t), t)
+            self.recognizer.reset()
+
+    def _interrupt(self, reason: EndReason) -> None:
+        if self._end is None:
+            self._apply(self.session.interrupt(self.clock.now(), reason), self.clock.now())
+
+    def _apply(self, outputs: Iterable[Output], t: float) -> None:
+        for output in outputs:
+            match output:
+                case Say(text=text):
+                    if self.playback.stop():
+                        self._publish([SayEnded(t, True)])
+                    self.playback.start(self.synthesizer.render(text))
+                    self._publish([SayStarted(t, text)])
+                case StopSpeaking():
+                    if self.playback.stop():
+                        self._publish([SayEnded(t, True)])
+                case ExpectNumbers(on=on):
+                    self.recognizer.expect(on)
+                case _:
+                    self._publish([output])
+
+    def _publish(self, events: Iterable[Event]) -> None:
+        for event in events:
+            if isinstance(event, SessionEnded):
+                self._end = event
+            for listener in self.listeners:
+                listener.on_event(event)

@@ -1,0 +1,325 @@
+"""The session state machine: pure, driven by ticks, commands and the end of speech.
+
+It never touches audio, threads or the clock. The runner feeds it events with their time and
+carries out the actions it returns (say, stop speaking, listen for numbers); every other
+output is an event for the listeners (event log, transcript, journal).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from voicecoach.commands import Command, Parsed
+from voicecoach.events import (
+    CommandHandled,
+    EndReason,
+    Event,
+    PainReported,
+    RepDone,
+    SessionEnded,
+    StateChanged,
+)
+from voicecoach.plan import Plan, Step, steps_from
+from voicecoach.settings import SessionSettings
+
+_LOGGER = logging.getLogger(__name__)
+
+Mode = Literal["running", "paused", "pain_check", "ending", "ended"]
+
+
+@dataclass(frozen=True)
+class Say:
+    """Action: start speaking ``text``, replacing anything still being said."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class StopSpeaking:
+    """Action: cut the current utterance off now."""
+
+
+@dataclass(frozen=True)
+class ExpectNumbers:
+    """Action: tell the recognizer to listen for pain-scale numbers, or to stop doing so."""
+
+    on: bool
+
+
+Action = Say | StopSpeaking | ExpectNumbers
+Output = Action | Event
+
+PAUSE_TEXT = "Paused. Relax where you are. Say resume when you are ready."
+RESUME_LEAD = "Okay, here we go."
+SKIP_LEAD = "Moving on."
+STOP_TEXT = (
+    "Stopping here. Slowly come back to a comfortable position, and rest for as long as you "
+    "need. Well done today."
+)
+PAIN_TEXT = (
+    "Stop the movement now. Slowly return to a comfortable position and breathe. "
+    "How bad is the pain, from zero to ten?"
+)
+MILD_TEXT = (
+    "Thank you. That sounds mild. Rest a moment. When you are ready, say continue to go on "
+    "with the next exercise, or say stop to finish for today."
+)
+GENTLE_TEXT = (
+    "Thank you. We will leave this exercise and carry on more gently. Move slowly, and only "
+    "as far as feels comfortable."
+)
+END_PAIN_TEXT = (
+    "We will end the session here. Rest in a comfortable position. Please see a doctor or "
+    "physiotherapist about this pain before exercising again. Get urgent medical help if you "
+    "notice numbness in the groin or saddle area, new problems with your bladder or bowel, or "
+    "weakness in your legs."
+)
+
+_Handler = Callable[["Session", Parsed, float], None]
+
+#: Every command the machine acts on, per mode; anything else is logged and ignored.
+TRANSITIONS: dict[tuple[Mode, Command], _Handler] = {}
+
+
+def _on(*keys: tuple[Mode, Command]) -> Callable[[_Handler], _Handler]:
+    def register(handler: _Handler) -> _Handler:
+        for key in keys:
+            TRANSITIONS[key] = handler
+        return handler
+
+    return register
+
+
+class Session:
+    """Walks a plan's steps; pause, resume, stop, skip, repeat and pain change the walk."""
+
+    def __init__(self, plan: Plan, settings: SessionSettings | None = None) -> None:
+        self.plan = plan
+        self.settings = settings or SessionSettings()
+        self.steps: list[Step] = list(plan.steps)
+        self.index = 0
+        self.mode: Mode = "running"
+        self.reps_done = 0
+        self._speaking = False
+        self._deadline: float | None = None
+        self._resume_index = 0
+        self._pain_deadline: float | None = None
+        self._end_reason: EndReason = "completed"
+        self._last_state: tuple[object, ...] | None = None
+        self._out: list[Output] = []
+
+    # -- inputs -------------------------------------------------------------------------
+
+    def start(self, t: float) -> list[Output]:
+        """Begin the first step."""
+        self._begin(0, t)
+        return self._flush()
+
+    def tick(self, t: float) -> list[Output]:
+        """Advance timers to session time ``t``."""
+        if self.mode == "running":
+            self._advance(t)
+        elif self.mode == "pain_check" and self._pain_deadline is not None:
+            if t >= self._pain_deadline:
+                self._pain_report(t, None, "no answer")
+        return self._flush()
+
+    def speech_ended(self, t: float) -> list[Output]:
+        """The last ``Say`` finished playing by itself."""
+        self._speaking = False
+        if self.mode == "ending":
+            self._finish(t)
+        elif self.mode == "pain_check":
+            self._pain_deadline = t + self.settings.pain_answer_seconds
+        elif self.mode == "running" and self._deadline is None:
+            self._deadline = t + self.current.seconds
+        return self._flush()
+
+    def command(self, parsed: Parsed, t: float) -> list[Output]:
+        """Act on a recognized command, or log and ignore one that makes no sense now."""
+        handler = TRANSITIONS.get((self.mode, parsed.command))
+        if handler is None:
+            _LOGGER.info("ignored %s in %s", parsed.command, self.mode)
+            self._out.append(CommandHandled(t, parsed.command.value, self.mode, ignored=True))
+        else:
+            self._out.append(CommandHandled(t, parsed.command.value, self.mode))
+            handler(self, parsed, t)
+        return self._flush()
+
+    def interrupt(self, t: float, reason: EndReason = "interrupted") -> list[Output]:
+        """End at once (Ctrl-C, SIGTERM, a failure): stop speaking, record ``reason``."""
+        if self.mode != "ended":
+            self._stop_speaking()
+            self._end_reason = reason
+            self._finish(t)
+        return self._flush()
+
+    # -- queries ------------------------------------------------------------------------
+
+    @property
+    def current(self) -> Step:
+        """The step the session is on (or was on before a pause or pain check)."""
+        return self.steps[min(self.index, len(self.steps) - 1)]
+
+    @property
+    def finished(self) -> bool:
+        """True once the end event has been emitted."""
+        return self.mode == "ended"
+
+    # -- the walk -----------------------------------------------------------------------
+
+    def _begin(self, index: int, t: float, lead: str = "") -> None:
+        self.index = index
+        self.mode = "running"
+        step = self.current
+        self._emit_state(step.state, t)
+        text = f"{lead} {step.text}".strip()
+        if text:
+            self._say(text)
+        # A count keeps to its schedule from the step start; any other step's pause
+        # follows its speech, so the person hears the whole cue before the time starts.
+        timed_from_start = step.kind == "count" or not text
+        self._deadline = t + step.seconds if timed_from_start else None
+
+    def _advance(self, t: float) -> None:
+        while (
+            self.mode == "running"
+            and not self._speaking
+            and self._deadline is not None
+            and t >= self._deadline - 1e-9
+        ):
+            self._complete(self.current, t)
+
+    def _complete(self, step: Step, t: float) -> None:
+        if step.completes_rep_hold_seconds is not None and step.exercise is not None:
+            self.reps_done += 1
+            self._out.append(
+                RepDone(
+                    t, step.exercise, step.side, step.set, step.rep, step.completes_rep_hold_seconds
+                )
+            )
+        if self.index + 1 < len(self.steps):
+            self._begin(self.index + 1, t)
+        else:
+            self._emit_state("finished", t)
+            self._end_reason = "completed"
+            self._finish(t)
+
+    def _finish(self, t: float) -> None:
+        self.mode = "ended"
+        self._out.append(SessionEnded(t, self._end_reason, t))
+
+    def _end(self, reason: EndReason, text: str, t: float) -> None:
+        self._stop_speaking()
+        self._out.append(ExpectNumbers(False))
+        self._end_reason = reason
+        self.mode = "ending"
+        self._emit_state("stopped", t)
+        self._say(text)
+
+    # -- command handlers ---------------------------------------------------------------
+
+    @_on(("running", Command.PAUSE))
+    def _pause(self, parsed: Parsed, t: float) -> None:
+        self._stop_speaking()
+        self._resume_index = self.current.restart
+        self.mode = "paused"
+        self._emit_state("paused", t)
+        self._say(PAUSE_TEXT)
+
+    @_on(("paused", Command.RESUME), ("paused", Command.YES))
+    def _resume(self, parsed: Parsed, t: float) -> None:
+        self._stop_speaking()
+        self._begin(self._resume_index, t, RESUME_LEAD)
+
+    @_on(("paused", Command.REPEAT))
+    def _repeat_pause(self, parsed: Parsed, t: float) -> None:
+        self._stop_speaking()
+        self._say(PAUSE_TEXT)
+
+    @_on(("running", Command.STOP), ("paused", Command.STOP), ("pain_check", Command.STOP))
+    def _stop(self, parsed: Parsed, t: float) -> None:
+        self._end("stopped", STOP_TEXT, t)
+
+    @_on(("running", Command.SKIP), ("paused", Command.SKIP))
+    def _skip(self, parsed: Parsed, t: float) -> None:
+        self._stop_speaking()
+        self._begin(self._next_exercise_index(), t, SKIP_LEAD)
+
+    @_on(("running", Command.REPEAT))
+    def _repeat(self, parsed: Parsed, t: float) -> None:
+        self._stop_speaking()
+        self._begin(self.current.restart, t)
+
+    @_on(("running", Command.PAIN), ("paused", Command.PAIN), ("pain_check", Command.REPEAT))
+    def _pain(self, parsed: Parsed, t: float) -> None:
+        self._stop_speaking()
+        self.mode = "pain_check"
+        self._pain_deadline = None
+        self._emit_state("pain_check", t)
+        self._out.append(ExpectNumbers(True))
+        self._say(PAIN_TEXT)
+
+    @_on(("running", Command.NUMB), ("paused", Command.NUMB), ("pain_check", Command.NUMB))
+    def _numb(self, parsed: Parsed, t: float) -> None:
+        self._pain_report(t, None, "numbness or tingling")
+
+    @_on(("pain_check", Command.NUMBER))
+    def _pain_score(self, parsed: Parsed, t: float) -> None:
+        self._pain_report(t, parsed.value, None)
+
+    def _pain_report(self, t: float, score: int | None, symptom: str | None) -> None:
+        step = self.current
+        self._out.append(PainReported(t, step.exercise, step.side, step.rep, score, symptom))
+        band = "end" if score is None else self.settings.pain.band(score)
+        if band == "end":
+            self._end("pain", END_PAIN_TEXT, t)
+            return
+        self._stop_speaking()
+        self._out.append(ExpectNumbers(False))
+        if band == "continue":
+            self._resume_index = self._next_exercise_index()
+            self.mode = "paused"
+            self._emit_state("paused", t)
+            self._say(MILD_TEXT)
+        else:
+            self._go_gentler(t)
+
+    def _go_gentler(self, t: float) -> None:
+        """Drop the rest of this exercise and ease every later one."""
+        first = self.current.exercise_index + 1
+        note = Step("rest", GENTLE_TEXT, 2.0)
+        self.steps = [note, *steps_from(self.plan.program, first, offset=1, gentle=True)]
+        self._begin(0, t)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _next_exercise_index(self) -> int:
+        here = self.current.exercise_index
+        for i in range(self.index + 1, len(self.steps)):
+            if self.steps[i].exercise_index > here or self.steps[i].kind == "summary":
+                return i
+        return len(self.steps) - 1
+
+    def _say(self, text: str) -> None:
+        self._speaking = True
+        self._out.append(Say(text))
+
+    def _stop_speaking(self) -> None:
+        if self._speaking:
+            self._speaking = False
+            self._out.append(StopSpeaking())
+
+    def _emit_state(self, state: str, t: float) -> None:
+        step = self.current
+        key = (state, step.exercise, step.set, step.side, step.rep)
+        if key != self._last_state:
+            self._last_state = key
+            self._out.append(StateChanged(t, state, step.exercise, step.set, step.side, step.rep))
+
+    def _flush(self) -> list[Output]:
+        out, self._out = self._out, []
+        return out

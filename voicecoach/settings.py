@@ -1,0 +1,39 @@
+"""Frozen settings for sessions, with the defaults a user gets without options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from voicecoach.errors import UsageError
+
+
+@dataclass(frozen=True)
+class PainBands:
+    """How a 0-10 pain score is answered: continue, go gentler, or end the session."""
+
+    #: Scores up to this are mild: offer to continue with the next exercise.
+    continue_max: int = 3
+    #: Scores up to this are moderate: skip the rest of the exercise and go gentler.
+    gentle_max: int = 5
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.continue_max < self.gentle_max <= 10:
+            raise UsageError(
+                "pain bands: need 0 <= continue-max < gentle-max <= 10, got "
+                f"{self.continue_max} and {self.gentle_max}"
+            )
+
+    def band(self, score: int) -> str:
+        """``continue``, ``gentle`` or ``end`` for a score."""
+        if score <= self.continue_max:
+            return "continue"
+        return "gentle" if score <= self.gentle_max else "end"
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """What shapes a session besides its program."""
+
+    pain: PainBands = field(default_factory=PainBands)
+    #: How long the coach waits for a pain score before ending the session for safety.
+    pain_answer_seconds: float = 20.0
