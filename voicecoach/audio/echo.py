@@ -1,0 +1,87 @@
+"""Acoustic echo cancellation with the exact signal we play as the reference.
+
+A partitioned-block frequency-domain NLMS filter (one partition per 20 ms frame) learns the
+speaker-to-microphone path and subtracts the coach's voice from the microphone signal, so the
+recognizer hears the person, not the coach, and "stop" still works while the coach talks.
+A bulk delay in front of the filter covers long device latencies (PulseAudio, USB) without
+making the adaptive filter itself long.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples
+
+_N = FRAME_SAMPLES
+_EPS = 1e-10
+
+
+@dataclass(frozen=True)
+class EchoSettings:
+    """Tuning of the echo canceller."""
+
+    #: Length of the echo path the adaptive filter models, after the bulk delay, in seconds.
+    filter_seconds: float = 0.2
+    #: Fixed delay of the reference before the filter, in seconds (device output latency).
+    bulk_delay_seconds: float = 0.0
+    #: NLMS step size (0-1): larger learns faster but is noisier.
+    step: float = 0.5
+    #: Reference power below which the filter does not adapt (the coach is silent), in dBFS.
+    adapt_floor_dbfs: float = -60.0
+
+
+class EchoCanceller:
+    """Removes the echo of the reference from the microphone, frame by frame."""
+
+    def __init__(self, settings: EchoSettings | None = None) -> None:
+        self.settings = settings or EchoSettings()
+        self.partitions = max(1, int(np.ceil(self.settings.filter_seconds * RATE_HZ / _N)))
+        bins = _N + 1
+        self._weights = np.zeros((self.partitions, bins), dtype=np.complex128)
+        self._spectra = np.zeros((self.partitions, bins), dtype=np.complex128)
+        self._last_ref = np.zeros(_N)
+        self._power = np.full(bins, 1e-6)
+        delay = int(round(self.settings.bulk_delay_seconds * RATE_HZ))
+        self._delay_line = np.zeros(delay + _N)
+        self._floor = (10.0 ** (self.settings.adapt_floor_dbfs / 20.0)) ** 2
+
+    def process(self, mic: Samples, reference: Samples) -> Samples:
+        """The microphone frame with the echo of ``reference`` (the frame just played) removed."""
+        ref = self._delayed(reference.astype(np.float64))
+        block = np.concatenate([self._last_ref, ref])
+        self._last_ref = ref
+        self._spectra = np.roll(self._spectra, 1, axis=0)
+        self._spectra[0] = np.fft.rfft(block)
+        estimate = np.fft.irfft((self._weights * self._spectra).sum(axis=0))[_N:]
+        error = mic.astype(np.float64) - estimate
+        ref_power = float(np.mean(ref**2))
+        if ref_power > self._floor:
+            self._adapt(error)
+        return error.astype(np.float32)
+
+    def _delayed(self, reference: np.ndarray) -> np.ndarray:
+        if len(self._delay_line) == _N:
+            return reference
+        out = self._delay_line[:_N].copy()
+        self._delay_line[:-_N] = self._delay_line[_N:]
+        self._delay_line[-_N:] = reference
+        return out
+
+    def _adapt(self, error: np.ndarray) -> None:
+        error_spectrum = np.fft.rfft(np.concatenate([np.zeros(_N), error]))
+        self._power = 0.9 * self._power + 0.1 * np.abs(self._spectra[0]) ** 2
+        gradient = np.conj(self._spectra) * error_spectrum / (self._power * self.partitions + _EPS)
+        # The gradient constraint keeps each partition a causal 20 ms filter (no circular wrap).
+        taps = np.fft.irfft(gradient, axis=1)
+        taps[:, _N:] = 0.0
+        self._weights += self.settings.step * np.fft.rfft(taps, axis=1)
+
+
+def echo_return_loss_db(mic: Samples, cleaned: Samples) -> float:
+    """How much quieter the cleaned signal is than the microphone, in dB (ERLE)."""
+    before = float(np.mean(mic.astype(np.float64) ** 2)) + _EPS
+    after = float(np.mean(cleaned.astype(np.float64) ** 2)) + _EPS
+    return float(10.0 * np.log10(before / after))

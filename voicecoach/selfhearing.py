@@ -1,0 +1,61 @@
+"""Discounting recognizer hits that are the coach's own words coming back through the room.
+
+Echo cancellation removes most of the coach's voice from the microphone; what survives can
+still spell "pain" or "resume", because the coach says those words. We know exactly what was
+said and when, so a hit whose words the coach was saying at that moment is the coach's own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+
+from voicecoach.commands import normalize
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def word_end_times(text: str, start: float, seconds: float) -> list[tuple[str, float]]:
+    """Each word of an utterance with its estimated end time, spread by word length."""
+    words = normalize(text).split()
+    total = sum(len(w) + 1 for w in words)
+    out, done = [], 0
+    for word in words:
+        done += len(word) + 1
+        out.append((word, start + seconds * done / total))
+    return out
+
+
+class SelfHearingGuard:
+    """Remembers what the coach said recently and recognizes it when it is heard back."""
+
+    def __init__(self, window_seconds: float = 1.2, keep_seconds: float = 30.0) -> None:
+        #: How far a heard word's end may be from when the coach said it and still be an echo.
+        self.window_seconds = window_seconds
+        self.keep_seconds = keep_seconds
+        self._said: deque[tuple[str, float]] = deque()
+        self.discounted = 0
+
+    def said(self, t: float, text: str, seconds: float) -> None:
+        """The coach started saying ``text``, which lasts ``seconds`` if not cut off."""
+        self._said.extend(word_end_times(text, t, seconds))
+        while self._said and self._said[0][1] < t - self.keep_seconds:
+            self._said.popleft()
+
+    def cut(self, t: float) -> None:
+        """The current utterance was cut off at ``t``: later words were never said."""
+        # A word whose estimated end is just after the cut was probably still half-said.
+        while self._said and self._said[-1][1] > t + 0.3:
+            self._said.pop()
+
+    def is_own(self, text: str, at: float) -> bool:
+        """True if every word of ``text`` was said by the coach within the window of ``at``."""
+        words = normalize(text).split()
+        if not words:
+            return False
+        nearby = {w for w, end in self._said if abs(end - at) <= self.window_seconds}
+        own = all(w in nearby for w in words)
+        if own:
+            self.discounted += 1
+            _LOGGER.info("discounted %r at %.2f s: the coach was saying it", text, at)
+        return own
