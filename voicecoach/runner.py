@@ -9,7 +9,8 @@ from datetime import datetime
 
 import numpy as np
 
-from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, Samples
+from voicecoach.audio.echo import EchoCanceller
+from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, Samples
 from voicecoach.clock import Clock
 from voicecoach.commands import parse
 from voicecoach.events import (
@@ -24,6 +25,7 @@ from voicecoach.events import (
 )
 from voicecoach.plan import Plan
 from voicecoach.ports import Hit, Microphone, Recognizer, Speaker, Synthesizer
+from voicecoach.selfhearing import SelfHearingGuard
 from voicecoach.session import ExpectNumbers, Output, Say, Session, StopSpeaking
 from voicecoach.settings import SessionSettings
 
@@ -84,6 +86,8 @@ class Runner:
         recognizer: Recognizer,
         listeners: Sequence[Listener] = (),
         settings: SessionSettings | None = None,
+        echo: EchoCanceller | None = None,
+        guard: SelfHearingGuard | None = None,
         wall_clock: Callable[[], datetime] = lambda: datetime.now().astimezone(),
     ) -> None:
         self.plan = plan
@@ -93,6 +97,11 @@ class Runner:
         self.synthesizer = synthesizer
         self.recognizer = recognizer
         self.listeners = list(listeners)
+        #: Removes the coach's voice from the microphone, with what we play as the reference.
+        self.echo = echo
+        #: Drops hits that are the coach's own words heard back.
+        self.guard = guard
+        self._last_played: Samples = _QUIET
         self.session = Session(plan, settings)
         self.playback = Playback()
         self._wall_clock = wall_clock
@@ -144,16 +153,22 @@ class Runner:
                 return
             self.clock.frame_elapsed(FRAME_SECONDS)
             t = self.clock.now()
+            if self.echo is not None:
+                frame = self.echo.process(frame, self._last_played)
             for hit in self.recognizer.feed(frame):
                 self._heard(hit, t)
             out, done = self.playback.next_frame()
             self.speaker.play(out)
+            self._last_played = out
             if done:
                 self._publish([SayEnded(t, False)])
                 self._apply(self.session.speech_ended(t), t)
             self._apply(self.session.tick(t), t)
 
     def _heard(self, hit: Hit, t: float) -> None:
+        at = hit.end_seconds if hit.end_seconds is not None else t
+        if self.guard is not None and self.guard.is_own(hit.text, at):
+            return
         parsed = parse(hit.text)
         command = None if parsed is None else parsed.command.value
         self._publish([Heard(t, hit.text, command, hit.confidence, hit.end_seconds)])
@@ -169,17 +184,25 @@ class Runner:
         for output in outputs:
             match output:
                 case Say(text=text):
-                    if self.playback.stop():
-                        self._publish([SayEnded(t, True)])
-                    self.playback.start(self.synthesizer.render(text))
+                    self._cut(t)
+                    samples = self.synthesizer.render(text)
+                    self.playback.start(samples)
+                    if self.guard is not None:
+                        self.guard.said(t, text, len(samples) / RATE_HZ)
                     self._publish([SayStarted(t, text)])
                 case StopSpeaking():
-                    if self.playback.stop():
-                        self._publish([SayEnded(t, True)])
+                    self._cut(t)
                 case ExpectNumbers(on=on):
                     self.recognizer.expect(on)
                 case _:
                     self._publish([output])
+
+    def _cut(self, t: float) -> None:
+        """Stop playback at once (within this frame) and log the cut-off utterance."""
+        if self.playback.stop():
+            if self.guard is not None:
+                self.guard.cut(t)
+            self._publish([SayEnded(t, True)])
 
     def _publish(self, events: Iterable[Event]) -> None:
         for event in events:
