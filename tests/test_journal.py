@@ -84,9 +84,9 @@ def test_completed_session_is_summarised(journal_path: Path) -> None:
     assert summary.started_at == START
     assert (summary.end_reason, summary.duration_s, summary.reps_done) == ("completed", 95.5, 6)
     assert summary.exercises == [
-        {"exercise": "knee-to-chest", "side": "left", "reps": 2, "hold_seconds": 5.0},
-        {"exercise": "knee-to-chest", "side": "right", "reps": 2, "hold_seconds": 4.0},
-        {"exercise": "bridge", "side": None, "reps": 2, "hold_seconds": 3.0},
+        {"exercise": "knee-to-chest", "side": "left", "reps": 2, "hold_seconds": 10.0},
+        {"exercise": "knee-to-chest", "side": "right", "reps": 2, "hold_seconds": 8.0},
+        {"exercise": "bridge", "side": None, "reps": 2, "hold_seconds": 6.0},
     ]
     assert summary.pain == []
     assert _query(journal_path, "SELECT ended_at, total_reps, title FROM sessions") == [
@@ -315,7 +315,7 @@ def test_a_killed_session_is_closed_as_interrupted(journal_path: Path) -> None:
         (summary,) = journal.sessions()
     assert (summary.end_reason, summary.duration_s, summary.reps_done) == ("interrupted", 30.0, 3)
     assert summary.exercises == [
-        {"exercise": "bridge", "side": None, "reps": 3, "hold_seconds": 4.5}
+        {"exercise": "bridge", "side": None, "reps": 3, "hold_seconds": 13.5}
     ]
     assert _query(journal_path, "SELECT ended_at FROM sessions") == [("2025-03-01T09:30:30+01:00",)]
 

@@ -106,7 +106,7 @@ def test_json_lists_session_objects(filled_journal: Path) -> None:
     assert newest["started_at"] == "2025-03-03T07:00:00"
     assert (newest["end_reason"], newest["duration_s"], newest["reps_done"]) == ("pain", 90.0, 2)
     assert newest["exercises"] == [
-        {"exercise": "bridge", "side": None, "reps": 2, "hold_seconds": 3.0}
+        {"exercise": "bridge", "side": None, "reps": 2, "hold_seconds": 6.0}
     ]
     assert newest["pain"] == [
         {"exercise": "bridge", "side": None, "rep": 3, "score": 7},

@@ -117,7 +117,7 @@ def default_journal_path() -> Path:
 
 
 class ExerciseTotal(TypedDict):
-    """Reps done of one exercise on one side; ``hold_seconds`` is the mean hold per rep."""
+    """Reps done of one exercise on one side; ``hold_seconds`` is the total time held."""
 
     exercise: str
     side: str | None
@@ -334,7 +334,7 @@ class Journal:
         exercises = [
             ExerciseTotal(exercise=e, side=s, reps=n, hold_seconds=round(h, 1))
             for e, s, n, h in conn.execute(
-                "SELECT exercise, side, count(*), avg(hold_seconds) FROM reps"
+                "SELECT exercise, side, count(*), sum(hold_seconds) FROM reps"
                 " WHERE session_id = ? GROUP BY exercise, side ORDER BY min(id)",
                 (sid,),
             )

@@ -36,7 +36,9 @@ class _Group(click.Group):
 def main(verbose: int) -> None:
     """Voice-guided, hands-free exercise sessions for lower back pain, fully offline."""
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
 
 
 def _register() -> None:
