@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class VoiceCoachError(Exception):
     """A failure the user can act on; the CLI prints it without a traceback."""
@@ -18,6 +20,10 @@ class VoiceCoachError(Exception):
         return self.message
 
 
+#: A problem that starts with LINE:COL (a TOML syntax error) is printed as FILE:LINE:COL.
+_AT_LINE = re.compile(r"\d+:\d+: ")
+
+
 class ProgramError(VoiceCoachError):
     """A program file that cannot be read or does not validate; carries every problem found."""
 
@@ -26,7 +32,8 @@ class ProgramError(VoiceCoachError):
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source
         self.problems = list(problems)
-        super().__init__("\n".join(f"{source}: {p}" for p in self.problems) or source, event=source)
+        lines = [f"{source}:{'' if _AT_LINE.match(p) else ' '}{p}" for p in self.problems]
+        super().__init__("\n".join(lines) or source, event=source)
 
 
 class UsageError(VoiceCoachError):

@@ -133,9 +133,11 @@ Event = (
 
 
 def to_record(event: Event) -> dict[str, Any]:
-    """The event as a JSON-ready dict with ``t`` rounded to milliseconds and ``type`` first."""
+    """The event as a JSON-ready dict, ``type`` second, every float rounded to milliseconds."""
     record: dict[str, Any] = {"t": round(event.t, 3), "type": event.type}
-    record.update((k, v) for k, v in asdict(event).items() if k not in ("t", "type"))
+    for key, value in asdict(event).items():
+        if key not in ("t", "type"):
+            record[key] = round(value, 3) if isinstance(value, float) else value
     return record
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from voicecoach.events import Side
-from voicecoach.program import Exercise, Program
+from voicecoach.program import Exercise, Program, cue_for_side
 
 StepKind = Literal[
     "intro", "setup", "move", "count", "hold", "release", "rest", "side", "set", "summary"
@@ -220,7 +220,7 @@ class _Builder:
 def _exercise_steps(exercise: Exercise, index: int, offset: int) -> list[Step]:
     """Set-up cues, then every set and rep, with rests and side changes."""
     build = _Builder(exercise, index, offset)
-    for n, sentence in enumerate(exercise.setup):
+    for n, sentence in enumerate(exercise.setup + exercise.safety):
         build.add("setup", f"{exercise.name}. {sentence}" if n == 0 else sentence, 0.5)
     for set_number in range(1, exercise.sets + 1):
         if set_number > 1:
@@ -256,7 +256,7 @@ def _add_rep(build: _Builder, where: tuple[int, Side | None, int]) -> None:
         build.add(kind, text, seconds, where, restart=move_at)
     build.add(
         "release",
-        exercise.release_cue.replace("{side}", str(side)),
+        _side_cue(exercise.release_cue, side),
         max(1.0, exercise.move_seconds),
         where,
         restart=move_at,
@@ -265,12 +265,8 @@ def _add_rep(build: _Builder, where: tuple[int, Side | None, int]) -> None:
 
 
 def _side_cue(cue: str, side: Side | None) -> str:
-    """Name the side in a cue: fill ``{side}`` if the cue has it, else lead with the side."""
-    if side is None:
-        return cue.replace("{side}", "").replace("  ", " ")
-    if "{side}" in cue:
-        return cue.replace("{side}", side)
-    return f"{side.capitalize()} side. {cue}"
+    """A cue for one side; validation guarantees sided move cues name ``{side}``."""
+    return cue if side is None else cue_for_side(cue, side)
 
 
 def _hold_counts(exercise: Exercise) -> list[tuple[str, float]]:

@@ -125,12 +125,14 @@ class _Invalid(Exception):
         self.problems = list(problems)
 
 
-Check = Callable[[object], Any]
+_Check = Callable[[object], Any]
 
 
 @dataclass(frozen=True)
 class _Key:
-    check: Check
+    """How one key of a table is checked, and whether the table must have it."""
+
+    check: _Check
     required: bool = False
 
 
@@ -141,6 +143,9 @@ def _fail(rule: str, value: object, hint: str = "") -> NoReturn:
 def _describe(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and abs(value) > 10**15:
+        # Huge TOML integers (hex can have thousands of digits) are too long to print.
+        return "a very large number"
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, str):
@@ -153,7 +158,9 @@ def _describe(value: object) -> str:
 
 
 def _hint(word: object, options: list[str]) -> str:
-    close = difflib.get_close_matches(str(word), options, n=1)
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, options, n=1)
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
@@ -173,7 +180,7 @@ def _slug(value: object) -> str:
     return value
 
 
-def _whole(low: int, high: int) -> Check:
+def _whole(low: int, high: int) -> _Check:
     def check(value: object) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             _fail(f"must be a whole number from {low} to {high}", value)
@@ -182,18 +189,18 @@ def _whole(low: int, high: int) -> Check:
     return check
 
 
-def _number(low: float, high: float) -> Check:
+def _number(low: float, high: float) -> _Check:
     def check(value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             _fail(f"must be a number from {low:g} to {high:g}", value)
-        if not math.isfinite(value) or not low <= value <= high:
+        if (isinstance(value, float) and not math.isfinite(value)) or not low <= value <= high:
             _fail(f"must be a number from {low:g} to {high:g}", value)
         return float(value)
 
     return check
 
 
-def _choice(options: tuple[str, ...]) -> Check:
+def _choice(options: tuple[str, ...]) -> _Check:
     def check(value: object) -> str:
         if not isinstance(value, str) or value not in options:
             allowed = ", ".join(f"'{o}'" for o in options)
@@ -203,7 +210,7 @@ def _choice(options: tuple[str, ...]) -> Check:
     return check
 
 
-def _sentences(*, at_least: int) -> Check:
+def _sentences(*, at_least: int) -> _Check:
     def check(value: object) -> tuple[str, ...]:
         if not isinstance(value, list):
             _fail('must be a list of sentences, like ["First.", "Second."]', value)
@@ -414,6 +421,13 @@ def parse_program(text: str, source: str) -> Program:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ProgramError(source, [_syntax_problem(err, text)]) from None
+    except ValueError as err:
+        # tomllib lets Python's limit on integer digits escape as a plain ValueError.
+        raise ProgramError(source, [f"cannot be read as TOML: {err}"]) from None
+    except RecursionError:
+        raise ProgramError(
+            source, ["cannot be read as TOML: arrays or tables nested too deeply"]
+        ) from None
     values, problems = _read_table(data, _PROGRAM_KEYS)
     if problems:
         raise ProgramError(source, [f"{path.lstrip('.')}: {rule}" for path, rule in problems])
@@ -436,6 +450,8 @@ def _read_text(path: Path) -> str:
         ) from None
     except OSError as err:
         raise ProgramError(source, [f"cannot be read: {err.strerror or err}"]) from None
+    except ValueError as err:  # a path with a NUL byte in it
+        raise ProgramError(source, [f"cannot be read: {err}"]) from None
 
 
 def _require_file_name(program: Program, stem: str, source: str) -> None:
