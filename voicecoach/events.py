@@ -110,6 +110,15 @@ class PainReported:
 
 
 @dataclass(frozen=True)
+class BackRating:
+    """The end-of-session answer to "how is your back now, from zero to ten?"."""
+
+    t: float
+    score: int
+    type: Literal["rating"] = field(default="rating", init=False)
+
+
+@dataclass(frozen=True)
 class SessionEnded:
     """The session is over; ``duration`` is in seconds."""
 
@@ -128,6 +137,7 @@ Event = (
     | CommandHandled
     | RepDone
     | PainReported
+    | BackRating
     | SessionEnded
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -102,10 +102,15 @@ def estimate_speech_seconds(text: str, rate_wpm: float = ESTIMATE_RATE_WPM) -> f
 
 
 def build_plan(
-    program: Program, speech_seconds: Callable[[str], float] = estimate_speech_seconds
+    program: Program,
+    speech_seconds: Callable[[str], float] = estimate_speech_seconds,
+    notes: Sequence[str] = (),
 ) -> Plan:
-    """Expand every exercise of ``program`` into steps, with the intro and closing summary."""
-    intro = list(_intro_steps(program))
+    """Expand every exercise of ``program`` into steps, with the intro and closing summary.
+
+    ``notes`` are said once after the safety note, e.g. today's change of dose.
+    """
+    intro = list(_intro_steps(program, notes))
     steps = intro + steps_from(program, 0, offset=len(intro))
     total = sum(step_seconds(s, speech_seconds(s.text)) for s in steps)
     return Plan(program, tuple(steps), tuple(exercise_totals(program)), total)
@@ -160,9 +165,10 @@ def _sides_of(exercise: Exercise) -> tuple[Side | None, ...]:
     return (None,) if exercise.sides == "none" else ("right", "left")
 
 
-def _intro_steps(program: Program) -> Iterator[Step]:
-    yield Step("intro", f"Welcome. This is {program.title}.", 0.5, restart=0)
-    yield Step("intro", program.safety_note, 1.0, restart=1)
+def _intro_steps(program: Program, notes: Sequence[str]) -> Iterator[Step]:
+    texts = [f"Welcome. This is {program.title}.", program.safety_note, *notes]
+    for index, text in enumerate(texts):
+        yield Step("intro", text, 0.5 if index == 0 else 1.0, restart=index)
 
 
 def _rep_order(exercise: Exercise) -> list[tuple[Side | None, int]]:

@@ -1,3 +1,154 @@
-"""CLI commands: placeholder module, filled in by its owner."""
+"""CLI commands for sound: ``voices``, ``say`` and ``devices``.
+
+The speech engine and PortAudio are imported inside the commands, so ``--help`` stays fast and
+a missing native library is reported as an error message, not an ImportError.
+"""
 
 from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from voicecoach.cli import main
+from voicecoach.errors import AudioDeviceError, UsageError
+
+_SETUP_HELP = (
+    "no audio devices found. Connect a USB microphone and speaker and check that the system "
+    "sees them (arecord -l, aplay -l); on a desktop, check that PulseAudio or PipeWire runs "
+    "(pactl info); on a Raspberry Pi without a desktop, ALSA alone is enough."
+)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
+    lines = [headers, *rows]
+    return "\n".join(
+        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
+
+
+def _khz(rates_hz: Sequence[int]) -> str:
+    return " ".join(f"{rate / 1000:g}k" for rate in rates_hz) or "-"
+
+
+@main.command("voices")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option(
+    "--language",
+    "-l",
+    metavar="CODE",
+    help="Only voices whose language starts with CODE, e.g. en or en-us.",
+)
+def voices_command(as_json: bool, language: str | None) -> None:
+    """List the text-to-speech voices (use an ID with --voice)."""
+    from voicecoach.speech.tts import list_voices
+
+    voices = list_voices()
+    if language:
+        prefix = language.casefold()
+        voices = [v for v in voices if any(x.casefold().startswith(prefix) for x in v.languages)]
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(v) for v in voices], indent=2))
+        return
+    rows = [(v.id, ", ".join(v.languages), v.name) for v in voices]
+    click.echo(_table(("ID", "LANGUAGES", "NAME"), rows))
+
+
+@main.command("say")
+@click.argument("text")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write a 16 kHz mono WAV file instead of playing.",
+)
+@click.option("--voice", help="Voice ID, name or language code (see: voicecoach voices).")
+@click.option(
+    "--rate",
+    "rate_wpm",
+    type=click.IntRange(80, 450),
+    default=160,
+    show_default=True,
+    help="Speaking rate in words per minute.",
+)
+@click.option(
+    "--volume",
+    type=click.FloatRange(0.0, 1.0),
+    default=1.0,
+    show_default=True,
+    help="Loudness from 0 (silent) to 1 (full).",
+)
+@click.option(
+    "--output-device",
+    metavar="DEV",
+    help="Play on this device: its number or part of its name (see: voicecoach devices). "
+    "[default: the system's default output]",
+)
+def say_command(
+    text: str,
+    out: Path | None,
+    voice: str | None,
+    rate_wpm: int,
+    volume: float,
+    output_device: str | None,
+) -> None:
+    """Speak TEXT as the coach would: play it, or write it to a WAV file with --out."""
+    from voicecoach.speech.tts import Pyttsx3Synthesizer
+
+    if out is not None and output_device is not None:
+        raise UsageError("use either --out or --output-device, not both")
+    with Pyttsx3Synthesizer(voice=voice, rate_wpm=rate_wpm, volume=volume) as synthesizer:
+        samples = synthesizer.render(text)
+    seconds = len(samples) / 16_000
+    if out is not None:
+        from voicecoach.audio.files import write_wav
+
+        write_wav(out, samples)
+        click.echo(f"wrote {out} ({seconds:.2f} s, 16 kHz mono)")
+        return
+    from voicecoach.audio.devices import DeviceSpeaker
+    from voicecoach.audio.frames import split_frames
+
+    with DeviceSpeaker(output_device) as speaker:
+        for frame in split_frames(samples):
+            speaker.play(frame)
+        label = speaker.label
+    click.echo(f"played {seconds:.2f} s on {label}")
+
+
+@main.command("devices")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def devices_command(as_json: bool) -> None:
+    """List audio devices and the sample rates each accepts (8 to 48 kHz probed).
+
+    Pass a device's number or part of its name to --output-device (and to the session's
+    microphone option). Devices that lack 16 kHz are fine: the program resamples.
+    """
+    from voicecoach.audio.devices import list_devices
+
+    devices = list_devices()
+    if not devices:
+        raise AudioDeviceError(_SETUP_HELP)
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(d) for d in devices], indent=2))
+        return
+    rows = [
+        (
+            str(d.index),
+            d.name
+            + (" (default in)" if d.default_input else "")
+            + (" (default out)" if d.default_output else ""),
+            d.host_api,
+            f"{d.input_channels}/{d.output_channels}",
+            f"{d.default_rate_hz}",
+            _khz(d.input_rates_hz),
+            _khz(d.output_rates_hz),
+        )
+        for d in devices
+    ]
+    headers = ("#", "NAME", "API", "IN/OUT", "DEFAULT HZ", "INPUT RATES", "OUTPUT RATES")
+    click.echo(_table(headers, rows))
