@@ -6,12 +6,20 @@ import pytest
 
 from tests.conftest import SimulateFn
 from voicecoach.commands import Command, Parsed
-from voicecoach.events import CommandHandled, PainReported, RepDone, SessionEnded, StateChanged
+from voicecoach.events import (
+    BackRating,
+    CommandHandled,
+    PainReported,
+    RepDone,
+    SessionEnded,
+    StateChanged,
+)
 from voicecoach.plan import build_plan
 from voicecoach.program import Program
 from voicecoach.session import (
     END_PAIN_TEXT,
     MILD_TEXT,
+    OFFER_TEXT,
     PAIN_TEXT,
     PAUSE_TEXT,
     STOP_TEXT,
@@ -61,7 +69,8 @@ def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
         ("running", Parsed(Command.RESUME), "running", None),
         ("running", Parsed(Command.NUMBER, 7), "running", None),
         ("paused", Parsed(Command.RESUME), "running", "Okay, here we go. Bring your right knee"),
-        ("paused", Parsed(Command.YES), "running", "Okay, here we go."),
+        # A stray "yes" must never restart movement.
+        ("paused", Parsed(Command.YES), "paused", None),
         ("paused", Parsed(Command.PAUSE), "paused", None),
         ("paused", Parsed(Command.STOP), "ending", STOP_TEXT),
         ("paused", Parsed(Command.PAIN), "pain_check", PAIN_TEXT),
@@ -258,3 +267,66 @@ def test_nonsense_commands_are_logged_and_ignored(simulate: SimulateFn) -> None:
     heard = [r for r in rec.records() if r["type"] == "heard"]
     assert heard[2]["command"] is None
     assert rec.events[-1].reason == "completed"  # type: ignore[union-attr]
+
+
+def _finish_steps(session: Session, t: float) -> float:
+    """Let every step play out (speech ending at once) until the machine leaves ``running``."""
+    while session.mode == "running":
+        t += 0.5
+        session.speech_ended(t)
+        session.tick(t)
+    return t
+
+
+def test_rating_is_asked_and_stored_at_the_end(tiny_program: Program) -> None:
+    session = Session(build_plan(tiny_program))
+    t = _finish_steps(session, _walk_to_count(session))
+    assert session.mode == "rating"
+    out = session.command(Parsed(Command.NUMBER, 2), t + 1)
+    assert BackRating(t + 1, 2) in out
+    session.speech_ended(t + 2)
+    assert session.finished
+
+
+def test_unanswered_rating_finishes_after_fifteen_seconds(tiny_program: Program) -> None:
+    session = Session(build_plan(tiny_program))
+    t = _finish_steps(session, _walk_to_count(session))
+    session.speech_ended(t)
+    assert session.tick(t + 14.9) == []
+    out = session.tick(t + 15.0)
+    assert SessionEnded(t + 15.0, "completed", t + 15.0) in out
+    assert not any(isinstance(o, BackRating) for o in out)
+
+
+@pytest.mark.parametrize(
+    ("answer", "first_exercise"),
+    [("yes", "bridge"), ("start over", None), (None, None)],
+)
+def test_resume_offer(
+    tiny_program: Program, answer: str | None, first_exercise: str | None
+) -> None:
+    from voicecoach.commands import parse
+
+    resumed = build_plan(tiny_program, start_exercise="bridge")
+    session = Session(build_plan(tiny_program), resume_plan=resumed)
+    out = session.start(0.0)
+    assert session.mode == "offer"
+    assert any(isinstance(o, Say) and o.text == OFFER_TEXT for o in out)
+    session.speech_ended(4.0)
+    if answer is None:
+        session.tick(19.0)
+    else:
+        parsed = parse(answer)
+        assert parsed is not None
+        session.command(parsed, 5.0)
+    assert session.mode == "running"
+    assert session.current.kind == "intro"
+    exercises = [s.exercise for s in session.steps if s.exercise]
+    assert (exercises[0] == "bridge") == (first_exercise == "bridge")
+
+
+def test_resume_without_asking_takes_the_resumed_plan(tiny_program: Program) -> None:
+    resumed = build_plan(tiny_program, start_exercise="bridge")
+    session = Session(build_plan(tiny_program), resume_plan=resumed, ask_resume=False)
+    session.start(0.0)
+    assert [s.exercise for s in session.steps if s.exercise][0] == "bridge"

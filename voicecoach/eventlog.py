@@ -11,6 +11,7 @@ import click
 
 from voicecoach.errors import VoiceCoachError
 from voicecoach.events import (
+    BackRating,
     CommandHandled,
     Event,
     Heard,
@@ -85,6 +86,8 @@ def describe(event: Event) -> str | None:
             return f"[exercise: {event.exercise}]"
         case StateChanged() if event.state in _NOTABLE_STATES:
             return f"[{event.state}]"
+        case BackRating():
+            return f"[back rating: {event.score}]"
         case PainReported():
             return f"[pain: {event.score if event.score is not None else event.symptom}]"
         case SessionEnded():
@@ -94,4 +97,6 @@ def describe(event: Event) -> str | None:
     return None
 
 
-_NOTABLE_STATES = frozenset({"paused", "pain_check", "stopped", "finished"})
+_NOTABLE_STATES = frozenset(
+    {"paused", "pain_check", "stopped", "finished", "rating", "resume_offer"}
+)

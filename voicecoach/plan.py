@@ -105,13 +105,19 @@ def build_plan(
     program: Program,
     speech_seconds: Callable[[str], float] = estimate_speech_seconds,
     notes: Sequence[str] = (),
+    *,
+    start_exercise: str | None = None,
+    start_side: Side | None = None,
 ) -> Plan:
-    """Expand every exercise of ``program`` into steps, with the intro and closing summary.
+    """Expand ``program`` into steps, with the intro and closing summary.
 
-    ``notes`` are said once after the safety note, e.g. today's change of dose.
+    ``notes`` are said once after the safety note, e.g. today's change of dose. A plan that
+    resumes an unfinished session starts at ``start_exercise`` (and, for exercises done in
+    blocks, at ``start_side``); the intro and its safety note are always kept.
     """
     intro = list(_intro_steps(program, notes))
-    steps = intro + steps_from(program, 0, offset=len(intro))
+    first = _exercise_index(program, start_exercise)
+    steps = intro + steps_from(program, first, offset=len(intro), first_side=start_side)
     total = sum(step_seconds(s, speech_seconds(s.text)) for s in steps)
     return Plan(program, tuple(steps), tuple(exercise_totals(program)), total)
 
@@ -124,7 +130,12 @@ def step_seconds(step: Step, speech_seconds: float) -> float:
 
 
 def steps_from(
-    program: Program, first_exercise: int, *, offset: int = 0, gentle: bool = False
+    program: Program,
+    first_exercise: int,
+    *,
+    offset: int = 0,
+    gentle: bool = False,
+    first_side: Side | None = None,
 ) -> list[Step]:
     """Steps from exercise ``first_exercise`` to the summary, to stand at index ``offset``.
 
@@ -134,7 +145,8 @@ def steps_from(
     for index in range(first_exercise, len(program.exercises)):
         exercise = program.exercises[index]
         dose = gentler(exercise) if gentle else exercise
-        steps.extend(_exercise_steps(dose, index, offset + len(steps)))
+        side = first_side if index == first_exercise else None
+        steps.extend(_exercise_steps(dose, index, offset + len(steps), side))
     steps.append(Step("summary", SUMMARY_TEXT, 2.0, restart=offset + len(steps)))
     return steps
 
@@ -223,8 +235,23 @@ class _Builder:
         )
 
 
-def _exercise_steps(exercise: Exercise, index: int, offset: int) -> list[Step]:
-    """Set-up cues, then every set and rep, with rests and side changes."""
+def _exercise_index(program: Program, exercise_id: str | None) -> int:
+    if exercise_id is None:
+        return 0
+    for index, exercise in enumerate(program.exercises):
+        if exercise.id == exercise_id:
+            return index
+    raise ValueError(f"no exercise {exercise_id!r} in program {program.name!r}")
+
+
+def _exercise_steps(
+    exercise: Exercise, index: int, offset: int, first_side: Side | None = None
+) -> list[Step]:
+    """Set-up cues, then every set and rep, with rests and side changes.
+
+    With ``first_side`` "left" an exercise done in blocks skips its right-side blocks: they
+    were done before an interrupted session ended.
+    """
     build = _Builder(exercise, index, offset)
     for n, sentence in enumerate(exercise.setup + exercise.safety):
         build.add("setup", f"{exercise.name}. {sentence}" if n == 0 else sentence, 0.5)
@@ -233,13 +260,15 @@ def _exercise_steps(exercise: Exercise, index: int, offset: int) -> list[Step]:
             rest = exercise.rest_between_sets_seconds
             build.add("rest", f"Rest for {_seconds_words(rest)}.", rest, (set_number - 1, None, 0))
             build.add("set", f"Set {set_number} of {exercise.sets}.", 0.5, (set_number, None, 0))
-        _add_set(build, set_number)
+        _add_set(build, set_number, first_side)
     return build.steps
 
 
-def _add_set(build: _Builder, set_number: int) -> None:
+def _add_set(build: _Builder, set_number: int, first_side: Side | None) -> None:
     exercise = build.exercise
     order = _rep_order(exercise)
+    if first_side == "left" and exercise.sides == "blocks":
+        order = [(side, rep) for side, rep in order if side == "left"]
     previous_side: Side | None = None
     for position, (side, rep) in enumerate(order):
         where = (set_number, side, rep)

@@ -111,16 +111,7 @@ class Runner:
         """Every fixed phrase the session may say, for pre-rendering."""
         from voicecoach import session as texts
 
-        fixed = [
-            texts.PAUSE_TEXT,
-            texts.STOP_TEXT,
-            texts.PAIN_TEXT,
-            texts.MILD_TEXT,
-            texts.GENTLE_TEXT,
-            texts.END_PAIN_TEXT,
-            texts.RESUME_LEAD,
-            texts.SKIP_LEAD,
-        ]
+        fixed = list(texts.FIXED_TEXTS)
         return list(dict.fromkeys([s.text for s in self.plan.steps if s.text] + fixed))
 
     def run(self) -> SessionEnded:

@@ -14,6 +14,7 @@ from typing import Literal
 
 from voicecoach.commands import Command, Parsed
 from voicecoach.events import (
+    BackRating,
     CommandHandled,
     EndReason,
     Event,
@@ -27,7 +28,7 @@ from voicecoach.settings import SessionSettings
 
 _LOGGER = logging.getLogger(__name__)
 
-Mode = Literal["running", "paused", "pain_check", "ending", "ended"]
+Mode = Literal["offer", "running", "paused", "pain_check", "rating", "ending", "ended"]
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,32 @@ GENTLE_TEXT = (
     "Thank you. We will leave this exercise and carry on more gently. Move slowly, and only "
     "as far as feels comfortable."
 )
+RATING_TEXT = "How is your back now, from zero to ten?"
+RATING_THANKS = "Thank you. Rest well."
+OFFER_TEXT = (
+    "Welcome back. Last time ended early. Say yes to carry on where you left off, "
+    "or say start over to begin again."
+)
 END_PAIN_TEXT = (
     "We will end the session here. Rest in a comfortable position. Please see a doctor or "
     "physiotherapist about this pain before exercising again. Get urgent medical help if you "
     "notice numbness in the groin or saddle area, new problems with your bladder or bowel, or "
     "weakness in your legs."
+)
+
+#: Everything the machine says besides the plan's steps, for pre-rendering.
+FIXED_TEXTS = (
+    PAUSE_TEXT,
+    RESUME_LEAD,
+    SKIP_LEAD,
+    STOP_TEXT,
+    PAIN_TEXT,
+    MILD_TEXT,
+    GENTLE_TEXT,
+    RATING_TEXT,
+    RATING_THANKS,
+    OFFER_TEXT,
+    END_PAIN_TEXT,
 )
 
 _Handler = Callable[["Session", Parsed, float], None]
@@ -96,9 +118,19 @@ def _on(*keys: tuple[Mode, Command]) -> Callable[[_Handler], _Handler]:
 class Session:
     """Walks a plan's steps; pause, resume, stop, skip, repeat and pain change the walk."""
 
-    def __init__(self, plan: Plan, settings: SessionSettings | None = None) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        settings: SessionSettings | None = None,
+        *,
+        resume_plan: Plan | None = None,
+        ask_resume: bool = True,
+    ) -> None:
         self.plan = plan
         self.settings = settings or SessionSettings()
+        #: The rest of an unfinished session, offered (or taken) instead of the full plan.
+        self.resume_plan = resume_plan
+        self.ask_resume = ask_resume
         self.steps: list[Step] = list(plan.steps)
         self.index = 0
         self.mode: Mode = "running"
@@ -107,6 +139,7 @@ class Session:
         self._deadline: float | None = None
         self._resume_index = 0
         self._pain_deadline: float | None = None
+        self._answer_deadline: float | None = None
         self._end_reason: EndReason = "completed"
         self._last_state: tuple[object, ...] | None = None
         self._out: list[Output] = []
@@ -114,8 +147,15 @@ class Session:
     # -- inputs -------------------------------------------------------------------------
 
     def start(self, t: float) -> list[Output]:
-        """Begin the first step."""
-        self._begin(0, t)
+        """Begin the first step, or first offer to carry on an unfinished session."""
+        if self.resume_plan is not None and self.ask_resume:
+            self.mode = "offer"
+            self._emit_state("resume_offer", t)
+            self._say(OFFER_TEXT)
+        elif self.resume_plan is not None:
+            self._take_plan(self.resume_plan, t)
+        else:
+            self._begin(0, t)
         return self._flush()
 
     def tick(self, t: float) -> list[Output]:
@@ -125,6 +165,8 @@ class Session:
         elif self.mode == "pain_check" and self._pain_deadline is not None:
             if t >= self._pain_deadline:
                 self._pain_report(t, None, "no answer")
+        elif self._answer_deadline is not None and t >= self._answer_deadline:
+            self._no_answer(t)
         return self._flush()
 
     def speech_ended(self, t: float) -> list[Output]:
@@ -134,6 +176,8 @@ class Session:
             self._finish(t)
         elif self.mode == "pain_check":
             self._pain_deadline = t + self.settings.pain_answer_seconds
+        elif self.mode in ("offer", "rating"):
+            self._answer_deadline = t + self.settings.question_answer_seconds
         elif self.mode == "running" and self._deadline is None:
             self._deadline = t + self.current.seconds
         return self._flush()
@@ -203,12 +247,36 @@ class Session:
             )
         if self.index + 1 < len(self.steps):
             self._begin(self.index + 1, t)
+        elif self.settings.ask_rating:
+            self.mode = "rating"
+            self._answer_deadline = None
+            self._emit_state("rating", t)
+            self._out.append(ExpectNumbers(True))
+            self._say(RATING_TEXT)
         else:
-            self._emit_state("finished", t)
-            self._end_reason = "completed"
-            self._finish(t)
+            self._complete_session(t)
+
+    def _complete_session(self, t: float) -> None:
+        self._out.append(ExpectNumbers(False))
+        self._emit_state("finished", t)
+        self._end_reason = "completed"
+        self._finish(t)
+
+    def _no_answer(self, t: float) -> None:
+        """A question went unanswered: start the full plan, or finish without a rating."""
+        self._answer_deadline = None
+        self._stop_speaking()
+        if self.mode == "offer":
+            self._begin(0, t)
+        else:
+            self._complete_session(t)
+
+    def _take_plan(self, plan: Plan, t: float) -> None:
+        self.steps = list(plan.steps)
+        self._begin(0, t)
 
     def _finish(self, t: float) -> None:
+        self._answer_deadline = None
         self.mode = "ended"
         self._out.append(SessionEnded(t, self._end_reason, t))
 
@@ -230,7 +298,36 @@ class Session:
         self._emit_state("paused", t)
         self._say(PAUSE_TEXT)
 
-    @_on(("paused", Command.RESUME), ("paused", Command.YES))
+    @_on(("offer", Command.YES))
+    def _accept_offer(self, parsed: Parsed, t: float) -> None:
+        self._stop_speaking()
+        self._answer_deadline = None
+        assert self.resume_plan is not None
+        self._take_plan(self.resume_plan, t)
+
+    @_on(("offer", Command.START_OVER))
+    def _decline_offer(self, parsed: Parsed, t: float) -> None:
+        self._stop_speaking()
+        self._answer_deadline = None
+        self._begin(0, t)
+
+    @_on(("rating", Command.NUMBER))
+    def _rating(self, parsed: Parsed, t: float) -> None:
+        assert parsed.value is not None
+        self._answer_deadline = None
+        self._stop_speaking()
+        self._out.append(BackRating(t, parsed.value))
+        self._out.append(ExpectNumbers(False))
+        self._end_reason = "completed"
+        self.mode = "ending"
+        self._emit_state("finished", t)
+        self._say(RATING_THANKS)
+
+    @_on(("rating", Command.STOP))
+    def _skip_rating(self, parsed: Parsed, t: float) -> None:
+        self._no_answer(t)
+
+    @_on(("paused", Command.RESUME))
     def _resume(self, parsed: Parsed, t: float) -> None:
         self._stop_speaking()
         self._begin(self._resume_index, t, RESUME_LEAD)
@@ -240,7 +337,12 @@ class Session:
         self._stop_speaking()
         self._say(PAUSE_TEXT)
 
-    @_on(("running", Command.STOP), ("paused", Command.STOP), ("pain_check", Command.STOP))
+    @_on(
+        ("offer", Command.STOP),
+        ("running", Command.STOP),
+        ("paused", Command.STOP),
+        ("pain_check", Command.STOP),
+    )
     def _stop(self, parsed: Parsed, t: float) -> None:
         self._end("stopped", STOP_TEXT, t)
 
@@ -254,7 +356,12 @@ class Session:
         self._stop_speaking()
         self._begin(self.current.restart, t)
 
-    @_on(("running", Command.PAIN), ("paused", Command.PAIN), ("pain_check", Command.REPEAT))
+    @_on(
+        ("running", Command.PAIN),
+        ("paused", Command.PAIN),
+        ("rating", Command.PAIN),
+        ("pain_check", Command.REPEAT),
+    )
     def _pain(self, parsed: Parsed, t: float) -> None:
         self._stop_speaking()
         self.mode = "pain_check"
@@ -263,7 +370,12 @@ class Session:
         self._out.append(ExpectNumbers(True))
         self._say(PAIN_TEXT)
 
-    @_on(("running", Command.NUMB), ("paused", Command.NUMB), ("pain_check", Command.NUMB))
+    @_on(
+        ("running", Command.NUMB),
+        ("paused", Command.NUMB),
+        ("pain_check", Command.NUMB),
+        ("rating", Command.NUMB),
+    )
     def _numb(self, parsed: Parsed, t: float) -> None:
         self._pain_report(t, None, "numbness or tingling")
 

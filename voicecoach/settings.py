@@ -37,3 +37,7 @@ class SessionSettings:
     pain: PainBands = field(default_factory=PainBands)
     #: How long the coach waits for a pain score before ending the session for safety.
     pain_answer_seconds: float = 20.0
+    #: How long the coach waits for a yes/no or an end-of-session rating before moving on.
+    question_answer_seconds: float = 15.0
+    #: Ask "how is your back now?" at the end of a completed session.
+    ask_rating: bool = True
