@@ -23,6 +23,7 @@ from voicecoach.events import (
     SessionEnded,
     SessionStarted,
 )
+from voicecoach.keys import KeyReader, command_for_key
 from voicecoach.plan import Plan
 from voicecoach.ports import Hit, Microphone, Recognizer, Speaker, Synthesizer
 from voicecoach.selfhearing import SelfHearingGuard
@@ -88,6 +89,7 @@ class Runner:
         settings: SessionSettings | None = None,
         echo: EchoCanceller | None = None,
         guard: SelfHearingGuard | None = None,
+        keys: KeyReader | None = None,
         wall_clock: Callable[[], datetime] = lambda: datetime.now().astimezone(),
     ) -> None:
         self.plan = plan
@@ -101,6 +103,8 @@ class Runner:
         self.echo = echo
         #: Drops hits that are the coach's own words heard back.
         self.guard = guard
+        #: Key presses from a helper at the keyboard, live only.
+        self.keys = keys
         self._last_played: Samples = _QUIET
         self.session = Session(plan, settings)
         self.playback = Playback()
@@ -119,6 +123,8 @@ class Runner:
         with ExitStack() as stack:
             for adapter in (self.synthesizer, self.recognizer, self.mic, self.speaker):
                 stack.enter_context(adapter)
+            if self.keys is not None:
+                stack.enter_context(self.keys)
             self.synthesizer.prerender(self.phrases())
             try:
                 self._loop()
@@ -148,6 +154,8 @@ class Runner:
                 frame = self.echo.process(frame, self._last_played)
             for hit in self.recognizer.feed(frame):
                 self._heard(hit, t)
+            if self.keys is not None:
+                self._keys(t)
             out, done = self.playback.next_frame()
             self.speaker.play(out)
             self._last_played = out
@@ -166,6 +174,14 @@ class Runner:
         if parsed is not None:
             self._apply(self.session.command(parsed, t), t)
             self.recognizer.reset()
+
+    def _keys(self, t: float) -> None:
+        assert self.keys is not None
+        for key in self.keys.poll():
+            parsed = command_for_key(key, self.session.mode)
+            if parsed is not None:
+                self._publish([Heard(t, f"key {key}", parsed.command.value, 1.0, None)])
+                self._apply(self.session.command(parsed, t), t)
 
     def _interrupt(self, reason: EndReason) -> None:
         if self._end is None:

@@ -49,6 +49,7 @@ def _register() -> None:
         model_cmds,
         program_cmds,
         session_cmds,
+        show_cmds,
     )
 
 

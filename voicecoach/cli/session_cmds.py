@@ -1,8 +1,7 @@
-"""CLI commands that run or describe sessions: ``simulate`` and ``show``."""
+"""CLI commands that run sessions: ``simulate`` in virtual time and ``run`` live."""
 
 from __future__ import annotations
 
-import json
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -10,83 +9,26 @@ from typing import Any
 
 import click
 
+from voicecoach.audio.echo import EchoCanceller
+from voicecoach.audio.room import RoomSettings
 from voicecoach.cli import main
-from voicecoach.clock import VirtualClock
-from voicecoach.eventlog import JsonLinesLog, Transcript
-from voicecoach.events import Listener
+from voicecoach.cli.options import (
+    audio_options,
+    journal_options,
+    open_listeners,
+    pain_options,
+    parse_timed,
+    recognizer_options,
+    voice_options,
+)
+from voicecoach.clock import MonotonicClock, VirtualClock
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
-from voicecoach.plan import Plan, build_plan, estimate_speech_seconds, step_seconds
+from voicecoach.plan import build_plan
+from voicecoach.ports import Microphone, Recognizer, Speaker, Synthesizer
 from voicecoach.program import DEFAULT_PROGRAM, resolve_program
 from voicecoach.runner import Runner
+from voicecoach.selfhearing import SelfHearingGuard
 from voicecoach.settings import PainBands, SessionSettings
-
-
-def parse_timed(value: str, option: str) -> tuple[float, str]:
-    """Split ``T:TEXT`` into seconds and text, with an error naming the option."""
-    at, sep, text = value.partition(":")
-    try:
-        seconds = float(at)
-    except ValueError:
-        seconds = -1.0
-    if not sep or not text.strip() or seconds < 0:
-        raise click.BadParameter(
-            f"{value!r} is not T:TEXT with T in seconds, e.g. 40:pause", param_hint=option
-        )
-    return seconds, text.strip()
-
-
-def journal_option(func: Any) -> Any:
-    """The ``--journal`` and ``--no-journal`` options shared by commands that record sessions."""
-    func = click.option(
-        "--no-journal", is_flag=True, help="Do not record this session in the journal."
-    )(func)
-    return click.option(
-        "--journal",
-        "journal_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        envvar="VOICECOACH_JOURNAL",
-        show_envvar=True,
-        help="Journal file (SQLite). Default: the user data folder.",
-    )(func)
-
-
-def pain_options(func: Any) -> Any:
-    """Options that set the pain-score bands."""
-    func = click.option(
-        "--pain-gentle-max",
-        type=click.IntRange(1, 10),
-        default=5,
-        show_default=True,
-        help="Highest score that continues more gently; anything above ends the session.",
-    )(func)
-    return click.option(
-        "--pain-continue-max",
-        type=click.IntRange(0, 9),
-        default=3,
-        show_default=True,
-        help="Highest pain score that offers to continue with the next exercise.",
-    )(func)
-
-
-def open_listeners(
-    stack: ExitStack,
-    *,
-    journal_path: Path | None,
-    no_journal: bool,
-    log_path: Path | None,
-    transcript: bool,
-) -> list[Listener]:
-    """The journal, event log and transcript listeners a command asked for, entered on ``stack``."""
-    from voicecoach.journal import Journal, default_journal_path
-
-    listeners: list[Listener] = []
-    if not no_journal:
-        listeners.append(stack.enter_context(Journal(journal_path or default_journal_path())))
-    if log_path is not None:
-        listeners.append(stack.enter_context(JsonLinesLog(log_path)))
-    if transcript:
-        listeners.append(Transcript())
-    return listeners
 
 
 @main.command()
@@ -99,142 +41,211 @@ def open_listeners(
     help="At T seconds the recognizer hears TEXT (repeatable), e.g. --heard 40:pause.",
 )
 @click.option(
+    "--audio",
+    is_flag=True,
+    help="Simulate with real audio: real TTS, a simulated room and the real "
+    "recognizer. Implied by --say, --play and --record.",
+)
+@click.option(
+    "--say",
+    "says",
+    multiple=True,
+    metavar="T:TEXT",
+    help="At T seconds the person says TEXT, synthesised with --user-voice.",
+)
+@click.option(
+    "--play",
+    "plays",
+    multiple=True,
+    metavar="T:FILE",
+    help="At T seconds a recording (WAV or FLAC) is played into the room.",
+)
+@click.option(
+    "--user-voice",
+    default="en-us+f3",
+    show_default=True,
+    help="espeak-ng voice for --say; pick one unlike the coach's.",
+)
+@click.option(
+    "--echo-gain",
+    type=float,
+    default=-6.0,
+    show_default=True,
+    metavar="DB",
+    help="Level of the coach's voice at the microphone, in dB.",
+)
+@click.option(
+    "--echo-delay",
+    type=click.FloatRange(20, 500),
+    default=30.0,
+    show_default=True,
+    metavar="MS",
+    help="Speaker-to-microphone delay, in milliseconds.",
+)
+@click.option(
+    "--noise-snr",
+    type=float,
+    default=None,
+    metavar="DB",
+    help="Add pink noise this many dB below the person's speech.",
+)
+@click.option(
+    "--record",
+    "record_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write what the simulated microphone heard to this WAV file.",
+)
+@click.option(
     "--log",
     "log_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the event log as JSON Lines to this file instead of a transcript.",
 )
-@journal_option
+@recognizer_options
+@voice_options
+@journal_options
 @pain_options
 @click.pass_context
-def simulate(
-    ctx: click.Context,
-    program: str,
-    heard: tuple[str, ...],
-    log_path: Path | None,
-    journal_path: Path | None,
-    no_journal: bool,
-    pain_continue_max: int,
-    pain_gentle_max: int,
-) -> None:
-    """Run a whole session in virtual time, with scripted words heard.
+def simulate(ctx: click.Context, /, program: str, heard: tuple[str, ...], **opts: Any) -> None:
+    """Run a whole session in virtual time.
 
     PROGRAM is a built-in or user program name, or a path to a TOML file
-    (default: gentle-start). Nothing is played or recorded; the session runs
-    as fast as the machine allows and is written to the journal.
+    (default: gentle-start). Without --audio the coach's speech is timed from
+    its word count and only --heard words reach the session, so a session takes
+    well under a second. With --audio the real voice and real recognizer run
+    in a simulated room, still faster than real time.
     """
     script = [parse_timed(h, "--heard") for h in heard]
-    settings = SessionSettings(pain=PainBands(pain_continue_max, pain_gentle_max))
+    says = [parse_timed(s, "--say") for s in opts["says"]]
+    plays = [(at, Path(f)) for at, f in (parse_timed(p, "--play") for p in opts["plays"])]
+    audio = opts["audio"] or bool(says or plays or opts["record_path"])
     plan = build_plan(resolve_program(program))
     with ExitStack() as stack:
-        listeners = open_listeners(
-            stack,
-            journal_path=journal_path,
-            no_journal=no_journal,
-            log_path=log_path,
-            transcript=log_path is None,
-        )
+        listeners = open_listeners(stack, opts, transcript=opts["log_path"] is None)
+        if audio:
+            room, parts = _audio_parts(stack, opts, script, says, plays)
+        else:
+            room = None
+            parts = (
+                SilentMicrophone(),
+                NullSpeaker(),
+                EstimatedSynthesizer(),
+                ScriptedRecognizer(script),
+            )
+        mic, speaker, synthesizer, recognizer = parts
         runner = Runner(
             plan=plan,
             clock=VirtualClock(),
-            mic=SilentMicrophone(),
-            speaker=NullSpeaker(),
-            synthesizer=EstimatedSynthesizer(),
-            recognizer=ScriptedRecognizer(script),
+            mic=mic,
+            speaker=speaker,
+            synthesizer=synthesizer,
+            recognizer=recognizer,
             listeners=listeners,
-            settings=settings,
+            settings=_settings(opts),
+            echo=EchoCanceller() if audio else None,
+            guard=SelfHearingGuard() if audio else None,
         )
-        wall_start = time.perf_counter()
+        started = time.perf_counter()
         end = runner.run()
-        wall_seconds = time.perf_counter() - wall_start
-    if log_path is not None:
+        wall_seconds = time.perf_counter() - started
+    if room is not None and opts["record_path"] is not None:
+        from voicecoach.audio.files import write_wav
+
+        write_wav(opts["record_path"], room.recorded())
+    if opts["log_path"] is not None:
         click.echo(
-            f"{end.reason} after {end.duration:.1f} s; "
-            f"{runner.session.reps_done} reps; log written to {log_path}"
+            f"{end.reason} after {end.duration:.1f} s; {runner.session.reps_done} reps; "
+            f"log written to {opts['log_path']}"
         )
     if ctx.find_root().params.get("verbose"):
         click.echo(
             f"simulated {end.duration:.0f} s in {wall_seconds:.2f} s "
-            f"({end.duration / max(wall_seconds, 1e-6):.0f}x real time)",
+            f"({end.duration / max(wall_seconds, 1e-6):.1f}x real time)",
             err=True,
         )
 
 
+def _settings(opts: dict[str, Any]) -> SessionSettings:
+    return SessionSettings(pain=PainBands(opts["pain_continue_max"], opts["pain_gentle_max"]))
+
+
+def _audio_parts(
+    stack: ExitStack,
+    opts: dict[str, Any],
+    script: list[tuple[float, str]],
+    says: list[tuple[float, str]],
+    plays: list[tuple[float, Path]],
+) -> tuple[Any, tuple[Microphone, Speaker, Synthesizer, Recognizer]]:
+    """The room and the real voice and ears, for an audio simulation."""
+    from voicecoach.audio.espeak import Voice
+    from voicecoach.simulation import MergedRecognizer, Script, make_room
+
+    room_settings = RoomSettings(
+        echo_gain_db=opts["echo_gain"],
+        echo_delay_seconds=opts["echo_delay"] / 1000.0,
+        noise_snr_db=opts["noise_snr"],
+    )
+    room = make_room(
+        Script(says, plays, Voice(opts["user_voice"])),
+        room_settings,
+        record=opts["record_path"] is not None,
+    )
+    recognizer = _recognizer(opts)
+    if script:
+        recognizer = MergedRecognizer([recognizer, ScriptedRecognizer(script)])
+    return room, (room.microphone(), room.speaker(), _synthesizer(opts), recognizer)
+
+
+def _recognizer(opts: dict[str, Any]) -> Recognizer:
+    from voicecoach.speech.backends import open_recognizer
+
+    recognizer, description = open_recognizer(opts["backend"], opts["model"])
+    click.echo(f"listening with {description}", err=True)
+    return recognizer
+
+
+def _synthesizer(opts: dict[str, Any]) -> Synthesizer:
+    from voicecoach.speech.tts import Pyttsx3Synthesizer
+
+    return Pyttsx3Synthesizer(voice=opts["voice"], rate_wpm=opts["rate"], volume=opts["volume"])
+
+
 @main.command()
 @click.argument("program", default=DEFAULT_PROGRAM)
-@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
-def show(program: str, as_json: bool) -> None:
-    """Print the expanded plan of PROGRAM: every step, durations and total reps."""
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the event log as JSON Lines to this file.",
+)
+@recognizer_options
+@voice_options
+@audio_options
+@journal_options
+@pain_options
+def run(program: str, **opts: Any) -> None:
+    """Run a live session on the microphone and speaker.
+
+    The coach speaks each cue and listens all the time for pause, resume,
+    stop and pain. At a keyboard, p pauses or resumes, s stops and x reports
+    pain. Ctrl-C ends the session cleanly; it is kept in the journal.
+    """
+    from voicecoach.live import run_live
+
     plan = build_plan(resolve_program(program))
-    if as_json:
-        click.echo(json.dumps(plan_record(plan), indent=2))
-    else:
-        _print_plan(plan)
-
-
-def plan_record(plan: Plan) -> dict[str, Any]:
-    """The plan as a JSON-ready dict: totals, per-exercise reps and every step."""
-    steps = []
-    at = 0.0
-    for step in plan.steps:
-        seconds = step_seconds(step, estimate_speech_seconds(step.text))
-        steps.append(
-            {
-                "t": round(at, 1),
-                "kind": step.kind,
-                "text": step.text,
-                "seconds": round(seconds, 2),
-                "exercise": step.exercise,
-                "set": step.set,
-                "side": step.side,
-                "rep": step.rep,
-            }
-        )
-        at += seconds
-    return {
-        "program": plan.program.name,
-        "title": plan.program.title,
-        "total_seconds": round(plan.total_seconds, 1),
-        "total_reps": plan.total_reps,
-        "exercises": [
-            {
-                "exercise": t.exercise,
-                "name": t.name,
-                "side": t.side,
-                "reps": t.reps,
-                "hold_seconds": t.hold_seconds,
-            }
-            for t in plan.totals
-        ],
-        "steps": steps,
-    }
-
-
-def _print_plan(plan: Plan) -> None:
-    record = plan_record(plan)
-    click.echo(f"{plan.program.title} ({plan.program.name})")
-    for step in record["steps"]:
-        where = ""
-        if step["exercise"]:
-            side = f" {step['side']}" if step["side"] else ""
-            where = f"{step['exercise']} set {step['set']} rep {step['rep']}{side}"
-        text = step["text"] or "(quiet)"
-        click.echo(
-            f"{_mmss(step['t'])}  {step['seconds']:5.1f}s  {step['kind']:<8} {where:<34} {text}"
-        )
-    click.echo("")
-    click.echo("Reps per exercise and side:")
-    for total in plan.totals:
-        side = total.side or "-"
-        click.echo(
-            f"  {total.name:<32} {side:<6} {total.reps:3d} reps, {total.hold_seconds:g} s held"
-        )
-    click.echo(
-        f"Total: {plan.total_reps} reps, about {_mmss(plan.total_seconds)} "
-        f"({plan.total_seconds:.0f} s)"
-    )
-
-
-def _mmss(seconds: float) -> str:
-    minutes, rest = divmod(int(round(seconds)), 60)
-    return f"{minutes:2d}:{rest:02d}"
+    with ExitStack() as stack:
+        listeners = open_listeners(stack, opts, transcript=True)
+        recognizer = _recognizer(opts)
+        runner_parts = {
+            "plan": plan,
+            "clock": MonotonicClock(),
+            "synthesizer": _synthesizer(opts),
+            "recognizer": recognizer,
+            "listeners": listeners,
+            "settings": _settings(opts),
+            "echo": EchoCanceller(),
+            "guard": SelfHearingGuard(),
+        }
+        end = run_live(runner_parts, opts["input_device"], opts["output_device"])
+    if end.reason == "interrupted":
+        raise SystemExit(130)

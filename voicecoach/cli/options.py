@@ -1,0 +1,146 @@
+"""Options shared by the commands that run sessions, and the listeners they ask for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from voicecoach.eventlog import JsonLinesLog, Transcript
+from voicecoach.events import Listener
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def parse_timed(value: str, option: str) -> tuple[float, str]:
+    """Split ``T:TEXT`` into seconds and text, with an error naming the option."""
+    at, sep, text = value.partition(":")
+    try:
+        seconds = float(at)
+    except ValueError:
+        seconds = -1.0
+    if not sep or not text.strip() or seconds < 0:
+        raise click.BadParameter(
+            f"{value!r} is not T:TEXT with T in seconds, e.g. 40:pause", param_hint=option
+        )
+    return seconds, text.strip()
+
+
+def _stack(func: F, *decorators: Callable[[F], F]) -> F:
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def journal_options(func: F) -> F:
+    """``--journal`` and ``--no-journal``."""
+    return _stack(
+        func,
+        click.option(
+            "--journal",
+            "journal_path",
+            envvar="VOICECOACH_JOURNAL",
+            show_envvar=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Journal file (SQLite). Default: in the user data folder.",
+        ),
+        click.option("--no-journal", is_flag=True, help="Do not record this session."),
+    )
+
+
+def pain_options(func: F) -> F:
+    """The pain-score bands."""
+    return _stack(
+        func,
+        click.option(
+            "--pain-continue-max",
+            type=click.IntRange(0, 9),
+            default=3,
+            show_default=True,
+            help="Highest pain score that offers to go on with the next exercise.",
+        ),
+        click.option(
+            "--pain-gentle-max",
+            type=click.IntRange(1, 10),
+            default=5,
+            show_default=True,
+            help="Highest score that carries on more gently; above it the session ends.",
+        ),
+    )
+
+
+def recognizer_options(func: F) -> F:
+    """``--backend`` and ``--model``."""
+    return _stack(
+        func,
+        click.option(
+            "--backend",
+            type=click.Choice(["auto", "vosk", "sphinx"]),
+            default="auto",
+            show_default=True,
+            help="Recognizer: auto uses Vosk when a model is found, else pocketsphinx.",
+        ),
+        click.option(
+            "--model",
+            type=click.Path(path_type=Path),
+            envvar="VOICECOACH_VOSK_MODEL",
+            help="Vosk model folder (see `voicecoach model`).",
+        ),
+    )
+
+
+def voice_options(func: F) -> F:
+    """The coach's voice: ``--voice``, ``--rate`` and ``--volume``."""
+    return _stack(
+        func,
+        click.option("--voice", default=None, help="TTS voice (see `voicecoach voices`)."),
+        click.option(
+            "--rate",
+            type=click.IntRange(80, 400),
+            default=160,
+            show_default=True,
+            help="Speaking rate in words per minute.",
+        ),
+        click.option(
+            "--volume",
+            type=click.FloatRange(0.0, 1.0),
+            default=1.0,
+            show_default=True,
+            help="Loudness of the coach, 0 to 1.",
+        ),
+    )
+
+
+def audio_options(func: F) -> F:
+    """``--input-device`` and ``--output-device``."""
+    return _stack(
+        func,
+        click.option(
+            "--input-device",
+            metavar="DEV",
+            help="Microphone: a number or part of a name (see `voicecoach devices`).",
+        ),
+        click.option(
+            "--output-device",
+            metavar="DEV",
+            help="Speaker: a number or part of a name (see `voicecoach devices`).",
+        ),
+    )
+
+
+def open_listeners(stack: ExitStack, opts: dict[str, Any], *, transcript: bool) -> list[Listener]:
+    """The journal, event log and transcript a command asked for, entered on ``stack``."""
+    from voicecoach.journal import Journal, default_journal_path
+
+    listeners: list[Listener] = []
+    if not opts.get("no_journal"):
+        path = opts.get("journal_path") or default_journal_path()
+        listeners.append(stack.enter_context(Journal(path)))
+    if opts.get("log_path") is not None:
+        listeners.append(stack.enter_context(JsonLinesLog(opts["log_path"])))
+    if transcript:
+        listeners.append(Transcript())
+    return listeners
