@@ -1,0 +1,356 @@
+"""Text to speech: pyttsx3 renders each phrase to a WAV file, which is trimmed and cached.
+
+pyttsx3 is used only to render (``save_to_file`` + ``runAndWait``), never to play: it blocks,
+hangs in threads and its ``stop()`` works once. The program plays the samples itself.
+
+Silence: espeak-ng 1.51 puts 0-15 ms before the speech and about 350 ms after it (its
+end-of-sentence pause). The pause after is cut to 80 ms, ending in a 5 ms fade, and the lead to
+10 ms: pauses between cues belong to the session plan, and the coach's timing (when a cue ends,
+when "stop" can be heard over it) should not include a third of a second of nothing. 80 ms
+keeps the decay of the last word, so cues do not sound clipped.
+
+Batching: pyttsx3 2.99's espeak-ng driver keeps only the last ``save_to_file`` queued before a
+``runAndWait`` (the others are never written), so ``prerender`` renders one phrase per
+``runAndWait`` within one engine session. A render takes about 10 ms, almost all of it the
+driver loop's fixed 10 ms sleep.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import difflib
+import hashlib
+import importlib
+import importlib.metadata
+import io
+import json
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import numpy as np
+import platformdirs
+
+from voicecoach.audio.files import read_audio, write_wav
+from voicecoach.audio.frames import RATE_HZ, Samples, from_int16, to_int16_bytes
+from voicecoach.errors import AudioFileError, SpeechError
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Changes whenever the stored audio would come out differently for the same engine and text.
+_FORMAT_VERSION = 1
+_LEAD_SECONDS = 0.01
+_TAIL_SECONDS = 0.08
+_FADE_SECONDS = 0.005
+#: Level below which a 10 ms window counts as silence, in dB relative to full scale.
+_SILENCE_DBFS = -50.0
+_WINDOW_SECONDS = 0.01
+#: espeak-ng's speaking-rate range, in words per minute.
+MIN_RATE_WPM, MAX_RATE_WPM = 80, 450
+
+_INSTALL_FIX = "install espeak-ng: sudo apt-get install espeak-ng (and pip install pyttsx3)"
+
+#: The espeak-ng library keeps one global state per process, so renders take turns.
+_ENGINE_LOCK = threading.Lock()
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """A voice the engine offers: its id (pass it as ``voice``), display name and languages."""
+
+    id: str
+    name: str
+    languages: tuple[str, ...]
+
+
+def default_cache_dir() -> Path:
+    """Where rendered phrases are kept: ``$VOICECOACH_CACHE_DIR/tts`` or the user cache dir."""
+    root = os.environ.get("VOICECOACH_CACHE_DIR") or platformdirs.user_cache_dir("voicecoach")
+    return Path(root) / "tts"
+
+
+#: The engine's own default voice, noted when it first starts: later the current voice may be
+#: one another synthesizer in this process chose, since espeak-ng's state is global.
+_default_voice: list[str] = []
+
+
+def _start_engine() -> Any:
+    try:
+        pyttsx3 = importlib.import_module("pyttsx3")
+        engine = pyttsx3.init()
+        if not _default_voice:
+            _default_voice.append(str(engine.getProperty("voice") or ""))
+        return engine
+    except ImportError as err:
+        raise SpeechError(f"pyttsx3 is not installed ({err}); {_INSTALL_FIX}") from err
+    except (OSError, RuntimeError) as err:
+        # pyttsx3's espeak driver raises RuntimeError when libespeak-ng cannot be loaded.
+        raise SpeechError(f"the speech engine cannot start ({err}); {_INSTALL_FIX}") from err
+
+
+def _engine_version(engine: Any) -> str:
+    parts = [f"pyttsx3 {importlib.metadata.version('pyttsx3')}", str(engine)]
+    with contextlib.suppress(Exception):
+        # Voices and phonemes change between espeak-ng releases, so its version is in the key.
+        espeak = importlib.import_module("pyttsx3.drivers._espeak")
+        parts.append(f"espeak-ng {espeak.Info(None).decode()}")
+    return "; ".join(parts)
+
+
+def _voices(engine: Any) -> list[VoiceInfo]:
+    voices = []
+    for voice in engine.getProperty("voices"):
+        languages = tuple(str(lang) for lang in (getattr(voice, "languages", None) or ()))
+        voices.append(VoiceInfo(str(voice.id), str(voice.name), languages))
+    return voices
+
+
+def list_voices() -> list[VoiceInfo]:
+    """The voices the installed engine offers, sorted by id."""
+    with _ENGINE_LOCK:
+        return sorted(_voices(_start_engine()), key=lambda voice: voice.id)
+
+
+def _resolve_voice(requested: str, voices: list[VoiceInfo]) -> str:
+    """A voice id from an id, a name, a language code or the last part of an id."""
+    wanted = requested.strip().casefold()
+
+    def keys(voice: VoiceInfo) -> list[str]:
+        return [voice.id, voice.name, voice.id.rsplit("/", 1)[-1], *voice.languages]
+
+    exact = [voice.id for voice in voices if voice.id.casefold() == wanted]
+    other = [voice.id for voice in voices if wanted in (key.casefold() for key in keys(voice))]
+    if exact or other:
+        return (exact or other)[0]
+    every = [key for voice in voices for key in keys(voice)]
+    close = difflib.get_close_matches(requested, every, n=5, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise SpeechError(
+        f"no voice {requested!r}{hint} (voicecoach voices lists them all)", event=requested
+    )
+
+
+def trim_silence(samples: Samples) -> Samples:
+    """Cut the engine's silence to a 10 ms lead and an 80 ms tail that fades out."""
+    window = int(_WINDOW_SECONDS * RATE_HZ)
+    count = len(samples) // window
+    if count == 0:
+        return samples
+    levels = np.sqrt(np.mean(np.square(samples[: count * window].reshape(count, window)), axis=1))
+    loud = np.flatnonzero(levels > 10 ** (_SILENCE_DBFS / 20))
+    if len(loud) == 0:
+        return samples
+    start = max(0, loud[0] * window - int(_LEAD_SECONDS * RATE_HZ))
+    stop = min(len(samples), (loud[-1] + 1) * window + int(_TAIL_SECONDS * RATE_HZ))
+    kept = samples[start:stop].copy()
+    fade = min(len(kept), int(_FADE_SECONDS * RATE_HZ))
+    kept[len(kept) - fade :] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
+    return kept
+
+
+class Pyttsx3Synthesizer:
+    """Renders text with pyttsx3 (espeak-ng) to 16 kHz mono samples, cached on disk and in memory.
+
+    ``renders``, ``disk_hits`` and ``memory_hits`` count where each phrase came from.
+    """
+
+    def __init__(
+        self,
+        voice: str | None = None,
+        rate_wpm: int = 160,
+        volume: float = 1.0,
+        cache_dir: Path | None = None,
+        memory_items: int = 256,
+    ) -> None:
+        if not MIN_RATE_WPM <= rate_wpm <= MAX_RATE_WPM:
+            raise ValueError(f"rate_wpm must be {MIN_RATE_WPM}..{MAX_RATE_WPM}, got {rate_wpm}")
+        if not 0.0 <= volume <= 1.0:
+            raise ValueError(f"volume must be 0..1, got {volume}")
+        self.voice = voice
+        self.rate_wpm = rate_wpm
+        self.volume = volume
+        #: Directory of cached phrases (``default_cache_dir()`` unless given).
+        self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
+        self.memory_items = memory_items
+        self.renders = 0
+        self.disk_hits = 0
+        self.memory_hits = 0
+        #: The resolved voice id and engine description (known after ``__enter__``).
+        self.voice_id = ""
+        self.engine_version = ""
+        self._engine: Any = None
+        self._listening: Any = None
+        self._workdir: tempfile.TemporaryDirectory[str] | None = None
+        self._memory: collections.OrderedDict[str, Samples] = collections.OrderedDict()
+        self._errors: list[BaseException] = []
+        self._disk_ok = True
+        # render() may run on a prerendering thread and on the session's at once.
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> Self:
+        with _ENGINE_LOCK:
+            engine = self._start()
+            self.engine_version = _engine_version(engine)
+            voices = _voices(engine)
+        self.voice_id = _resolve_voice(self.voice, voices) if self.voice else _default_voice[0]
+        self._workdir = tempfile.TemporaryDirectory(prefix="voicecoach-tts-")
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            self._disk_ok = False
+            _LOGGER.warning("no phrase cache at %s (%s); rendering every time", self.cache_dir, err)
+        _LOGGER.debug("speech engine %s, voice %s", self.engine_version, self.voice_id)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop()
+        if self._workdir is not None:
+            self._workdir.cleanup()
+            self._workdir = None
+
+    def _start(self) -> Any:
+        if self._engine is None:
+            self._engine = _start_engine()
+            self._listening = self._engine.connect("error", self._on_error)
+        return self._engine
+
+    def _stop(self) -> None:
+        # pyttsx3 shares one engine per process; leave it without our listener.
+        if self._engine is not None and self._listening is not None:
+            with contextlib.suppress(Exception):
+                self._engine.disconnect(self._listening)
+        self._engine = self._listening = None
+
+    def _on_error(self, name: object = None, exception: BaseException | None = None) -> None:
+        # pyttsx3 reports failures of queued commands here instead of raising them.
+        self._errors.append(exception or RuntimeError("speech engine error"))
+
+    def cache_key(self, text: str) -> str:
+        """A hash of everything that shapes the rendered audio."""
+        fields = {
+            "text": text,
+            "voice": self.voice_id,
+            "rate_wpm": self.rate_wpm,
+            "volume": self.volume,
+            "engine": self.engine_version,
+            "format": _FORMAT_VERSION,
+        }
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:40]
+
+    def cache_path(self, text: str) -> Path:
+        """The file a phrase is (or would be) cached in."""
+        return self.cache_dir / f"{self.cache_key(text)}.wav"
+
+    def render(self, text: str) -> Samples:
+        """The phrase as 16 kHz samples: from memory, the disk cache, or the engine."""
+        with self._lock:
+            return self._render(text)
+
+    def _render(self, text: str) -> Samples:
+        if self._workdir is None:
+            raise SpeechError("the synthesizer is not open; use it in a with block")
+        phrase = " ".join(text.split())
+        if not phrase:
+            return np.zeros(0, np.float32)
+        key = self.cache_key(phrase)
+        cached = self._memory.get(key)
+        if cached is not None:
+            self._memory.move_to_end(key)
+            self.memory_hits += 1
+            return cached
+        samples = self._load(phrase)
+        if samples is None:
+            samples = self._render_new(phrase)
+        samples.flags.writeable = False  # shared by every caller, so nobody may change it
+        self._remember(key, samples)
+        return samples
+
+    def prerender(self, texts: Iterable[str], progress: ProgressFn | None = None) -> None:
+        """Render ahead (one engine session), so that a later ``render`` is instant."""
+        phrases = list(dict.fromkeys(texts))
+        for done, phrase in enumerate(phrases, start=1):
+            self.render(phrase)
+            if progress is not None:
+                progress(done, len(phrases))
+
+    def _remember(self, key: str, samples: Samples) -> None:
+        self._memory[key] = samples
+        while len(self._memory) > self.memory_items:
+            self._memory.popitem(last=False)
+
+    def _load(self, phrase: str) -> Samples | None:
+        path = self.cache_path(phrase)
+        if not self._disk_ok or not path.exists():
+            return None
+        try:
+            samples = read_audio(path).samples
+        except AudioFileError as err:
+            _LOGGER.warning("re-rendering a damaged cache entry: %s", err)
+            path.unlink(missing_ok=True)
+            return None
+        self.disk_hits += 1
+        return samples
+
+    def _render_new(self, phrase: str) -> Samples:
+        with _ENGINE_LOCK:
+            raw = self._run_engine(phrase)
+        shaped = (trim_silence(raw) * np.float32(self.volume)).astype(np.float32)
+        # Returned exactly as the cache stores it, so the first render equals every later one
+        # (espeak-ng varies slightly from render to render, so a re-render would not).
+        pcm = np.frombuffer(to_int16_bytes(shaped), dtype="<i2").astype(np.int16)
+        samples = from_int16(pcm)
+        self.renders += 1
+        if self._disk_ok:
+            try:
+                write_wav(self.cache_path(phrase), pcm)
+            except AudioFileError as err:
+                _LOGGER.warning("cannot cache a phrase (%s); it will be rendered again", err)
+        return samples
+
+    def _run_engine(self, phrase: str) -> Samples:
+        assert self._workdir is not None
+        out = Path(self._workdir.name) / "phrase.wav"
+        out.unlink(missing_ok=True)
+        engine = self._start()
+        self._errors.clear()
+        engine.setProperty("voice", self.voice_id)
+        engine.setProperty("rate", self.rate_wpm)
+        engine.setProperty("volume", 1.0)  # volume is applied to the samples, exactly
+        engine.save_to_file(phrase, str(out))
+        said = io.StringIO()
+        try:
+            # The espeak-ng driver prints "Audio saved to ..." on stdout; our output stays clean.
+            with contextlib.redirect_stdout(said):
+                engine.runAndWait()
+        except BaseException:
+            # A run loop broken off (Ctrl-C included) leaves pyttsx3 stuck; start afresh next time.
+            self._stop()
+            raise
+        finally:
+            _LOGGER.debug("engine said: %s", said.getvalue().strip())
+        return self._read_rendered(out, phrase)
+
+    def _read_rendered(self, out: Path, phrase: str) -> Samples:
+        if self._errors or not out.exists():
+            reason = "; ".join(str(err) for err in self._errors) or "no audio was written"
+            raise SpeechError(
+                f"the speech engine failed on {phrase[:40]!r}: {reason}", event=phrase
+            )
+        try:
+            return read_audio(out).samples
+        except AudioFileError as err:
+            raise SpeechError(f"the speech engine wrote unreadable audio: {err}") from err
