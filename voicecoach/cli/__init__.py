@@ -48,6 +48,7 @@ def _register() -> None:
         journal_cmds,
         model_cmds,
         program_cmds,
+        report_cmds,
         session_cmds,
         show_cmds,
     )

@@ -1,0 +1,148 @@
+"""One page with pain over time and minutes per session (matplotlib, the ``report`` extra)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from voicecoach.journal import SessionRecord
+from voicecoach.report.build import ReportError, wall_clock
+from voicecoach.report.export import open_private
+
+_LOGGER = logging.getLogger(__name__)
+
+MISSING_MESSAGE = (
+    "--plot needs matplotlib, which comes with the report extra: pip install 'voicecoach[report]'"
+)
+
+#: Pain bands on the 0-10 scale, as (low, high, colour, label); edges sit between whole scores.
+BANDS = (
+    (-0.5, 3.5, "#c8e6c9", "mild 0-3"),
+    (3.5, 5.5, "#ffe0b2", "moderate 4-5"),
+    (5.5, 10.5, "#ffcdd2", "severe 6-10"),
+)
+#: Bar colours for how each session ended.
+END_COLOURS = {
+    "completed": "#4e79a7",
+    "stopped": "#9c9c9c",
+    "interrupted": "#bab0ac",
+    "pain": "#e15759",
+    "error": "#7f7f7f",
+}
+_WIDTH_INCHES, _HEIGHT_INCHES, _DPI = 11.0, 7.5, 100
+
+
+def require_matplotlib() -> tuple[Any, Any, Any]:
+    """The figure, the Agg canvas and the date helpers, imported lazily: matplotlib is optional
+    and slow to import, and the Agg canvas draws without any display."""
+    try:
+        import matplotlib.dates as mdates
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as err:
+        raise ReportError(MISSING_MESSAGE, event="matplotlib") from err
+    return Figure, FigureCanvasAgg, mdates
+
+
+def plot_sessions(records: Sequence[SessionRecord], path: Path) -> None:
+    """Draw pain (during sessions and ratings after) and minutes per session into a PNG."""
+    figure_class, canvas_class, mdates = require_matplotlib()
+    finished = [r for r in records if r.end_reason is not None]
+    if not finished:
+        raise ValueError("a plot needs at least one finished session")
+    figure = figure_class(figsize=(_WIDTH_INCHES, _HEIGHT_INCHES), dpi=_DPI, layout="constrained")
+    canvas_class(figure)
+    pain_axes, minutes_axes = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
+    _draw_pain(pain_axes, finished)
+    _draw_minutes(minutes_axes, finished)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=10)
+    minutes_axes.xaxis.set_major_locator(locator)
+    minutes_axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    first, last = wall_clock(finished[0]), wall_clock(finished[-1])
+    # A few days either side keep the axis in whole days even for a single session.
+    margin = max(timedelta(days=3), (last - first) * 0.03)
+    minutes_axes.set_xlim(first - margin, last + margin)
+    when = f"{first:%d %b %Y}"
+    if last.date() != first.date():
+        when = f"{when} to {last:%d %b %Y}"
+    figure.suptitle(f"Back exercise sessions, {when}", fontsize=14)
+    try:
+        with open_private(path, "wb") as file:
+            figure.savefig(file, format="png")
+    except OSError as err:
+        raise ReportError(f"cannot write {path}: {err.strerror or err}", event=str(path)) from err
+    _LOGGER.info("plot written to %s", path)
+
+
+def _draw_pain(axes: Any, records: Sequence[SessionRecord]) -> None:
+    for low, high, colour, label in BANDS:
+        axes.axhspan(low, high, color=colour, zorder=0, label=label)
+    scored: list[tuple[datetime, int]] = []
+    unscored: list[datetime] = []
+    ratings: list[tuple[datetime, int]] = []
+    for record in records:
+        at = wall_clock(record)
+        for report in record.pain:
+            if report.score is None:
+                unscored.append(at)
+            else:
+                scored.append((at, report.score))
+        if record.rating is not None:
+            ratings.append((at, record.rating))
+    if ratings:
+        axes.plot(
+            *zip(*ratings, strict=True),
+            "s-",
+            color="#1f3b73",
+            lw=1.5,
+            ms=6,
+            label="back after the session",
+            zorder=3,
+        )
+    if scored:
+        axes.plot(
+            *zip(*scored, strict=True),
+            "o",
+            color="#b22222",
+            ms=8,
+            label="pain during the session",
+            zorder=4,
+        )
+    if unscored:
+        axes.plot(
+            unscored,
+            [10] * len(unscored),
+            "X",
+            color="#6a0dad",
+            ms=10,
+            label="numbness, tingling or no answer",
+            zorder=4,
+        )
+    axes.set_ylim(-0.5, 10.5)
+    axes.set_yticks(range(0, 11))
+    axes.set_ylabel("pain (0-10)")
+    axes.set_title("Pain over time", loc="left")
+    axes.grid(axis="x", alpha=0.3)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
+
+
+def _draw_minutes(axes: Any, records: Sequence[SessionRecord]) -> None:
+    shown: set[str] = set()
+    for record in records:
+        reason = record.end_reason or "completed"
+        label = None if reason in shown else reason
+        shown.add(reason)
+        axes.bar(
+            wall_clock(record),
+            (record.duration_s or 0.0) / 60,
+            width=0.6,
+            color=END_COLOURS.get(reason, "#7f7f7f"),
+            label=label,
+        )
+    axes.set_ylabel("minutes")
+    axes.set_title("Minutes per session, by how it ended", loc="left")
+    axes.grid(axis="y", alpha=0.3)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
