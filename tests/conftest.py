@@ -14,6 +14,7 @@ from voicecoach.plan import build_plan
 from voicecoach.program import Exercise, Program
 from voicecoach.recorder import EventRecorder
 from voicecoach.runner import Runner
+from voicecoach.session import Session
 from voicecoach.settings import SessionSettings
 
 SimulateFn = Callable[..., EventRecorder]
@@ -74,14 +75,13 @@ def simulate(tiny_program: Program) -> SimulateFn:
     ) -> EventRecorder:
         recorder = EventRecorder()
         runner = Runner(
-            plan=build_plan(program or tiny_program),
+            session=Session(build_plan(program or tiny_program), settings),
             clock=VirtualClock(),
             mic=SilentMicrophone(),
             speaker=NullSpeaker(),
             synthesizer=EstimatedSynthesizer(),
             recognizer=ScriptedRecognizer(script),
             listeners=[recorder, *listeners],
-            settings=settings,
         )
         runner.run()
         return recorder

@@ -345,7 +345,7 @@ def test_a_resumed_session_continues_the_one_before(
 def _run(plan: Plan, journal: Journal, script: Sequence[tuple[float, str]] = ()) -> EventRecorder:
     recorder = EventRecorder()
     Runner(
-        plan=plan,
+        session=Session(plan),
         clock=VirtualClock(),
         mic=SilentMicrophone(),
         speaker=NullSpeaker(),

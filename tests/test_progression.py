@@ -27,6 +27,7 @@ from voicecoach.progression import (
 )
 from voicecoach.recorder import EventRecorder
 from voicecoach.runner import Runner
+from voicecoach.session import Session
 
 DAY0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 #: Days between sessions unless a history says otherwise.
@@ -407,7 +408,7 @@ def _session_day(
     with Journal(journal_path) as journal:
         journal.set_plan(plan)
         Runner(
-            plan=plan,
+            session=Session(plan),
             clock=VirtualClock(),
             mic=SilentMicrophone(),
             speaker=NullSpeaker(),

@@ -52,12 +52,18 @@ def open_devices(input_device: str | None, output_device: str | None) -> tuple[A
 
 
 def run_live(
-    parts: dict[str, Any], input_device: str | None, output_device: str | None
+    parts: dict[str, Any], input_device: str | None, output_device: str | None, backend: str
 ) -> SessionEnded:
-    """Pre-render every phrase, open the devices, and run the session until it ends."""
+    """Pre-render every phrase, open the devices, and run the session with a live view."""
+    from voicecoach.liveview import LiveView
+
     synthesizer = parts["synthesizer"]
     mic, speaker = open_devices(input_device, output_device)
-    runner = Runner(mic=mic, speaker=speaker, keys=KeyReader(), **parts)
+    view = LiveView(parts["session"].plan, backend=backend)
+    parts = {**parts, "listeners": [*parts["listeners"], view]}
+    runner = Runner(
+        mic=mic, speaker=speaker, keys=KeyReader(), level_listener=view.on_level, **parts
+    )
     phrases = runner.phrases()
     # Rendering ahead means no cue or count is ever late; the cache makes later starts fast.
     with (
@@ -69,5 +75,5 @@ def run_live(
         synthesizer.prerender(phrases, progress=lambda done, total: bar.update(1))
     if sys.stdin.isatty():
         click.echo(HELP, err=True)
-    with sigterm_as_interrupt():
+    with sigterm_as_interrupt(), view:
         return runner.run()

@@ -10,7 +10,7 @@ from datetime import datetime
 import numpy as np
 
 from voicecoach.audio.echo import EchoCanceller
-from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, Samples
+from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, Samples, rms_dbfs
 from voicecoach.clock import Clock
 from voicecoach.commands import parse
 from voicecoach.events import (
@@ -24,11 +24,9 @@ from voicecoach.events import (
     SessionStarted,
 )
 from voicecoach.keys import KeyReader, command_for_key
-from voicecoach.plan import Plan
 from voicecoach.ports import Hit, Microphone, Recognizer, Speaker, Synthesizer
 from voicecoach.selfhearing import SelfHearingGuard
 from voicecoach.session import ExpectNumbers, Output, Say, Session, StopSpeaking
-from voicecoach.settings import SessionSettings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -79,20 +77,21 @@ class Runner:
     def __init__(
         self,
         *,
-        plan: Plan,
+        session: Session,
         clock: Clock,
         mic: Microphone,
         speaker: Speaker,
         synthesizer: Synthesizer,
         recognizer: Recognizer,
         listeners: Sequence[Listener] = (),
-        settings: SessionSettings | None = None,
         echo: EchoCanceller | None = None,
         guard: SelfHearingGuard | None = None,
         keys: KeyReader | None = None,
+        level_listener: Callable[[float, float], None] | None = None,
         wall_clock: Callable[[], datetime] = lambda: datetime.now().astimezone(),
     ) -> None:
-        self.plan = plan
+        self.session = session
+        self.plan = session.plan
         self.clock = clock
         self.mic = mic
         self.speaker = speaker
@@ -106,7 +105,8 @@ class Runner:
         #: Key presses from a helper at the keyboard, live only.
         self.keys = keys
         self._last_played: Samples = _QUIET
-        self.session = Session(plan, settings)
+        #: Told the microphone level (session seconds, dBFS) of every frame, for a meter.
+        self.level_listener = level_listener
         self.playback = Playback()
         self._wall_clock = wall_clock
         self._end: SessionEnded | None = None
@@ -116,7 +116,13 @@ class Runner:
         from voicecoach import session as texts
 
         fixed = list(texts.FIXED_TEXTS)
-        return list(dict.fromkeys([s.text for s in self.plan.steps if s.text] + fixed))
+        plans = (
+            [self.plan]
+            if self.session.resume_plan is None
+            else [self.plan, self.session.resume_plan]
+        )
+        texts_of_steps = [s.text for plan in plans for s in plan.steps if s.text]
+        return list(dict.fromkeys(texts_of_steps + fixed))
 
     def run(self) -> SessionEnded:
         """Run the session to its end; Ctrl-C ends it cleanly with reason ``interrupted``."""
@@ -150,6 +156,8 @@ class Runner:
                 return
             self.clock.frame_elapsed(FRAME_SECONDS)
             t = self.clock.now()
+            if self.level_listener is not None:
+                self.level_listener(t, rms_dbfs(frame))
             if self.echo is not None:
                 frame = self.echo.process(frame, self._last_played)
             for hit in self.recognizer.feed(frame):

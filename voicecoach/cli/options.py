@@ -11,6 +11,7 @@ import click
 
 from voicecoach.eventlog import JsonLinesLog, Transcript
 from voicecoach.events import Listener
+from voicecoach.journal import Journal
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -131,9 +132,34 @@ def audio_options(func: F) -> F:
     )
 
 
+def session_options(func: F) -> F:
+    """``--dose`` and ``--resume/--no-resume``."""
+    return _stack(
+        func,
+        click.option(
+            "--dose",
+            type=click.Choice(["personal", "base"]),
+            default="personal",
+            show_default=True,
+            help="personal: today's dose from the journal; base: the program as written.",
+        ),
+        click.option(
+            "--resume/--no-resume",
+            default=None,
+            help="Continue an unfinished session from under 2 hours ago, or start "
+            "afresh, without asking. Default: the coach asks.",
+        ),
+    )
+
+
+def journal_of(listeners: list[Listener]) -> Journal | None:
+    """The journal among ``listeners``, if the command records the session."""
+    return next((item for item in listeners if isinstance(item, Journal)), None)
+
+
 def open_listeners(stack: ExitStack, opts: dict[str, Any], *, transcript: bool) -> list[Listener]:
     """The journal, event log and transcript a command asked for, entered on ``stack``."""
-    from voicecoach.journal import Journal, default_journal_path
+    from voicecoach.journal import default_journal_path
 
     listeners: list[Listener] = []
     if not opts.get("no_journal"):

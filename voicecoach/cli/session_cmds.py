@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +15,20 @@ from voicecoach.audio.room import RoomSettings
 from voicecoach.cli import main
 from voicecoach.cli.options import (
     audio_options,
+    journal_of,
     journal_options,
     open_listeners,
     pain_options,
     parse_timed,
     recognizer_options,
+    session_options,
     voice_options,
 )
 from voicecoach.clock import MonotonicClock, VirtualClock
+from voicecoach.events import Listener
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
-from voicecoach.plan import build_plan
 from voicecoach.ports import Microphone, Recognizer, Speaker, Synthesizer
+from voicecoach.preparation import Prepared, prepare
 from voicecoach.program import DEFAULT_PROGRAM, resolve_program
 from voicecoach.runner import Runner
 from voicecoach.selfhearing import SelfHearingGuard
@@ -101,8 +105,15 @@ from voicecoach.settings import PainBands, SessionSettings
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the event log as JSON Lines to this file instead of a transcript.",
 )
+@click.option(
+    "--started-at",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]),
+    help="Pretend the session starts at this date (and time), e.g. to build a history "
+    "of several weeks for a report.",
+)
 @recognizer_options
 @voice_options
+@session_options
 @journal_options
 @pain_options
 @click.pass_context
@@ -119,31 +130,27 @@ def simulate(ctx: click.Context, /, program: str, heard: tuple[str, ...], **opts
     says = [parse_timed(s, "--say") for s in opts["says"]]
     plays = [(at, Path(f)) for at, f in (parse_timed(p, "--play") for p in opts["plays"])]
     audio = opts["audio"] or bool(says or plays or opts["record_path"])
-    plan = build_plan(resolve_program(program))
+    today = (opts["started_at"] or datetime.now()).astimezone()
     with ExitStack() as stack:
         listeners = open_listeners(stack, opts, transcript=opts["log_path"] is None)
+        prepared = _prepare(program, listeners, opts, today)
+        room = None
         if audio:
-            room, parts = _audio_parts(stack, opts, script, says, plays)
+            room, (mic, speaker, synthesizer, recognizer) = _audio_parts(opts, script, says, plays)
         else:
-            room = None
-            parts = (
-                SilentMicrophone(),
-                NullSpeaker(),
-                EstimatedSynthesizer(),
-                ScriptedRecognizer(script),
-            )
-        mic, speaker, synthesizer, recognizer = parts
+            mic, speaker = SilentMicrophone(), NullSpeaker()
+            synthesizer, recognizer = EstimatedSynthesizer(), ScriptedRecognizer(script)
         runner = Runner(
-            plan=plan,
+            session=prepared.session,
             clock=VirtualClock(),
             mic=mic,
             speaker=speaker,
             synthesizer=synthesizer,
             recognizer=recognizer,
             listeners=listeners,
-            settings=_settings(opts),
             echo=EchoCanceller() if audio else None,
             guard=SelfHearingGuard() if audio else None,
+            wall_clock=lambda: today,
         )
         started = time.perf_counter()
         end = runner.run()
@@ -165,12 +172,24 @@ def simulate(ctx: click.Context, /, program: str, heard: tuple[str, ...], **opts
         )
 
 
+def _prepare(
+    program: str, listeners: list[Listener], opts: dict[str, Any], today: datetime | None = None
+) -> Prepared:
+    return prepare(
+        resolve_program(program),
+        journal_of(listeners),
+        dose=opts["dose"],
+        resume=opts["resume"],
+        settings=_settings(opts),
+        today=today,
+    )
+
+
 def _settings(opts: dict[str, Any]) -> SessionSettings:
     return SessionSettings(pain=PainBands(opts["pain_continue_max"], opts["pain_gentle_max"]))
 
 
 def _audio_parts(
-    stack: ExitStack,
     opts: dict[str, Any],
     script: list[tuple[float, str]],
     says: list[tuple[float, str]],
@@ -190,18 +209,18 @@ def _audio_parts(
         room_settings,
         record=opts["record_path"] is not None,
     )
-    recognizer = _recognizer(opts)
+    recognizer = _recognizer_described(opts)[0]
     if script:
         recognizer = MergedRecognizer([recognizer, ScriptedRecognizer(script)])
     return room, (room.microphone(), room.speaker(), _synthesizer(opts), recognizer)
 
 
-def _recognizer(opts: dict[str, Any]) -> Recognizer:
+def _recognizer_described(opts: dict[str, Any]) -> tuple[Recognizer, str]:
     from voicecoach.speech.backends import open_recognizer
 
     recognizer, description = open_recognizer(opts["backend"], opts["model"])
     click.echo(f"listening with {description}", err=True)
-    return recognizer
+    return recognizer, description
 
 
 def _synthesizer(opts: dict[str, Any]) -> Synthesizer:
@@ -221,6 +240,7 @@ def _synthesizer(opts: dict[str, Any]) -> Synthesizer:
 @recognizer_options
 @voice_options
 @audio_options
+@session_options
 @journal_options
 @pain_options
 def run(program: str, **opts: Any) -> None:
@@ -232,20 +252,19 @@ def run(program: str, **opts: Any) -> None:
     """
     from voicecoach.live import run_live
 
-    plan = build_plan(resolve_program(program))
     with ExitStack() as stack:
-        listeners = open_listeners(stack, opts, transcript=True)
-        recognizer = _recognizer(opts)
-        runner_parts = {
-            "plan": plan,
+        listeners = open_listeners(stack, opts, transcript=False)
+        prepared = _prepare(program, listeners, opts)
+        recognizer, description = _recognizer_described(opts)
+        parts = {
+            "session": prepared.session,
             "clock": MonotonicClock(),
             "synthesizer": _synthesizer(opts),
             "recognizer": recognizer,
             "listeners": listeners,
-            "settings": _settings(opts),
             "echo": EchoCanceller(),
             "guard": SelfHearingGuard(),
         }
-        end = run_live(runner_parts, opts["input_device"], opts["output_device"])
+        end = run_live(parts, opts["input_device"], opts["output_device"], description)
     if end.reason == "interrupted":
         raise SystemExit(130)
