@@ -17,6 +17,10 @@ class Clock(Protocol):
         """Told after each audio frame; a virtual clock advances, a real one ignores it."""
         ...
 
+    def pace(self, seconds: float) -> None:
+        """Wait out a frame when no device paces the loop (the microphone is lost)."""
+        ...
+
 
 class MonotonicClock:
     """Real time from ``time.monotonic``, immune to wall-clock changes."""
@@ -30,6 +34,10 @@ class MonotonicClock:
 
     def frame_elapsed(self, seconds: float) -> None:
         """Real time moves by itself; the audio device paces the loop."""
+
+    def pace(self, seconds: float) -> None:
+        """Sleep for a frame, since no microphone read is blocking for it."""
+        time.sleep(seconds)
 
 
 class VirtualClock:
@@ -48,3 +56,6 @@ class VirtualClock:
         """Advance by one frame of ``seconds``."""
         self._frame_seconds = seconds
         self._frames += 1
+
+    def pace(self, seconds: float) -> None:
+        """Virtual time never waits."""

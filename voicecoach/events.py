@@ -11,6 +11,7 @@ from typing import Any, Literal, Protocol
 
 EndReason = Literal["completed", "stopped", "pain", "interrupted", "error"]
 Side = Literal["left", "right"]
+DeviceName = Literal["microphone", "speaker"]
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,17 @@ class PainReported:
 
 
 @dataclass(frozen=True)
+class DeviceChanged:
+    """An audio device was lost mid-session, or came back; ``detail`` says what happened."""
+
+    t: float
+    device: DeviceName
+    status: Literal["lost", "back"]
+    detail: str
+    type: Literal["device"] = field(default="device", init=False)
+
+
+@dataclass(frozen=True)
 class BackRating:
     """The end-of-session answer to "how is your back now, from zero to ten?"."""
 
@@ -138,6 +150,7 @@ Event = (
     | RepDone
     | PainReported
     | BackRating
+    | DeviceChanged
     | SessionEnded
 )
 

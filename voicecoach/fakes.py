@@ -9,6 +9,7 @@ from typing import Self
 import numpy as np
 
 from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, Samples, silence
+from voicecoach.errors import AudioDeviceError
 from voicecoach.plan import estimate_speech_seconds
 from voicecoach.ports import Hit
 
@@ -91,3 +92,53 @@ class ScriptedRecognizer(_NoResources):
     def expect(self, numbers: bool) -> None:
         """Recorded so tests can see when the session asked for numbers."""
         self.numbers_expected = numbers
+
+
+class FlakyMicrophone(SilentMicrophone):
+    """A silent microphone that is unplugged after ``fail_after_frames`` reads.
+
+    Reopening it fails ``failed_reopens`` times, then works: a USB microphone that is pulled
+    out and plugged back in.
+    """
+
+    def __init__(self, fail_after_frames: int, failed_reopens: int = 0) -> None:
+        self.fail_after_frames = fail_after_frames
+        self.failed_reopens = failed_reopens
+        self.opens = 0
+        self._reads = 0
+        self._failed = False
+
+    def __enter__(self) -> Self:
+        self.opens += 1
+        if self._failed and self.opens <= self.failed_reopens + 1:
+            raise AudioDeviceError("input device 'test mic' is not connected")
+        return self
+
+    def read(self) -> Samples:
+        """Silence, until the device disappears."""
+        self._reads += 1
+        if self._reads == self.fail_after_frames:
+            self._failed = True
+            raise AudioDeviceError("input device 'test mic' disappeared mid-stream")
+        return self._FRAME
+
+
+class FlakySpeaker(NullSpeaker):
+    """A speaker that disappears after ``fail_after_frames`` frames and never comes back."""
+
+    def __init__(self, fail_after_frames: int) -> None:
+        super().__init__()
+        self.fail_after_frames = fail_after_frames
+        self.opens = 0
+
+    def __enter__(self) -> Self:
+        self.opens += 1
+        if self.opens > 1:
+            raise AudioDeviceError("output device 'test speaker' is not connected")
+        return self
+
+    def play(self, frame: Samples) -> None:
+        """Count the frame, until the device disappears."""
+        if self.frames_played >= self.fail_after_frames:
+            raise AudioDeviceError("output device 'test speaker' disappeared mid-stream")
+        self.frames_played += 1

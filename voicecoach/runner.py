@@ -11,9 +11,12 @@ import numpy as np
 
 from voicecoach.audio.echo import EchoCanceller
 from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, Samples, rms_dbfs
+from voicecoach.audio.reconnect import Reconnecting
 from voicecoach.clock import Clock
 from voicecoach.commands import parse
+from voicecoach.errors import AudioDeviceError
 from voicecoach.events import (
+    DeviceChanged,
     EndReason,
     Event,
     Heard,
@@ -105,6 +108,8 @@ class Runner:
         #: Key presses from a helper at the keyboard, live only.
         self.keys = keys
         self._last_played: Samples = _QUIET
+        self._mic = Reconnecting(mic, "microphone")
+        self._speaker = Reconnecting(speaker, "speaker")
         #: Told the microphone level (session seconds, dBFS) of every frame, for a meter.
         self.level_listener = level_listener
         self.playback = Playback()
@@ -127,8 +132,11 @@ class Runner:
     def run(self) -> SessionEnded:
         """Run the session to its end; Ctrl-C ends it cleanly with reason ``interrupted``."""
         with ExitStack() as stack:
-            for adapter in (self.synthesizer, self.recognizer, self.mic, self.speaker):
+            for adapter in (self.synthesizer, self.recognizer):
                 stack.enter_context(adapter)
+            for port in (self._mic, self._speaker):
+                port.open()
+                stack.callback(port.close)
             if self.keys is not None:
                 stack.enter_context(self.keys)
             self.synthesizer.prerender(self.phrases())
@@ -150,7 +158,7 @@ class Runner:
         )
         self._apply(self.session.start(0.0), 0.0)
         while not self.session.finished:
-            frame = self.mic.read()
+            frame = self._read()
             if frame is None:
                 self._interrupt("interrupted")
                 return
@@ -165,12 +173,45 @@ class Runner:
             if self.keys is not None:
                 self._keys(t)
             out, done = self.playback.next_frame()
-            self.speaker.play(out)
+            self._play(out, t)
             self._last_played = out
             if done:
                 self._publish([SayEnded(t, False)])
                 self._apply(self.session.speech_ended(t), t)
             self._apply(self.session.tick(t), t)
+
+    def _read(self) -> Samples | None:
+        """The next microphone frame; silence, paced by the clock, while the mic is lost."""
+        if not self._mic.lost:
+            try:
+                return self.mic.read()
+            except AudioDeviceError as err:
+                self._lose(self._mic, err)
+        self.clock.pace(FRAME_SECONDS)
+        if self._mic.retry(self.clock.now()):
+            self._back(self._mic)
+        return _QUIET
+
+    def _play(self, frame: Samples, t: float) -> None:
+        if self._speaker.lost:
+            if self._speaker.retry(t):
+                self._back(self._speaker)
+            return
+        try:
+            self.speaker.play(frame)
+        except AudioDeviceError as err:
+            self._lose(self._speaker, err)
+
+    def _lose(self, port: Reconnecting, err: AudioDeviceError) -> None:
+        t = self.clock.now()
+        _LOGGER.warning("%s lost: %s", port.name, err)
+        self._publish([DeviceChanged(t, port.name, "lost", port.fail(t, err))])
+        self._apply(self.session.device_lost(t, port.name), t)
+
+    def _back(self, port: Reconnecting) -> None:
+        t = self.clock.now()
+        self._publish([DeviceChanged(t, port.name, "back", f"the {port.name} works again")])
+        self._apply(self.session.device_back(t, port.name), t)
 
     def _heard(self, hit: Hit, t: float) -> None:
         at = hit.end_seconds if hit.end_seconds is not None else t

@@ -72,6 +72,17 @@ GENTLE_TEXT = (
     "Thank you. We will leave this exercise and carry on more gently. Move slowly, and only "
     "as far as feels comfortable."
 )
+LOST_TEXT = {
+    "microphone": (
+        "I can no longer hear you: the microphone stopped working. We are paused. "
+        "Rest comfortably while I try to reconnect it."
+    ),
+    "speaker": "The speaker stopped working, so the session is paused. The cues are shown here.",
+}
+BACK_TEXT = {
+    "microphone": "I can hear you again. Say resume when you are ready.",
+    "speaker": "The speaker is working again. Say resume when you are ready.",
+}
 RATING_TEXT = "How is your back now, from zero to ten?"
 RATING_THANKS = "Thank you. Rest well."
 OFFER_TEXT = (
@@ -98,6 +109,8 @@ FIXED_TEXTS = (
     RATING_THANKS,
     OFFER_TEXT,
     END_PAIN_TEXT,
+    *LOST_TEXT.values(),
+    *BACK_TEXT.values(),
 )
 
 _Handler = Callable[["Session", Parsed, float], None]
@@ -199,6 +212,26 @@ class Session:
             self._stop_speaking()
             self._end_reason = reason
             self._finish(t)
+        return self._flush()
+
+    def device_lost(self, t: float, device: str) -> list[Output]:
+        """A device vanished: pause any movement and say (or show) what happened."""
+        if self.mode == "running":
+            self._stop_speaking()
+            self._resume_index = self.current.restart
+            self.mode = "paused"
+            self._emit_state("paused", t)
+        if self.mode in ("paused", "offer"):
+            self._stop_speaking()
+            self._say(LOST_TEXT[device])
+        # In a pain check or the final rating the question's own timeout decides safely.
+        return self._flush()
+
+    def device_back(self, t: float, device: str) -> list[Output]:
+        """A lost device works again: tell the person how to carry on."""
+        if self.mode == "paused":
+            self._stop_speaking()
+            self._say(BACK_TEXT[device])
         return self._flush()
 
     # -- queries ------------------------------------------------------------------------
