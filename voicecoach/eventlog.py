@@ -13,6 +13,7 @@ from voicecoach.errors import VoiceCoachError
 from voicecoach.events import (
     BackRating,
     CommandHandled,
+    DeviceChanged,
     Event,
     Heard,
     PainReported,
@@ -86,6 +87,8 @@ def describe(event: Event) -> str | None:
             return f"[exercise: {event.exercise}]"
         case StateChanged() if event.state in _NOTABLE_STATES:
             return f"[{event.state}]"
+        case DeviceChanged():
+            return f"[{event.device} {event.status}: {event.detail}]"
         case BackRating():
             return f"[back rating: {event.score}]"
         case PainReported():
