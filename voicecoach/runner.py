@@ -215,7 +215,7 @@ class Runner:
 
     def _heard(self, hit: Hit, t: float) -> None:
         at = hit.end_seconds if hit.end_seconds is not None else t
-        if self.guard is not None and self.guard.is_own(hit.text, at):
+        if self._is_own_voice(hit, at):
             return
         parsed = parse(hit.text)
         command = None if parsed is None else parsed.command.value
@@ -223,6 +223,18 @@ class Runner:
         if parsed is not None:
             self._apply(self.session.command(parsed, t), t)
             self.recognizer.reset()
+
+    def _is_own_voice(self, hit: Hit, at: float) -> bool:
+        """True for a hit that is the coach's own voice coming back through the room."""
+        if self.guard is None:
+            return False
+        if self.echo is not None and not self.echo.converged and self.guard.speaking(at):
+            # Until the canceller has learned the room (a few seconds of speech), what it
+            # leaves of the coach can still spell a command; the person can still be heard
+            # between cues, and from then on at any time.
+            _LOGGER.info("discounted %r at %.2f s: echo canceller still learning", hit.text, at)
+            return True
+        return self.guard.is_own(hit.text, at)
 
     def _keys(self, t: float) -> None:
         assert self.keys is not None

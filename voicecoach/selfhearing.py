@@ -34,16 +34,30 @@ class SelfHearingGuard:
         self.window_seconds = window_seconds
         self.keep_seconds = keep_seconds
         self._said: deque[tuple[str, float]] = deque()
+        self._spans: deque[tuple[float, float]] = deque()
         self.discounted = 0
 
     def said(self, t: float, text: str, seconds: float) -> None:
         """The coach started saying ``text``, which lasts ``seconds`` if not cut off."""
         self._said.extend(word_end_times(text, t, seconds))
+        self._spans.append((t, t + seconds))
+        while self._spans and self._spans[0][1] < t - self.keep_seconds:
+            self._spans.popleft()
         while self._said and self._said[0][1] < t - self.keep_seconds:
             self._said.popleft()
 
+    def speaking(self, at: float) -> bool:
+        """True if the coach was talking (or its echo ringing) within the window of ``at``."""
+        return bool(self._spans) and any(
+            start - self.window_seconds <= at <= end + self.window_seconds
+            for start, end in self._spans
+        )
+
     def cut(self, t: float) -> None:
         """The current utterance was cut off at ``t``: later words were never said."""
+        if self._spans:
+            start, end = self._spans[-1]
+            self._spans[-1] = (start, min(end, t))
         # A word whose estimated end is just after the cut was probably still half-said.
         while self._said and self._said[-1][1] > t + 0.3:
             self._said.pop()

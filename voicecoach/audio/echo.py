@@ -19,6 +19,8 @@ _N = FRAME_SAMPLES
 _EPS = 1e-10
 
 
+
+
 @dataclass(frozen=True)
 class EchoSettings:
     """Tuning of the echo canceller."""
@@ -31,6 +33,12 @@ class EchoSettings:
     step: float = 0.5
     #: Reference power below which the filter does not adapt (the coach is silent), in dBFS.
     adapt_floor_dbfs: float = -60.0
+    #: Echo loss the filter must reach before it counts as converged, in dB.
+    converged_db: float = 12.0
+    #: Seconds of coach speech the loss must hold for, before it counts as converged.
+    converged_seconds: float = 1.0
+    #: Level of the comfort noise added to the output, in dBFS (None for none).
+    comfort_noise_dbfs: float | None = -55.0
 
 
 class EchoCanceller:
@@ -47,6 +55,13 @@ class EchoCanceller:
         delay = int(round(self.settings.bulk_delay_seconds * RATE_HZ))
         self._delay_line = np.zeros(delay + _N)
         self._floor = (10.0 ** (self.settings.adapt_floor_dbfs / 20.0)) ** 2
+        self._good_frames = 0
+        self._rng = np.random.default_rng(0)
+        noise_dbfs = self.settings.comfort_noise_dbfs
+        self._noise_rms = 0.0 if noise_dbfs is None else 10.0 ** (noise_dbfs / 20.0)
+        #: True once the filter has cancelled the echo well for a while; it stays True, since
+        #: the person talking over the coach later would make the measured loss look worse.
+        self.converged = False
 
     def process(self, mic: Samples, reference: Samples) -> Samples:
         """The microphone frame with the echo of ``reference`` (the frame just played) removed."""
@@ -60,7 +75,23 @@ class EchoCanceller:
         ref_power = float(np.mean(ref**2))
         if ref_power > self._floor:
             self._adapt(error)
+            self._judge(mic, error)
+        if self._noise_rms:
+            # Recognizers normalise level away, so a residual far below any voice can still
+            # spell a word; a quiet noise floor (as every real microphone has) masks it.
+            error = error + self._rng.normal(0.0, self._noise_rms, _N)
         return error.astype(np.float32)
+
+    def _judge(self, mic: Samples, error: np.ndarray) -> None:
+        if self.converged:
+            return
+        mic_power = float(np.mean(mic.astype(np.float64) ** 2))
+        if mic_power <= self._floor:
+            return
+        loss_db = 10.0 * np.log10(mic_power / (float(np.mean(error**2)) + _EPS))
+        self._good_frames = self._good_frames + 1 if loss_db >= self.settings.converged_db else 0
+        if self._good_frames * _N >= self.settings.converged_seconds * RATE_HZ:
+            self.converged = True
 
     def _delayed(self, reference: np.ndarray) -> np.ndarray:
         if len(self._delay_line) == _N:
@@ -72,8 +103,11 @@ class EchoCanceller:
 
     def _adapt(self, error: np.ndarray) -> None:
         error_spectrum = np.fft.rfft(np.concatenate([np.zeros(_N), error]))
-        self._power = 0.9 * self._power + 0.1 * np.abs(self._spectra[0]) ** 2
-        gradient = np.conj(self._spectra) * error_spectrum / (self._power * self.partitions + _EPS)
+        # Normalising by the reference power over the whole filter span (every partition)
+        # keeps the update stable at large steps, so the filter converges in seconds.
+        span_power = (np.abs(self._spectra) ** 2).sum(axis=0)
+        self._power = 0.5 * self._power + 0.5 * span_power
+        gradient = np.conj(self._spectra) * error_spectrum / (self._power + _EPS)
         # The gradient constraint keeps each partition a causal 20 ms filter (no circular wrap).
         taps = np.fft.irfft(gradient, axis=1)
         taps[:, _N:] = 0.0
