@@ -1,0 +1,107 @@
+"""The simulated room, the echo canceller and the self-hearing guard, on real rendered speech."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voicecoach.audio.echo import EchoCanceller, EchoSettings, echo_return_loss_db
+from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs, split_frames
+from voicecoach.audio.room import Room, RoomSettings, UserSpeech
+from voicecoach.selfhearing import SelfHearingGuard
+from voicecoach.speech.tts import Pyttsx3Synthesizer
+
+CUES = [
+    "Lie on your back with your knees bent and your feet flat on the floor.",
+    "Draw your right knee toward your chest, and hold it there gently.",
+    "Slowly lower the leg and rest. Breathe in, and breathe out.",
+    "Now the left knee. Keep your lower back relaxed against the floor.",
+]
+
+
+@pytest.fixture(scope="module")
+def coach_speech(tmp_path_factory: pytest.TempPathFactory) -> Samples:
+    """About fifteen seconds of the coach's real rendered voice."""
+    with Pyttsx3Synthesizer(cache_dir=tmp_path_factory.mktemp("tts")) as tts:
+        return np.concatenate([tts.render(c) for c in CUES * 2])
+
+
+def _through_room(
+    coach: Samples, room: Room, echo: EchoCanceller | None = None
+) -> tuple[Samples, Samples]:
+    """Play ``coach`` in the room the way the runner does; returns (mic, cleaned)."""
+    mic, speaker = room.microphone(), room.speaker()
+    heard, cleaned = [], []
+    played = np.zeros(FRAME_SAMPLES, dtype=np.float32)
+    for frame in split_frames(coach):
+        captured = mic.read()
+        heard.append(captured)
+        cleaned.append(echo.process(captured, played) if echo else captured)
+        speaker.play(frame)
+        played = frame
+    return np.concatenate(heard), np.concatenate(cleaned)
+
+
+def test_room_echo_has_the_set_delay_and_gain() -> None:
+    room = Room(RoomSettings(echo_gain_db=-6.0, echo_delay_seconds=0.05, reverb_seconds=0.0))
+    click = np.zeros(RATE_HZ // 2, dtype=np.float32)
+    click[0] = 1.0
+    heard, _ = _through_room(click, room)
+    assert int(np.argmax(np.abs(heard))) == int(0.05 * RATE_HZ)
+    assert float(np.max(np.abs(heard))) == pytest.approx(10 ** (-6 / 20), rel=1e-3)
+
+
+def test_room_places_speech_and_noise_at_the_asked_snr() -> None:
+    tone = (0.1 * np.sin(np.arange(RATE_HZ) * 2 * np.pi * 300 / RATE_HZ)).astype(np.float32)
+    room = Room(RoomSettings(noise_snr_db=10.0), [UserSpeech(1.0, tone)])
+    room.record()
+    _through_room(np.zeros(3 * RATE_HZ, dtype=np.float32), room)
+    recorded = room.recorded()
+    noise = recorded[:RATE_HZ]
+    both = recorded[RATE_HZ : 2 * RATE_HZ]
+    assert rms_dbfs(noise) == pytest.approx(rms_dbfs(tone) - 10.0, abs=0.5)
+    assert rms_dbfs(both) > rms_dbfs(noise) + 9.0
+
+
+def test_canceller_removes_the_coach_from_the_microphone(coach_speech: Samples) -> None:
+    echo = EchoCanceller(EchoSettings(comfort_noise_dbfs=None))
+    heard, cleaned = _through_room(coach_speech, Room(RoomSettings(echo_gain_db=0.0)), echo)
+    last_five = slice(len(heard) - 5 * RATE_HZ, len(heard))
+    assert echo_return_loss_db(heard[last_five], cleaned[last_five]) > 25.0
+    assert echo.converged
+
+
+def test_canceller_keeps_the_person_while_the_coach_talks(coach_speech: Samples) -> None:
+    person = (0.05 * np.sin(np.arange(RATE_HZ) * 2 * np.pi * 440 / RATE_HZ)).astype(np.float32)
+    at_seconds = len(coach_speech) / RATE_HZ - 2.0
+    room = Room(RoomSettings(echo_gain_db=-6.0), [UserSpeech(at_seconds, person)])
+    _, cleaned = _through_room(coach_speech, room, EchoCanceller())
+    start = int(at_seconds * RATE_HZ)
+    kept = cleaned[start : start + RATE_HZ]
+    assert rms_dbfs(kept) == pytest.approx(rms_dbfs(person), abs=1.5)
+
+
+def test_canceller_is_not_converged_before_it_has_heard_the_coach() -> None:
+    echo = EchoCanceller()
+    quiet = np.zeros(FRAME_SAMPLES, dtype=np.float32)
+    for _ in range(100):
+        echo.process(quiet, quiet)
+    assert not echo.converged
+
+
+def test_guard_discounts_what_the_coach_was_saying_then() -> None:
+    guard = SelfHearingGuard()
+    guard.said(10.0, "How bad is the pain, from zero to ten?", 3.0)
+    assert guard.is_own("pain", 11.6)
+    assert guard.speaking(12.5)
+    assert not guard.is_own("pain", 20.0)
+    assert not guard.is_own("stop", 11.6)
+    assert guard.discounted == 1
+
+
+def test_guard_forgets_words_that_were_cut_off() -> None:
+    guard = SelfHearingGuard()
+    guard.said(0.0, "Paused. Relax where you are. Say resume when you are ready.", 4.0)
+    guard.cut(1.0)
+    assert not guard.is_own("resume", 2.5)
+    assert not guard.speaking(3.0)
