@@ -19,8 +19,6 @@ _N = FRAME_SAMPLES
 _EPS = 1e-10
 
 
-
-
 @dataclass(frozen=True)
 class EchoSettings:
     """Tuning of the echo canceller."""

@@ -45,6 +45,8 @@ def _register() -> None:
     # Imported here so each module can `from voicecoach.cli import main` and add its commands.
     from voicecoach.cli import (  # noqa: F401
         audio_cmds,
+        detect_cmds,
+        doctor_cmds,
         journal_cmds,
         model_cmds,
         program_cmds,

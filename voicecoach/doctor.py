@@ -1,0 +1,507 @@
+"""``voicecoach doctor``: checks every part a session needs and says how to fix what is wrong.
+
+Each check is a small function that returns a ``Check``. The checks that touch hardware do it
+for real (render a phrase, open the speaker, record from the microphone, load the recognizer,
+open the journal), and import their adapters inside the function, so importing this module
+stays cheap. The verdicts on measured numbers (free disk space, RAM, microphone level, device
+rates) are separate pure functions, so each threshold can be tested without the hardware.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+import platform
+import shutil
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from voicecoach.errors import VoiceCoachError
+
+if TYPE_CHECKING:
+    from voicecoach.audio.devices import DeviceInfo, Kind
+    from voicecoach.audio.frames import Samples
+    from voicecoach.speech.backends import Backend
+
+_LOGGER = logging.getLogger(__name__)
+
+Status = Literal["ok", "warn", "fail"]
+
+#: The phrase the speech check renders.
+TEST_PHRASE = "Checking the coach's voice."
+#: The rate every signal runs at inside the program, in hertz (``audio.frames.RATE_HZ``, named
+#: again here because importing that module loads numpy).
+_PROGRAM_RATE_HZ = 16_000
+#: Below this much free space the journal may fill the disk mid-session: this blocks a session.
+DISK_FAIL_BYTES = 10_000_000
+#: Below this much free space the doctor warns; the journal grows by a few kB per session.
+DISK_WARN_BYTES = 100_000_000
+#: Below this much RAM the larger Vosk models do not fit beside the rest of the system.
+RAM_WARN_BYTES = 1_000_000_000
+#: A peak below this, in dBFS, means the microphone heard nothing: a muted or very low gain.
+SILENT_PEAK_DBFS = -50.0
+#: A peak at or above this, in dBFS, means the signal clipped: the gain is too high.
+CLIPPING_PEAK_DBFS = -0.5
+#: Silence fed to the recognizer after it loads, in seconds, to prove it decodes audio.
+_RECOGNIZER_PROBE_SECONDS = 0.5
+#: Silence played on the speaker to prove it takes audio, in seconds.
+_SPEAKER_PROBE_SECONDS = 0.3
+#: Where Linux describes the board (a Raspberry Pi names its model here).
+_BOARD_MODEL_FILE = Path("/proc/device-tree/model")
+
+_GAIN_FIX = (
+    "raise the capture gain: run alsamixer, press F6 to pick the USB microphone, F4 for the "
+    "capture controls, raise the level with the up arrow (unmute with space), then save it "
+    "with sudo alsactl store; speak during the check"
+)
+_CLIPPING_FIX = (
+    "lower the capture gain: run alsamixer, press F6 to pick the microphone, F4 for capture, "
+    "lower the level, then sudo alsactl store; or move the microphone further away"
+)
+_MISSING_FIX: dict[str, str] = {
+    "input": (
+        "plug in the USB microphone and check that the system sees it: arecord -l; "
+        "with PulseAudio or PipeWire, check that the sound server runs: pactl info; "
+        "then see what voicecoach finds with voicecoach devices and choose one with "
+        "--input-device NUMBER or NAME"
+    ),
+    "output": (
+        "connect the speaker (USB, HDMI or the headphone jack) and check that the system sees "
+        "it: aplay -l; with PulseAudio or PipeWire, check that the sound server runs: "
+        "pactl info; then see what voicecoach finds with voicecoach devices and choose one "
+        "with --output-device NUMBER or NAME"
+    ),
+}
+_PORTAUDIO_FIX = "install the sound library: sudo apt-get install libportaudio2 (or scripts/setup)"
+_SPEECH_FIX = "install the speech engine: sudo apt-get install espeak-ng"
+_JOURNAL_FIX = (
+    "make the journal's folder writable (ls -ld FOLDER; chmod u+w FOLDER) or choose another "
+    "journal with --journal PATH or VOICECOACH_JOURNAL"
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check's outcome: its name, ok/warn/fail, what was found, and the fix for a problem."""
+
+    check: str
+    status: Status
+    detail: str
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class DoctorOptions:
+    """What to check: the devices, recognizer and journal a session would use."""
+
+    input_device: str | None = None
+    output_device: str | None = None
+    backend: Backend = "auto"
+    model: Path | None = None
+    #: The journal file; None means the default (``default_journal_path()``).
+    journal_path: Path | None = None
+    #: Length of the microphone level check, in seconds.
+    level_seconds: float = 3.0
+
+
+# -- verdicts on numbers -------------------------------------------------------------------
+
+
+def _megabytes(count_bytes: float) -> str:
+    return f"{count_bytes / 1_000_000:,.0f} MB"
+
+
+def disk_space_check(free_bytes: int, folder: Path) -> Check:
+    """Free space where the journal lives: fail under 10 MB, warn under 100 MB."""
+    detail = f"{_megabytes(free_bytes)} free in {folder}"
+    fix = f"free some space on the disk holding {folder} (du -sh ~/* helps find what is big)"
+    if free_bytes < DISK_FAIL_BYTES:
+        return Check("disk space", "fail", f"only {detail}; the journal may not fit", fix)
+    if free_bytes < DISK_WARN_BYTES:
+        return Check("disk space", "warn", f"only {detail}", fix)
+    return Check("disk space", "ok", detail)
+
+
+def machine_check(cpu_count: int, ram_bytes: int, board: str = "") -> Check:
+    """CPU cores and RAM: warn under 1 GB of RAM or on a single core."""
+    cores = f"{cpu_count} CPU core{'s' if cpu_count != 1 else ''}"
+    detail = ", ".join(part for part in (board, cores, f"{_megabytes(ram_bytes)} RAM") if part)
+    problems, fixes = [], []
+    if ram_bytes < RAM_WARN_BYTES:
+        problems.append("under 1 GB of RAM")
+        fixes.append(
+            "use pocketsphinx (--backend sphinx) or the small Vosk model, not the larger ones, "
+            "and keep other programs closed"
+        )
+    if cpu_count < 2:
+        problems.append("a single CPU core")
+        fixes.append("recognition and speech share one core; a Raspberry Pi 3 or newer is safer")
+    if problems:
+        return Check("machine", "warn", f"{detail}: {' and '.join(problems)}", "; ".join(fixes))
+    return Check("machine", "ok", detail)
+
+
+def device_rate_check(kind: Kind, info: DeviceInfo, rate_hz: int | None) -> Check:
+    """Whether a device opens at 16 kHz, or at which rate it opens and is resampled."""
+    name = f"{kind} device"
+    label = f"{info.index} {info.name!r} ({info.host_api})"
+    rates = info.input_rates_hz if kind == "input" else info.output_rates_hz
+    if rate_hz is None:
+        probed = ", ".join(f"{r / 1000:g}" for r in rates) or "none"
+        return Check(
+            name,
+            "fail",
+            f"{label} accepts none of the usual rates (accepted, in kHz: {probed})",
+            f"choose another device with --{kind}-device; with ALSA use plughw:CARD,DEV rather "
+            "than hw:CARD,DEV, because plughw converts rates and formats",
+        )
+    if rate_hz == _PROGRAM_RATE_HZ:
+        return Check(name, "ok", f"{label} opens at 16 kHz")
+    khz = f"{rate_hz / 1000:g}"
+    return Check(name, "ok", f"{label} has no 16 kHz: opens at {khz} kHz, resampled to 16 kHz")
+
+
+def peak_dbfs(samples: Samples) -> float:
+    """The largest absolute sample in dB relative to full scale (-120 for silence)."""
+    peak = float(abs(samples).max()) if len(samples) else 0.0
+    return 20.0 * math.log10(peak) if peak > 1e-6 else -120.0
+
+
+def level_check(peak: float, rms: float, seconds: float, label: str) -> Check:
+    """The microphone level verdict: silent (gain too low), clipping (too high) or fine."""
+    detail = f"{label}, {seconds:g} s recorded: peak {peak:.1f} dBFS, RMS {rms:.1f} dBFS"
+    if peak < SILENT_PEAK_DBFS:
+        return Check("microphone level", "warn", f"{detail}: silent", _GAIN_FIX)
+    if peak >= CLIPPING_PEAK_DBFS:
+        return Check("microphone level", "warn", f"{detail}: clipping", _CLIPPING_FIX)
+    return Check("microphone level", "ok", detail)
+
+
+# -- checks that look at the machine ------------------------------------------------------
+
+
+def _board_model() -> str:
+    try:
+        return _BOARD_MODEL_FILE.read_bytes().rstrip(b"\0").decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+
+
+def _ram_bytes() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError):
+        return 0
+
+
+def check_machine() -> Check:
+    """This machine's CPU count and RAM."""
+    board = _board_model() or platform.machine()
+    return machine_check(os.cpu_count() or 1, _ram_bytes(), board)
+
+
+def _existing_folder(path: Path) -> Path:
+    """The nearest folder of ``path`` that exists: where a new journal would be created."""
+    folder = path.parent.absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def check_disk(journal_path: Path) -> Check:
+    """Free space on the disk that holds the journal."""
+    folder = _existing_folder(journal_path)
+    try:
+        free_bytes = shutil.disk_usage(folder).free
+    except OSError as err:
+        return Check("disk space", "fail", f"cannot measure free space in {folder}: {err}")
+    return disk_space_check(free_bytes, folder)
+
+
+def check_journal(path: Path) -> Check:
+    """Open the journal for writing, exactly as a session does at its start, then close it.
+
+    Opening writes one timestamp and closes sessions left open by a killed process, as the
+    next session would; it never starts a session.
+    """
+    from voicecoach.journal import Journal
+
+    existed = path.exists()
+    try:
+        with Journal(path):
+            pass
+    except VoiceCoachError as err:
+        return Check("journal", "fail", str(err), _JOURNAL_FIX)
+    return Check("journal", "ok", f"{path} is writable{'' if existed else ' (created it)'}")
+
+
+# -- checks that use the speech engine and the recognizer --------------------------------
+
+
+def check_speech_engine() -> Check:
+    """Render a phrase for real (not from the cache) and count the engine's voices."""
+    import numpy as np
+
+    from voicecoach.speech.tts import Pyttsx3Synthesizer, list_voices
+
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="voicecoach-doctor-") as cache,
+            Pyttsx3Synthesizer(cache_dir=Path(cache)) as synthesizer,
+        ):
+            samples = synthesizer.render(TEST_PHRASE)
+            version, voice = synthesizer.engine_version, synthesizer.voice_id
+        voices = len(list_voices())
+    except VoiceCoachError as err:
+        return Check("speech engine", "fail", str(err), _SPEECH_FIX)
+    seconds = len(samples) / _PROGRAM_RATE_HZ
+    loud = len(samples) > 0 and float(np.max(np.abs(samples))) > 0.01
+    detail = f"{voices} voices; voice {voice} rendered {seconds:.1f} s of speech ({version})"
+    if not loud:
+        return Check(
+            "speech engine", "fail", f"{detail}, but it is silent", f"reinstall: {_SPEECH_FIX}"
+        )
+    return Check("speech engine", "ok", detail)
+
+
+def _recognizer_fix(backend: Backend) -> str:
+    vosk = (
+        "get a Vosk model with voicecoach model download (or point --model at an unpacked "
+        "model folder); voicecoach model list shows where models are looked for"
+    )
+    sphinx = "install pocketsphinx into the venv: .venv/bin/pip install pocketsphinx"
+    if backend == "vosk":
+        return vosk
+    if backend == "sphinx":
+        return sphinx
+    return f"{vosk}; or, without a model, {sphinx}"
+
+
+def check_recognizer(backend: Backend, model: str | Path | None) -> Check:
+    """Load the recognizer a session would use and feed it a little silence."""
+    import numpy as np
+
+    from voicecoach.audio.frames import FRAME_SAMPLES
+    from voicecoach.speech.backends import open_recognizer
+
+    started = time.monotonic()
+    frame = np.zeros(FRAME_SAMPLES, np.float32)
+    try:
+        recognizer, description = open_recognizer(backend, model)
+        with recognizer:
+            for _ in range(round(_RECOGNIZER_PROBE_SECONDS * _PROGRAM_RATE_HZ / FRAME_SAMPLES)):
+                recognizer.feed(frame)
+    except VoiceCoachError as err:
+        return Check("recognizer", "fail", str(err), _recognizer_fix(backend))
+    seconds = time.monotonic() - started
+    chosen = "--backend auto chose " if backend == "auto" else ""
+    return Check("recognizer", "ok", f"{chosen}{description}; loaded in {seconds:.1f} s")
+
+
+# -- checks that use the sound devices ---------------------------------------------------
+
+
+def missing_device_check(kind: Kind, listed: int) -> Check:
+    """The failure when PortAudio lists no device of this kind, with the way to fix it."""
+    if listed:
+        why = f"the {listed} audio device(s) listed have no {kind} channels"
+    else:
+        why = "no sound card is listed and no sound server was reached"
+    return Check(
+        f"{kind} device", "fail", f"no audio {kind} device found: {why}", _MISSING_FIX[kind]
+    )
+
+
+def _choose_fix(kind: Kind, spec: str | None) -> str:
+    fix = f"choose one that voicecoach devices lists, with --{kind}-device NUMBER or NAME"
+    if spec is not None and "plughw" in spec and not os.environ.get("PA_ALSA_PLUGHW"):
+        # PortAudio names ALSA hardware (hw:CARD,DEV) unless this variable asks for plughw.
+        fix += "; PortAudio lists plughw:CARD,DEV devices only with PA_ALSA_PLUGHW=1 set"
+    return fix
+
+
+def _find(kind: Kind, spec: str | None) -> tuple[Check | None, DeviceInfo | None]:
+    """The device a session would use, or the failed check that explains why there is none."""
+    from voicecoach.audio.devices import find_device, list_devices
+
+    try:
+        devices = list_devices()
+    except VoiceCoachError as err:
+        return Check(f"{kind} device", "fail", str(err), _PORTAUDIO_FIX), None
+    usable = [d for d in devices if (d.input_channels if kind == "input" else d.output_channels)]
+    if not usable:
+        return missing_device_check(kind, len(devices)), None
+    try:
+        index = find_device(spec, kind)
+    except VoiceCoachError as err:
+        return Check(f"{kind} device", "fail", str(err), _choose_fix(kind, spec)), None
+    return None, next(d for d in devices if d.index == index)
+
+
+def check_input_device(spec: str | None) -> Check:
+    """The microphone a session would use, and the rate it will be opened at."""
+    from voicecoach.audio.devices import choose_rate_hz
+
+    problem, info = _find("input", spec)
+    if problem is not None or info is None:
+        return problem or Check("input device", "fail", "no input device")
+    rate_hz = choose_rate_hz(info.input_rates_hz.__contains__, info.default_rate_hz)
+    return device_rate_check("input", info, rate_hz)
+
+
+def check_output_device(spec: str | None) -> Check:
+    """The speaker a session would use, opened for real with a moment of silence played."""
+    import numpy as np
+
+    from voicecoach.audio.devices import DeviceSpeaker
+    from voicecoach.audio.frames import split_frames
+
+    problem, info = _find("output", spec)
+    if problem is not None or info is None:
+        return problem or Check("output device", "fail", "no output device")
+    silence = np.zeros(round(_SPEAKER_PROBE_SECONDS * _PROGRAM_RATE_HZ), np.float32)
+    try:
+        with DeviceSpeaker(spec) as speaker:
+            for frame in split_frames(silence):
+                speaker.play(frame)
+            rate_hz = speaker.device_rate_hz
+    except VoiceCoachError as err:
+        fix = (
+            "close other programs that use the speaker (systemctl --user stop voicecoach if "
+            "the service runs), or choose another with --output-device"
+        )
+        return Check("output device", "fail", str(err), fix)
+    return device_rate_check("output", info, rate_hz)
+
+
+def check_microphone_level(spec: str | None, seconds: float) -> Check:
+    """Record from the microphone for real and judge the level: silent, clipping or fine."""
+    import numpy as np
+
+    from voicecoach.audio.devices import DeviceMicrophone
+    from voicecoach.audio.frames import FRAME_SECONDS, rms_dbfs
+
+    try:
+        with DeviceMicrophone(spec) as mic:
+            frames = [mic.read() for _ in range(max(1, round(seconds / FRAME_SECONDS)))]
+            label = f"{mic.label} at {mic.device_rate_hz / 1000:g} kHz"
+    except VoiceCoachError as err:
+        fix = (
+            "close other programs that use the microphone (systemctl --user stop voicecoach "
+            "if the service runs), or choose another with --input-device"
+        )
+        return Check("microphone level", "fail", str(err), fix)
+    samples = np.concatenate(frames)
+    return level_check(peak_dbfs(samples), rms_dbfs(samples), seconds, label)
+
+
+# -- running them all ---------------------------------------------------------------------
+
+Announce = Callable[[str], None]
+
+
+def _level_or_not_run(options: DoctorOptions, input_check: Check, announce: Announce) -> Check:
+    if input_check.status == "fail":
+        return Check(
+            "microphone level",
+            "fail",
+            "not run: there is no input device to record from",
+            "fix the input device first",
+        )
+    announce(f"listening for {options.level_seconds:g} s: say something at your normal volume")
+    return check_microphone_level(options.input_device, options.level_seconds)
+
+
+def run_checks(options: DoctorOptions, announce: Announce | None = None) -> list[Check]:
+    """Every check, in the order a session meets the parts; ``announce`` hears each step."""
+    from voicecoach.journal import default_journal_path
+
+    say: Announce = announce or (lambda _text: None)
+    journal_path = options.journal_path or default_journal_path()
+    checks = [check_machine(), check_disk(journal_path), check_journal(journal_path)]
+    say("rendering a phrase with the speech engine")
+    checks.append(check_speech_engine())
+    say("opening the speaker and the microphone")
+    checks.append(check_output_device(options.output_device))
+    input_check = check_input_device(options.input_device)
+    checks.append(input_check)
+    checks.append(_level_or_not_run(options, input_check, say))
+    say("loading the recognizer")
+    checks.append(check_recognizer(options.backend, options.model))
+    for check in checks:
+        _LOGGER.info("%s: %s: %s", check.check, check.status, check.detail)
+    return checks
+
+
+def exit_code(checks: Sequence[Check]) -> int:
+    """1 when any check failed (a session cannot run), else 0; warnings alone do not count."""
+    return 1 if any(check.status == "fail" for check in checks) else 0
+
+
+_MARKS: dict[bool, dict[str, str]] = {
+    True: {"ok": "✓", "warn": "!", "fail": "✗"},
+    False: {"ok": "+", "warn": "!", "fail": "x"},
+}
+
+
+def can_encode(text: str, encoding: str | None) -> bool:
+    """Whether ``text`` survives ``encoding`` (the stream's; None counts as ASCII)."""
+    try:
+        text.encode(encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def format_report(checks: Sequence[Check], unicode: bool = True, columns: int | None = None) -> str:
+    """The readable list: one line per check, its fix indented below, and a summary.
+
+    ``columns`` wraps long lines for a terminal that wide; None keeps one line each, which
+    suits logs and grep.
+    """
+    marks = _MARKS[unicode]
+    width = max(len(check.check) for check in checks) if checks else 0
+    indent = " " * (width + 4)
+    lines = []
+    for check in checks:
+        lines.append(f"{marks[check.status]} {check.check.ljust(width)}  {check.detail}")
+        if check.fix and check.status != "ok":
+            lines.append(f"{indent}fix: {check.fix}")
+    if columns is not None:
+        lines = [_wrap(line, columns, indent) for line in lines]
+    lines.append(_summary(checks))
+    text = "\n".join(lines)
+    return text if unicode else text.encode("ascii", "replace").decode("ascii")
+
+
+def _wrap(line: str, columns: int, indent: str) -> str:
+    return textwrap.fill(
+        line,
+        width=max(columns, len(indent) + 20),
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _summary(checks: Sequence[Check]) -> str:
+    failed = sum(check.status == "fail" for check in checks)
+    warned = sum(check.status == "warn" for check in checks)
+    if failed:
+        return f"{failed} problem(s) block a session; fix them and run voicecoach doctor again"
+    if warned:
+        return f"ready for a session, with {warned} warning(s)"
+    return "ready for a session"
+
+
+def to_json(checks: Sequence[Check]) -> str:
+    """The checks as a JSON list of ``{check, status, detail, fix}`` objects."""
+    return json.dumps([dataclasses.asdict(check) for check in checks], indent=2)
