@@ -1,0 +1,101 @@
+"""Real test speech: espeak-ng renderings and the recordings in Debian's pocketsphinx-testdata."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, from_int16, to_int16_bytes
+
+#: Recorded human speech shipped by Debian's pocketsphinx-testdata.
+TESTDATA = Path("/usr/share/pocketsphinx/test/data")
+#: Real read speech with no command word in it (Jane Austen, LibriVox).
+LIBRIVOX = TESTDATA / "librivox"
+#: Real speech with numbers in it: "eight of spades four of clubs seven of hearts".
+CARDS_NUMBERS = TESTDATA / "cards" / "005.wav"
+
+#: Two voices that differ in accent and sex, used wherever a test needs "two voices".
+VOICES = ("en-us", "en-gb-x-rp+f2")
+#: Speech level of rendered clips, in dB full scale (RMS), like a person a metre from a mic.
+SPEECH_DBFS = -24.0
+
+
+def have_espeak() -> bool:
+    """Whether espeak-ng and sox are installed."""
+    return shutil.which("espeak-ng") is not None and shutil.which("sox") is not None
+
+
+needs_espeak = pytest.mark.skipif(not have_espeak(), reason="needs espeak-ng and sox")
+needs_testdata = pytest.mark.skipif(
+    not TESTDATA.is_dir(), reason="needs Debian's pocketsphinx-testdata"
+)
+
+
+def speak(text: str, voice: str, cache_dir: Path, rate_wpm: int = 150) -> Samples:
+    """``text`` spoken by espeak-ng at 16 kHz, with 0.5 s of quiet noise before and 1 s after."""
+    key = hashlib.sha256(f"{text}|{voice}|{rate_wpm}".encode()).hexdigest()[:16]
+    path = cache_dir / f"{key}.wav"
+    if not path.exists():
+        write_wav(path, _render(text, voice, rate_wpm))
+    speech = read_wav(path)
+    rms = float(np.sqrt(np.mean(np.square(speech, dtype=np.float64))))
+    speech = speech * np.float32(10 ** (SPEECH_DBFS / 20) / max(rms, 1e-9))
+    return with_room_noise(np.concatenate([quiet(0.5), speech, quiet(1.0)]))
+
+
+def _render(text: str, voice: str, rate_wpm: int) -> Samples:
+    wav = subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(rate_wpm), "--stdout", text],
+        check=True,
+        capture_output=True,
+    ).stdout
+    raw = subprocess.run(
+        ["sox", "-V1", "-t", "wav", "-", "-t", "raw", "-e", "signed", "-b", "16", "-c", "1"]
+        + ["-r", str(RATE_HZ), "-"],
+        input=wav,
+        check=True,
+        capture_output=True,
+    ).stdout
+    return from_int16(raw)
+
+
+def quiet(seconds: float) -> Samples:
+    """Zeros; ``with_room_noise`` turns them into a microphone's noise floor."""
+    return np.zeros(int(seconds * RATE_HZ), dtype=np.float32)
+
+
+def with_room_noise(samples: Samples, dbfs: float = -66.0) -> Samples:
+    """Add a fixed, faint noise floor: real microphones never deliver digital silence."""
+    noise = np.random.default_rng(7).standard_normal(len(samples)).astype(np.float32)
+    return (samples + noise * np.float32(10 ** (dbfs / 20))).astype(np.float32)
+
+
+def frames(samples: Samples) -> list[Samples]:
+    """Split into 20 ms frames, zero-padding the last one."""
+    padded = np.concatenate([samples, np.zeros(-len(samples) % FRAME_SAMPLES, dtype=np.float32)])
+    return [padded[i : i + FRAME_SAMPLES] for i in range(0, len(padded), FRAME_SAMPLES)]
+
+
+def read_wav(path: Path) -> Samples:
+    """Samples of a 16-bit mono 16 kHz WAV file."""
+    with wave.open(str(path), "rb") as wav:
+        assert wav.getframerate() == RATE_HZ
+        assert wav.getnchannels() == 1
+        return from_int16(wav.readframes(wav.getnframes()))
+
+
+def write_wav(path: Path, samples: Samples, rate_hz: int = RATE_HZ) -> Path:
+    """Write 16-bit mono PCM; returns ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate_hz)
+        wav.writeframes(to_int16_bytes(samples))
+    return path

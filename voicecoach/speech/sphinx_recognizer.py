@@ -1,0 +1,353 @@
+"""The embedded default recognizer: pocketsphinx keyword spotting, confirmed by a small grammar.
+
+Every command phrase is spotted as frames arrive (keyword search against a phone loop, one
+threshold per phrase). A candidate is then confirmed by decoding the last second or so of audio
+with a grammar in which the commands compete with known sound-alike words and a garbage path;
+only when both agree on the command is a ``Hit`` returned. bench/README.md has the measurements
+behind this design and the thresholds.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from voicecoach.audio.frames import RATE_HZ, Samples, to_int16_bytes
+from voicecoach.commands import NUMBER_WORDS, command_phrases, parse
+from voicecoach.errors import RecognizerError
+from voicecoach.ports import Hit
+
+_LOGGER = logging.getLogger(__name__)
+
+#: pocketsphinx analyses audio in 10 ms frames.
+_PS_FRAMES_PER_SECOND = 100
+#: Keyword-search scores are kept in log base 1.0001, shifted right by 10 bits, offset by 1500.
+_LOG_BASE = 1.0001
+_SCORE_SHIFT = 1024
+_KWS_MAX = 1500
+#: Spotting thresholds per phrase, log10 of the likelihood ratio against a free phone loop;
+#: measured by bench/tune_sphinx.py (the highest score any non-command clip reached, plus a margin).
+THRESHOLDS: dict[str, float] = {
+    "pause": 4.2,
+    "wait": 7.8,
+    "hold on": 15.5,
+    "resume": -12.1,
+    "continue": -10.3,
+    "go on": 1.8,
+    "stop": 5.1,
+    "stop session": -25.0,
+    "skip": 13.8,
+    "next exercise": -25.0,
+    "repeat": -0.2,
+    "say again": 4.2,
+    "pain": 0.9,
+    "ouch": -1.1,
+    "it hurts": -3.1,
+    "numb": 6.6,
+    "tingling": -13.3,
+    "yes": 12.9,
+    "start over": -25.0,
+    "zero": -11.2,
+    "one": -4.6,
+    "two": 7.6,
+    "three": -3.5,
+    "four": -7.9,
+    "five": -7.9,
+    "six": -7.1,
+    "seven": -24.1,
+    "eight": 2.9,
+    "nine": -5.8,
+    "ten": 1.7,
+}
+#: Real words that sound like commands. They compete in the confirming grammar, so that "paint"
+#: is heard as "paint" and not as "pain". None of them may contain a command word.
+DECOYS: tuple[str, ...] = (
+    "paint", "plain", "plane", "pen", "pin", "main", "rain", "gain", "same", "page", "paid",
+    "top", "spot", "stomp", "stock", "shop", "step", "stuff", "stuck",
+    "pass", "pose", "cause", "post", "pot", "pace", "boss",
+    "white", "way", "late", "what",
+    "ship", "keep", "kept", "script",
+    "yet", "yeah", "less", "guess",
+    "none", "some", "come", "nun", "gum",
+    "out", "couch", "now", "how",
+    "peat", "treat", "hard",
+    "tinkling", "single", "mingling",
+)  # fmt: skip
+#: The confirming grammar's garbage path: the model's speech-noise unit and a few broad phones.
+GARBAGE_PHONES: tuple[str, ...] = ("+SPN+", "AH", "S", "T", "N", "IY", "R", "L")
+_FIX = "reinstall it with `pip install --force-reinstall pocketsphinx` (its wheel ships the model)"
+
+
+@dataclass(frozen=True)
+class SphinxTuning:
+    """The measured settings; thresholds are log10 of the spotting likelihood ratio per phrase."""
+
+    thresholds: Mapping[str, float] = field(default_factory=lambda: dict(THRESHOLDS))
+    #: Threshold for a phrase without its own entry.
+    default_threshold: float = -20.0
+    #: Re-decode candidates with the grammar before accepting them.
+    confirm: bool = True
+    #: Audio kept before a candidate's first frame for the confirming decode, in seconds.
+    confirm_lead_seconds: float = 0.4
+    #: Relative weight of the garbage path against a command in the confirming grammar.
+    garbage_weight: float = 1.0
+    #: Frames (10 ms) the spotter waits after a word for a better-scoring end.
+    delay_frames: int = 10
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A spotted phrase before acceptance: what the tuning bench records."""
+
+    phrase: str
+    margin: float
+    start_seconds: float
+    end_seconds: float
+    confirmed_text: str
+    accepted: bool
+
+
+def margin_log10(prob: float) -> float:
+    """The log10 likelihood ratio a keyword-search segment's ``prob`` stands for."""
+    if prob <= 0.0:
+        return -math.inf
+    units = math.log(prob) / math.log(_LOG_BASE) + _KWS_MAX
+    return units * _SCORE_SHIFT * math.log10(_LOG_BASE)
+
+
+class SphinxRecognizer:
+    """Spots the command vocabulary with pocketsphinx and the English model inside its wheel."""
+
+    name = "sphinx"
+
+    def __init__(
+        self,
+        tuning: SphinxTuning | None = None,
+        *,
+        audit: Callable[[Candidate], None] | None = None,
+    ) -> None:
+        self._tuning = tuning or SphinxTuning()
+        self._audit = audit
+        self._numbers = False
+        self._decoder: Any = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        # Enough recent audio for the confirming decode of the longest phrase.
+        self._recent: deque[bytes] = deque(maxlen=150)
+        self._samples_fed = 0
+        self._utt_start_samples = 0
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        ps = _import_pocketsphinx()
+        self._tmp = tempfile.TemporaryDirectory(prefix="voicecoach-sphinx-")
+        try:
+            self._decoder = _build_decoder(ps, Path(self._tmp.name), self._tuning)
+        except (RuntimeError, ValueError, OSError) as err:
+            self._tmp.cleanup()
+            raise RecognizerError(f"pocketsphinx could not load its model ({err}); {_FIX}") from err
+        self._decoder.activate_search(_kws_name(self._numbers))
+        self._decoder.start_utt()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._decoder is not None:
+            self._decoder.end_utt()
+            self._decoder = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    # --- the Recognizer port ----------------------------------------------------------------
+
+    def feed(self, frame: Samples) -> list[Hit]:
+        """Consume one frame; return the commands confirmed on it."""
+        decoder = self._require()
+        data = to_int16_bytes(frame)
+        self._recent.append(data)
+        self._samples_fed += len(frame)
+        decoder.process_raw(data)
+        if decoder.hyp() is None:
+            return []
+        spotted = [
+            (s.word.strip(), self._seconds(s.start_frame), self._seconds(s.end_frame + 1), s.prob)
+            for s in decoder.seg()
+        ]
+        self._restart()
+        hits: list[Hit] = []
+        for phrase, start_s, end_s, prob in spotted:
+            hit = self._judge(phrase, start_s, end_s, margin_log10(prob))
+            if hit is not None and all(parse(h.text) != parse(hit.text) for h in hits):
+                hits.append(hit)
+        return hits
+
+    def reset(self) -> None:
+        """Forget the current utterance and the audio kept for confirmation."""
+        self._recent.clear()
+        self._restart()
+
+    def expect(self, numbers: bool) -> None:
+        """Spot commands only, or commands plus the pain-scale numbers."""
+        if numbers == self._numbers:
+            return
+        self._numbers = numbers
+        if self._decoder is not None:
+            self._decoder.end_utt()
+            self._decoder.activate_search(_kws_name(numbers))
+            self._start_utt()
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _require(self) -> Any:
+        if self._decoder is None:
+            raise RecognizerError("the sphinx recognizer is not open; use it in a `with` block")
+        return self._decoder
+
+    def _start_utt(self) -> None:
+        self._decoder.start_utt()
+        self._utt_start_samples = self._samples_fed
+
+    def _restart(self) -> None:
+        decoder = self._require()
+        decoder.end_utt()
+        self._start_utt()
+
+    def _seconds(self, ps_frame: int) -> float:
+        return self._utt_start_samples / RATE_HZ + ps_frame / _PS_FRAMES_PER_SECOND
+
+    def _judge(self, phrase: str, start_s: float, end_s: float, margin: float) -> Hit | None:
+        confirmed = self._confirm(start_s) if self._tuning.confirm else phrase
+        expected = parse(phrase)
+        accepted = expected is not None and parse(confirmed) == expected
+        if self._audit is not None:
+            self._audit(Candidate(phrase, margin, start_s, end_s, confirmed, accepted))
+        if not accepted:
+            _LOGGER.debug("rejected %r (margin %.1f, grammar heard %r)", phrase, margin, confirmed)
+            return None
+        threshold = self._tuning.thresholds.get(phrase, self._tuning.default_threshold)
+        # Map "just over the threshold" to 0.5 and a clear margin (+20 decades) to about 1.
+        confidence = min(1.0, max(0.0, 0.5 + (margin - threshold) / 40.0))
+        return Hit(text=phrase, confidence=confidence, end_seconds=end_s)
+
+    def _confirm(self, start_seconds: float) -> str:
+        """What the grammar hears in the recent audio from just before ``start_seconds``."""
+        decoder = self._require()
+        now = self._samples_fed / RATE_HZ
+        want = now - start_seconds + self._tuning.confirm_lead_seconds
+        frames = list(self._recent)
+        samples_per_chunk = max(1, len(frames[-1]) // 2) if frames else 1
+        keep = max(1, min(len(frames), math.ceil(want * RATE_HZ / samples_per_chunk)))
+        window = b"".join(frames[-keep:])
+        decoder.end_utt()
+        decoder.activate_search(_grammar_name(self._numbers))
+        decoder.start_utt()
+        decoder.process_raw(window)
+        decoder.end_utt()
+        words = [s.word for s in (decoder.seg() or []) if _is_vocabulary(s.word)]
+        decoder.activate_search(_kws_name(self._numbers))
+        self._start_utt()
+        return " ".join(_strip_variant(w) for w in words)
+
+
+def _import_pocketsphinx() -> Any:
+    try:
+        import pocketsphinx
+    except ImportError as err:
+        raise RecognizerError(
+            f"pocketsphinx is not installed or cannot load ({err}); {_FIX}"
+        ) from err
+    return pocketsphinx
+
+
+def _kws_name(numbers: bool) -> str:
+    return "spot_numbers" if numbers else "spot"
+
+
+def _grammar_name(numbers: bool) -> str:
+    return "confirm_numbers" if numbers else "confirm"
+
+
+def _strip_variant(word: str) -> str:
+    # Alternative pronunciations come back as "repeat(2)".
+    return word.split("(", 1)[0]
+
+
+def _is_vocabulary(word: str) -> bool:
+    return not word.startswith(("gb_", "<", "[", "+"))
+
+
+def _phrases(numbers: bool) -> list[str]:
+    return command_phrases() + (list(NUMBER_WORDS) if numbers else [])
+
+
+def _build_decoder(ps: Any, workdir: Path, tuning: SphinxTuning) -> Any:
+    model = Path(ps.get_model_path()) / "en-us"
+    words = {w for p in _phrases(True) for w in p.split()}
+    dictionary = _write_dictionary(model / "cmudict-en-us.dict", words | set(DECOYS), workdir)
+    decoder = ps.Decoder(
+        hmm=str(model / "en-us"),
+        dict=str(dictionary),
+        lm=None,
+        loglevel="FATAL",
+        # Half-bit dither: digital silence (files, muted inputs) otherwise excites the spotter.
+        dither=True,
+        seed=1,
+        kws_delay=tuning.delay_frames,
+    )
+    for phone in GARBAGE_PHONES:
+        decoder.add_word(f"gb_{phone.lower().strip('+')}", phone, False)
+    for numbers in (False, True):
+        kws_file = workdir / f"{_kws_name(numbers)}.kws"
+        kws_file.write_text(_kws_list(_phrases(numbers), tuning), encoding="utf-8")
+        decoder.add_kws(_kws_name(numbers), str(kws_file))
+        decoder.add_jsgf_string(_grammar_name(numbers), _grammar(_phrases(numbers), tuning))
+    return decoder
+
+
+def _write_dictionary(cmudict: Path, words: set[str], workdir: Path) -> Path:
+    """A dictionary with just our words: loads in milliseconds and keeps memory small."""
+    lines = []
+    with cmudict.open(encoding="utf-8") as source:
+        for line in source:
+            head = line.split(" ", 1)[0]
+            if head.split("(", 1)[0] in words:
+                lines.append(line)
+    found = {line.split(" ", 1)[0].split("(", 1)[0] for line in lines}
+    missing = words - found
+    if missing:
+        raise RecognizerError(f"the pocketsphinx dictionary lacks {sorted(missing)}; {_FIX}")
+    path = workdir / "voicecoach.dict"
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def _kws_list(phrases: list[str], tuning: SphinxTuning) -> str:
+    lines = []
+    for phrase in phrases:
+        threshold = tuning.thresholds.get(phrase, tuning.default_threshold)
+        lines.append(f"{phrase} /{10.0**threshold:.6g}/\n")
+    return "".join(lines)
+
+
+def _grammar(phrases: list[str], tuning: SphinxTuning) -> str:
+    garbage = [f"gb_{p.lower().strip('+')}" for p in GARBAGE_PHONES]
+    return (
+        "#JSGF V1.0;\ngrammar voicecoach;\n"
+        "public <utterance> = <item>+ ;\n"
+        f"<item> = /1/ <command> | /1/ <decoy> | /{tuning.garbage_weight:g}/ <garbage> ;\n"
+        f"<command> = {' | '.join(phrases)} ;\n"
+        f"<decoy> = {' | '.join(DECOYS)} ;\n"
+        f"<garbage> = {' | '.join(garbage)} ;\n"
+    )
