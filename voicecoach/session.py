@@ -279,7 +279,13 @@ class Session:
                 )
             )
         if self.index + 1 < len(self.steps):
-            self._begin(self.index + 1, t)
+            following = self.steps[self.index + 1]
+            # The counts of one hold keep to one schedule: the next count starts when this one
+            # was due, so a late audio frame never pushes the rest of the hold back.
+            start = t
+            if step.kind == following.kind == "count" and self._deadline is not None:
+                start = self._deadline
+            self._begin(self.index + 1, start)
         elif self.settings.ask_rating:
             self.mode = "rating"
             self._answer_deadline = None

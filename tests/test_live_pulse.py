@@ -1,0 +1,252 @@
+"""Real audio end to end: ``voicecoach run`` on the PulseAudio ``pulse`` device, in real time.
+
+The coach plays into a null sink and listens to the sink's monitor, so it hears itself exactly
+as a microphone near the speaker would; the person's words are played into the same sink with
+``paplay`` at chosen moments, and the sink is recorded with ``parecord`` to time the counts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from pulse import PulseSink
+from pulse import pulse_sink as pulse_sink
+
+from voicecoach.audio.espeak import Voice, synthesize
+from voicecoach.audio.files import read_audio, write_wav
+from voicecoach.audio.frames import RATE_HZ
+from voicecoach.journal import Journal
+
+pytestmark = [pytest.mark.audio, pytest.mark.slow]
+
+PROGRAM = Path(__file__).parent / "data" / "short.toml"
+USER_VOICE = Voice("mb-us2", 150, 50)
+Record = dict[str, Any]
+
+
+class LiveRun:
+    """One ``voicecoach run`` in a subprocess, with its event log read as it grows."""
+
+    def __init__(self, tmp_path: Path, sink: PulseSink, *extra: str) -> None:
+        self.sink = sink
+        self.tmp_path = tmp_path
+        self.log_path = tmp_path / "events.jsonl"
+        self.journal_path = tmp_path / "journal.sqlite3"
+        args = [
+            sys.executable,
+            "-m",
+            "voicecoach",
+            "run",
+            str(PROGRAM),
+            "--input-device",
+            sink.device,
+            "--output-device",
+            sink.device,
+            "--journal",
+            str(self.journal_path),
+            "--log",
+            str(self.log_path),
+            "--no-resume",
+            "--dose",
+            "base",
+            *extra,
+        ]
+        self.process = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "VOICECOACH_CACHE_DIR": str(tmp_path / "cache")},
+        )
+
+    def records(self) -> list[Record]:
+        """Every event logged so far."""
+        if not self.log_path.exists():
+            return []
+        lines = self.log_path.read_text().splitlines()
+        return [json.loads(line) for line in lines if line.endswith("}")]
+
+    def wait_for(self, match: Callable[[Record], bool], timeout_seconds: float = 60.0) -> Record:
+        """The first logged event that matches, waiting for it to happen."""
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            found = next((r for r in self.records() if match(r)), None)
+            if found is not None:
+                return found
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"no matching event; stderr: {self.stderr_so_far()}")
+
+    def say(self, text: str) -> None:
+        """The person says ``text``: real speech played into the room."""
+        path = self.tmp_path / f"{text.replace(' ', '_')}.wav"
+        if not path.exists():
+            write_wav(path, synthesize(text, USER_VOICE))
+        subprocess.run(["paplay", f"--device={self.sink.sink}", str(path)], check=True, timeout=30)
+
+    def finish(self, timeout_seconds: float = 120.0) -> tuple[int, str, str]:
+        """Wait for the process to end; its exit code, stdout and stderr."""
+        out, err = self.process.communicate(timeout=timeout_seconds)
+        return self.process.returncode, out, err
+
+    def stderr_so_far(self) -> str:
+        if self.process.poll() is None:
+            return "(still running)"
+        return self.process.stderr.read() if self.process.stderr else ""
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate(timeout=30)
+
+
+@pytest.fixture
+def live(tmp_path: Path, pulse_sink: PulseSink) -> Iterator[Callable[..., LiveRun]]:
+    """Start ``voicecoach run`` on the null sink; killed at the end if still running."""
+    if shutil.which("paplay") is None:
+        pytest.skip("needs paplay: apt-get install pulseaudio-utils")
+    runs: list[LiveRun] = []
+
+    def start(*extra: str) -> LiveRun:
+        run = LiveRun(tmp_path, pulse_sink, *extra)
+        runs.append(run)
+        return run
+
+    yield start
+    for run in runs:
+        run.kill()
+
+
+def _end(records: list[Record]) -> Record:
+    return next(r for r in records if r["type"] == "end")
+
+
+def _heard(records: list[Record]) -> list[Record]:
+    return [r for r in records if r["type"] == "heard"]
+
+
+def test_stop_while_the_coach_speaks(live: Callable[..., LiveRun]) -> None:
+    run = live()
+    cue = run.wait_for(lambda r: r["type"] == "say" and r["text"].startswith("Knee hug"))
+    time.sleep(0.6)
+    run.say("stop")
+    code, _, err = run.finish()
+    records = run.records()
+    end = _end(records)
+    assert end["reason"] == "stopped", err
+    stop = next(r for r in _heard(records) if r["command"] == "stop")
+    # The coach was cut off mid-sentence by the person's word.
+    assert any(r["type"] == "say_end" and r["interrupted"] for r in records)
+    assert stop["t"] > cue["t"]
+    with Journal(run.journal_path, readonly=True) as journal:
+        (session,) = journal.sessions()
+    assert session.end_reason == "stopped"
+    assert code == 0
+
+
+def test_pause_then_resume_restarts_the_hold(live: Callable[..., LiveRun]) -> None:
+    run = live()
+    run.wait_for(lambda r: r["type"] == "say" and r["text"] == "two")
+    run.say("pause")
+    run.wait_for(lambda r: r["type"] == "state" and r["state"] == "paused", 10)
+    run.wait_for(lambda r: r["type"] == "say_end" and r["t"] > 0, 10)
+    time.sleep(4.0)
+    run.say("resume")
+    resumed = run.wait_for(lambda r: r["type"] == "command" and r["command"] == "resume", 10)
+    counts = run.wait_for(
+        lambda r: r["type"] == "say" and r["t"] > resumed["t"] and r["text"] == "one", 30
+    )
+    assert counts["t"] > resumed["t"]
+    run.say("stop")
+    run.finish()
+    assert _end(run.records())["reason"] == "stopped"
+
+
+def test_pain_then_a_number_picks_the_band(live: Callable[..., LiveRun]) -> None:
+    run = live()
+    run.wait_for(lambda r: r["type"] == "say" and r["text"].startswith("Draw your right"))
+    run.say("pain")
+    question = run.wait_for(lambda r: r["type"] == "state" and r["state"] == "pain_check", 10)
+    run.wait_for(lambda r: r["type"] == "say_end" and r["t"] > question["t"], 20)
+    run.say("seven")
+    run.finish()
+    records = run.records()
+    pain = next(r for r in records if r["type"] == "pain")
+    assert pain["score"] == 7
+    assert _end(records)["reason"] == "pain"
+
+
+def test_a_whole_session_never_triggers_itself_and_counts_on_time(
+    live: Callable[..., LiveRun], tmp_path: Path, pulse_sink: PulseSink
+) -> None:
+    recording = tmp_path / "sink.wav"
+    recorder = subprocess.Popen(
+        [
+            "parecord",
+            f"--device={pulse_sink.source}",
+            "--rate=16000",
+            "--channels=1",
+            "--format=s16le",
+            "--file-format=wav",
+            str(recording),
+        ],
+    )
+    try:
+        run = live()
+        code, _, err = run.finish(timeout_seconds=180)
+    finally:
+        recorder.terminate()
+        recorder.wait(timeout=10)
+    records = run.records()
+    assert _end(records)["reason"] == "completed", err
+    assert _heard(records) == []
+    assert code == 0
+    _assert_counts_on_time(records, read_audio(recording).samples)
+
+
+def _assert_counts_on_time(records: list[Record], audio: np.ndarray) -> None:
+    """Each count of the first hold is heard within 100 ms of its place in the schedule."""
+    says = [r for r in records if r["type"] == "say"]
+    first = next(i for i, r in enumerate(says) if r["text"] == "one")
+    counts = says[first : first + 5]
+    assert [r["text"] for r in counts] == ["one", "two", "three", "four", "five"]
+    scheduled = [counts[0]["t"] + k * 1.0 for k in range(5)]
+    assert [c["t"] for c in counts] == pytest.approx(scheduled, abs=0.03)
+    onsets = np.array(_onsets(audio))
+    # The recording started before the session clock; find the one shift that fits best,
+    # so that what is checked is each count against the schedule, not the start-up time.
+    shifts = np.arange(0.0, 30.0, 0.005)
+    misfit = [
+        np.abs(onsets[None, :] - (np.array(scheduled)[:, None] + s)).min(axis=1).sum()
+        for s in shifts
+    ]
+    shift = float(shifts[int(np.argmin(misfit))])
+    errors = [float(np.abs(onsets - (at + shift)).min()) for at in scheduled]
+    assert max(errors) <= 0.1, errors
+
+
+def _onsets(audio: np.ndarray, window_seconds: float = 0.01) -> list[float]:
+    """Times where sound starts after at least 150 ms of quiet."""
+    window = int(window_seconds * RATE_HZ)
+    frames = len(audio) // window
+    levels = np.sqrt(np.mean(audio[: frames * window].reshape(frames, window) ** 2, axis=1))
+    loud = levels > 10 ** (-45 / 20)
+    quiet_run = 0
+    onsets: list[float] = []
+    for i, is_loud in enumerate(loud):
+        if is_loud and quiet_run * window_seconds >= 0.15:
+            onsets.append(i * window_seconds)
+        quiet_run = 0 if is_loud else quiet_run + 1
+    return onsets
