@@ -157,6 +157,17 @@ def trim_silence(samples: Samples) -> Samples:
     return kept
 
 
+#: Renders tried before an empty result is an error.
+_RENDER_ATTEMPTS = 3
+#: Shortest audible render, in seconds: even "one" lasts several times this.
+_MIN_RENDER_SECONDS = 0.05
+
+
+def _audible(samples: Samples) -> bool:
+    """True if ``samples`` hold some real sound, not an empty or silent file."""
+    return len(samples) >= _MIN_RENDER_SECONDS * RATE_HZ and float(np.max(np.abs(samples))) > 1e-3
+
+
 class Pyttsx3Synthesizer:
     """Renders text with pyttsx3 (espeak-ng) to 16 kHz mono samples, cached on disk and in memory.
 
@@ -302,12 +313,26 @@ class Pyttsx3Synthesizer:
             _LOGGER.warning("re-rendering a damaged cache entry: %s", err)
             path.unlink(missing_ok=True)
             return None
+        if not _audible(samples):
+            _LOGGER.warning("re-rendering an empty cache entry for %r", phrase[:40])
+            path.unlink(missing_ok=True)
+            return None
         self.disk_hits += 1
         return samples
 
     def _render_new(self, phrase: str) -> Samples:
-        with _ENGINE_LOCK:
-            raw = self._run_engine(phrase)
+        for attempt in range(1, _RENDER_ATTEMPTS + 1):
+            with _ENGINE_LOCK:
+                raw = self._run_engine(phrase)
+            if _audible(raw):
+                break
+            # Under heavy load the engine now and then hands back an empty file; an empty cue
+            # must never be played or cached, so render again.
+            _LOGGER.warning(
+                "empty render of %r (attempt %d); rendering again", phrase[:40], attempt
+            )
+        else:
+            raise SpeechError(f"the speech engine produced no audio for {phrase[:40]!r}")
         shaped = (trim_silence(raw) * np.float32(self.volume)).astype(np.float32)
         # Returned exactly as the cache stores it, so the first render equals every later one
         # (espeak-ng varies slightly from render to render, so a re-render would not).
