@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -37,17 +38,19 @@ Record = dict[str, Any]
 class LiveRun:
     """One ``voicecoach run`` in a subprocess, with its event log read as it grows."""
 
-    def __init__(self, tmp_path: Path, sink: PulseSink, *extra: str) -> None:
+    def __init__(self, tmp_path: Path, sink: PulseSink, *extra: str, command: str = "run") -> None:
         self.sink = sink
         self.tmp_path = tmp_path
+        self.seen_stderr = ""
         self.log_path = tmp_path / "events.jsonl"
         self.journal_path = tmp_path / "journal.sqlite3"
+        target = [str(PROGRAM)] if command == "run" else ["--program", str(PROGRAM), "--once"]
         args = [
             sys.executable,
             "-m",
             "voicecoach",
-            "run",
-            str(PROGRAM),
+            command,
+            *target,
             "--input-device",
             sink.device,
             "--output-device",
@@ -89,6 +92,15 @@ class LiveRun:
             time.sleep(0.05)
         raise AssertionError(f"no matching event; stderr: {self.stderr_so_far()}")
 
+    def wait_for_output(self, text: str, timeout_seconds: float = 30.0) -> None:
+        """Wait until the process has printed ``text`` on stderr."""
+        assert self.process.stderr is not None
+        deadline = time.monotonic() + timeout_seconds
+        while text not in self.seen_stderr and time.monotonic() < deadline:
+            if select.select([self.process.stderr], [], [], 0.2)[0]:
+                self.seen_stderr += self.process.stderr.readline()
+        assert text in self.seen_stderr, self.seen_stderr
+
     def say(self, text: str) -> None:
         """The person says ``text``: real speech played into the room."""
         path = self.tmp_path / f"{text.replace(' ', '_')}.wav"
@@ -119,8 +131,8 @@ def live(tmp_path: Path, pulse_sink: PulseSink) -> Iterator[Callable[..., LiveRu
         pytest.skip("needs paplay: apt-get install pulseaudio-utils")
     runs: list[LiveRun] = []
 
-    def start(*extra: str) -> LiveRun:
-        run = LiveRun(tmp_path, pulse_sink, *extra)
+    def start(*extra: str, command: str = "run") -> LiveRun:
+        run = LiveRun(tmp_path, pulse_sink, *extra, command=command)
         runs.append(run)
         return run
 
@@ -250,3 +262,15 @@ def _onsets(audio: np.ndarray, window_seconds: float = 0.01) -> list[float]:
             onsets.append(i * window_seconds)
         quiet_run = 0 if is_loud else quiet_run + 1
     return onsets
+
+
+def test_serve_once_starts_on_the_phrase_and_runs_a_session(live: Callable[..., LiveRun]) -> None:
+    run = live(command="serve")
+    run.wait_for_output("waiting for")
+    time.sleep(1.0)
+    run.say("start session")
+    code, _, err = run.finish(timeout_seconds=180)
+    records = run.records()
+    assert records[0]["type"] == "start", err
+    assert _end(records)["reason"] == "completed"
+    assert code == 0

@@ -20,6 +20,7 @@ class Command(StrEnum):
     NUMBER = "number"
     YES = "yes"
     START_OVER = "start_over"
+    START = "start"
 
 
 #: Phrasings for each command. Kept few and acoustically far apart: the recognizer grammar is
@@ -34,6 +35,8 @@ PHRASES: dict[Command, tuple[str, ...]] = {
     Command.NUMB: ("numb", "tingling"),
     Command.YES: ("yes",),
     Command.START_OVER: ("start over",),
+    # Several words, so that ordinary talk in the room does not start a session.
+    Command.START: ("start session", "start my session"),
 }
 
 #: Pain-scale answers, zero to ten.
@@ -61,6 +64,7 @@ PRIORITY: tuple[Command, ...] = (
     Command.SKIP,
     Command.REPEAT,
     Command.START_OVER,
+    Command.START,
     Command.YES,
 )
 

@@ -27,13 +27,15 @@ from voicecoach.events import (
 class JsonLinesLog:
     """Writes one JSON object per event, flushed per line so a crash keeps what happened."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, append: bool = False) -> None:
         self.path = path
+        #: Add to an existing log (several sessions of ``serve``) instead of starting afresh.
+        self.append = append
         self._file: IO[str] | None = None
 
     def __enter__(self) -> Self:
         try:
-            self._file = self.path.open("w", encoding="utf-8")
+            self._file = self.path.open("a" if self.append else "w", encoding="utf-8")
         except OSError as err:
             raise VoiceCoachError(
                 f"cannot write the event log {self.path}: {err.strerror}"

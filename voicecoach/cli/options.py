@@ -166,7 +166,8 @@ def open_listeners(stack: ExitStack, opts: dict[str, Any], *, transcript: bool) 
         path = opts.get("journal_path") or default_journal_path()
         listeners.append(stack.enter_context(Journal(path)))
     if opts.get("log_path") is not None:
-        listeners.append(stack.enter_context(JsonLinesLog(opts["log_path"])))
+        log = JsonLinesLog(opts["log_path"], append=bool(opts.get("append_log")))
+        listeners.append(stack.enter_context(log))
     if transcript:
         listeners.append(Transcript())
     return listeners

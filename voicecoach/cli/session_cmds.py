@@ -25,7 +25,7 @@ from voicecoach.cli.options import (
     voice_options,
 )
 from voicecoach.clock import MonotonicClock, VirtualClock
-from voicecoach.events import Listener
+from voicecoach.events import Listener, SessionEnded
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
 from voicecoach.ports import Microphone, Recognizer, Speaker, Synthesizer
 from voicecoach.preparation import Prepared, prepare
@@ -250,6 +250,13 @@ def run(program: str, **opts: Any) -> None:
     stop and pain. At a keyboard, p pauses or resumes, s stops and x reports
     pain. Ctrl-C ends the session cleanly; it is kept in the journal.
     """
+    end = _live_session(program, opts)
+    if end.reason == "interrupted":
+        raise SystemExit(130)
+
+
+def _live_session(program: str, opts: dict[str, Any]) -> SessionEnded:
+    """One live session of ``program`` on the devices the options name."""
     from voicecoach.live import run_live
 
     with ExitStack() as stack:
@@ -265,6 +272,50 @@ def run(program: str, **opts: Any) -> None:
             "echo": EchoCanceller(),
             "guard": SelfHearingGuard(),
         }
-        end = run_live(parts, opts["input_device"], opts["output_device"], description)
-    if end.reason == "interrupted":
-        raise SystemExit(130)
+        return run_live(parts, opts["input_device"], opts["output_device"], description)
+
+
+@main.command()
+@click.option(
+    "--program",
+    default=DEFAULT_PROGRAM,
+    show_default=True,
+    help="The program to run when the start phrase is heard.",
+)
+@click.option("--once", is_flag=True, help="Run a single session, then exit.")
+@click.option(
+    "--log",
+    "log_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also append every session's event log as JSON Lines to this file.",
+)
+@recognizer_options
+@voice_options
+@audio_options
+@session_options
+@journal_options
+@pain_options
+def serve(program: str, once: bool, **opts: Any) -> None:
+    """Wait, hands-free, for "start session", then run a session; repeat.
+
+    This is what the service on a Raspberry Pi runs at boot. While waiting it
+    only listens for "start session" or "start my session"; every other word
+    is ignored, and the coach stays silent.
+    """
+    from voicecoach.live import open_devices, sigterm_as_interrupt
+    from voicecoach.serve import wait_for_start
+
+    resolve_program(program)  # a bad program name is reported now, not after the wake word
+    while True:
+        recognizer, _ = _recognizer_described(opts)
+        mic, _speaker = open_devices(opts["input_device"], opts["output_device"])
+        click.echo('waiting for "start session"', err=True)
+        with sigterm_as_interrupt():
+            if not wait_for_start(mic, recognizer):
+                return
+        click.echo(f"starting {program}", err=True)
+        end = _live_session(program, {**opts, "append_log": True})
+        if once:
+            if end.reason == "interrupted":
+                raise SystemExit(130)
+            return

@@ -1,0 +1,36 @@
+"""The hands-free start: idle on the microphone until someone says "start session"."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from voicecoach.commands import Command, parse
+from voicecoach.ports import Microphone, Recognizer
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def wait_for_start(
+    mic: Microphone,
+    recognizer: Recognizer,
+    *,
+    heard: Callable[[str], None] | None = None,
+) -> bool:
+    """Listen until the start phrase is heard (True) or the input ends (False).
+
+    Only the start phrase counts: any other command heard while idle is ignored, so a stray
+    "stop" in the room does nothing. ``heard`` is told the text of every ignored hit.
+    """
+    with mic, recognizer:
+        while True:
+            frame = mic.read()
+            if frame is None:
+                return False
+            for hit in recognizer.feed(frame):
+                parsed = parse(hit.text)
+                if parsed is not None and parsed.command is Command.START:
+                    _LOGGER.info("start phrase heard: %r", hit.text)
+                    return True
+                if heard is not None:
+                    heard(hit.text)
