@@ -68,9 +68,9 @@ class Room:
         """Keep every microphone frame, for ``--record``."""
         self.recording = []
 
-    def microphone(self) -> RoomMicrophone:
-        """The microphone of this room."""
-        return RoomMicrophone(self)
+    def microphone(self, until_seconds: float | None = None) -> RoomMicrophone:
+        """The microphone of this room; with ``until_seconds`` its input ends then."""
+        return RoomMicrophone(self, until_seconds)
 
     def speaker(self) -> RoomSpeaker:
         """The speaker of this room."""
@@ -171,10 +171,20 @@ class _RoomPort:
 
 
 class RoomMicrophone(_RoomPort):
-    """The room's microphone; it never runs out."""
+    """The room's microphone; it runs out only at ``until_seconds``, if given."""
 
-    def read(self) -> Samples:
-        """The next frame the microphone hears."""
+    def __init__(self, room: Room, until_seconds: float | None = None) -> None:
+        super().__init__(room)
+        self._frames_left = (
+            None if until_seconds is None else int(until_seconds * RATE_HZ) // FRAME_SAMPLES
+        )
+
+    def read(self) -> Samples | None:
+        """The next frame the microphone hears, or None once the input has ended."""
+        if self._frames_left is not None:
+            if self._frames_left <= 0:
+                return None
+            self._frames_left -= 1
         return self.room.read_frame()
 
 

@@ -1,0 +1,190 @@
+"""Sessions with real audio in virtual time: real TTS, the simulated room, the real recognizer.
+
+The person's words are synthesised with MBROLA voices unlike the coach's, placed on the room's
+timeline either in a quiet moment or while the coach is mid-sentence, and must be accepted
+quickly; the coach's own voice, fed back through the echo path, must never be accepted.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from voicecoach.audio.echo import EchoCanceller
+from voicecoach.audio.espeak import Voice
+from voicecoach.audio.files import read_audio
+from voicecoach.audio.frames import FRAME_SECONDS, RATE_HZ, rms_dbfs
+from voicecoach.audio.room import RoomSettings
+from voicecoach.cli import main
+from voicecoach.clock import VirtualClock
+from voicecoach.plan import build_plan
+from voicecoach.program import resolve_program
+from voicecoach.recorder import EventRecorder
+from voicecoach.runner import Runner
+from voicecoach.selfhearing import SelfHearingGuard
+from voicecoach.session import Session
+from voicecoach.simulation import Script, make_room
+from voicecoach.speech.sphinx_recognizer import SphinxRecognizer
+from voicecoach.speech.tts import Pyttsx3Synthesizer
+
+pytestmark = pytest.mark.slow
+
+USER_VOICES = (Voice("mb-us2", 150, 50), Voice("mb-us1", 170, 55), Voice("mb-en1", 140, 45))
+Records = list[dict[str, object]]
+
+
+@pytest.fixture(scope="module")
+def tts_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One phrase cache for the module: the coach's voice is rendered once."""
+    return tmp_path_factory.mktemp("tts")
+
+
+def simulate(
+    cache: Path,
+    says: Sequence[tuple[float, str]] = (),
+    *,
+    program: str = "gentle-start",
+    voice: Voice = USER_VOICES[0],
+    echo_gain_db: float = -6.0,
+    noise_snr_db: float | None = None,
+    until_seconds: float | None = None,
+) -> Records:
+    """Run a session with real audio in virtual time; the event log records."""
+    room = make_room(Script(says, (), voice), RoomSettings(echo_gain_db, noise_snr_db=noise_snr_db))
+    recorder = EventRecorder()
+    plan = build_plan(resolve_program(program))
+    mic = room.microphone(until_seconds)
+    Runner(
+        session=Session(plan),
+        clock=VirtualClock(),
+        mic=mic,
+        speaker=room.speaker(),
+        synthesizer=Pyttsx3Synthesizer(cache_dir=cache),
+        recognizer=SphinxRecognizer(),
+        listeners=[recorder],
+        echo=EchoCanceller(),
+        guard=SelfHearingGuard(),
+    ).run()
+    return recorder.records()
+
+
+@functools.cache
+def _timeline(cache: Path) -> tuple[float, float]:
+    """A quiet moment and a moment mid-sentence in the first minutes of gentle-start."""
+    records = simulate(cache, until_seconds=120.0)
+    says = [r for r in records if r["type"] == "say"]
+    ends = [float(r["t"]) for r in records if r["type"] == "say_end"]
+    starts = [float(r["t"]) for r in says]
+    long_cue = next(r for r in says if len(str(r["text"]).split()) >= 12 and float(r["t"]) > 5)
+    # A quiet moment: a cue has ended and the next one is at least 3 s away.
+    gap_start = next(end for end in ends if min(s - end for s in starts if s >= end) >= 3.0)
+    return gap_start + 0.3, float(long_cue["t"]) + 1.5
+
+
+def _heard(records: Records) -> Records:
+    return [r for r in records if r["type"] == "heard"]
+
+
+def _end(records: Records) -> dict[str, object]:
+    return next(r for r in records if r["type"] == "end")
+
+
+@pytest.mark.parametrize("voice", USER_VOICES, ids=lambda v: v.name)
+@pytest.mark.parametrize("moment", ["quiet", "mid-sentence"])
+@pytest.mark.parametrize(
+    ("words", "expect"),
+    [
+        (["stop"], "stopped"),
+        (["pause", "resume"], "resumed"),
+        (["pain", "seven"], "pain"),
+    ],
+)
+def test_commands_are_accepted_quickly(
+    tts_cache: Path, voice: Voice, moment: str, words: list[str], expect: str
+) -> None:
+    quiet, mid = _timeline(tts_cache)
+    first_at = quiet if moment == "quiet" else mid
+    says = [(first_at, words[0])]
+    if len(words) > 1:
+        says.append((first_at + 12.0, words[1]))
+    records = simulate(tts_cache, says, voice=voice, until_seconds=first_at + 40.0)
+    heard = [r for r in _heard(records) if r["command"]]
+    assert heard, f"nothing heard for {words} at {first_at:.1f} s"
+    first = heard[0]
+    assert first["command"] == words[0]
+    assert first["audio_end"] is not None
+    assert float(first["t"]) - float(first["audio_end"]) <= 0.5
+    if moment == "mid-sentence":
+        cut = [r for r in records if r["type"] == "say_end" and r["interrupted"]]
+        assert cut
+        assert abs(float(cut[0]["t"]) - float(first["t"])) <= FRAME_SECONDS + 1e-9
+    _assert_outcome(records, expect)
+
+
+def _assert_outcome(records: Records, expect: str) -> None:
+    commands = [r["command"] for r in records if r["type"] == "command" and not r["ignored"]]
+    if expect == "stopped":
+        assert _end(records)["reason"] == "stopped"
+    elif expect == "resumed":
+        assert commands[:2] == ["pause", "resume"]
+    else:
+        pain = next(r for r in records if r["type"] == "pain")
+        assert pain["score"] == 7
+        assert _end(records)["reason"] == "pain"
+
+
+@pytest.mark.parametrize(
+    ("program", "echo_gain_db"),
+    [
+        ("gentle-start", -6.0),
+        ("gentle-start", 0.0),
+        ("spine-stabilise", -6.0),
+        ("three-for-chronic-pain", 0.0),
+    ],
+)
+def test_the_coach_never_triggers_itself(
+    tts_cache: Path, program: str, echo_gain_db: float
+) -> None:
+    records = simulate(tts_cache, program=program, echo_gain_db=echo_gain_db)
+    assert _end(records)["reason"] == "completed"
+    assert _heard(records) == []
+
+
+def test_stop_is_caught_in_noise(tts_cache: Path) -> None:
+    quiet, _ = _timeline(tts_cache)
+    records = simulate(tts_cache, [(quiet, "stop")], noise_snr_db=10.0, until_seconds=quiet + 30)
+    assert _end(records)["reason"] == "stopped"
+
+
+def test_record_holds_the_person_and_the_echo(tts_cache: Path, tmp_path: Path) -> None:
+    quiet, _ = _timeline(tts_cache)
+    out = tmp_path / "mic.wav"
+    result = CliRunner().invoke(
+        main,
+        [
+            "simulate",
+            "gentle-start",
+            "--no-journal",
+            "--say",
+            f"{quiet:.2f}:stop",
+            "--record",
+            str(out),
+            "--log",
+            str(tmp_path / "log.jsonl"),
+            "--user-voice",
+            "mb-us2",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    audio = read_audio(out).samples
+    # The coach's welcome arrives through the echo path in the first seconds...
+    assert rms_dbfs(audio[: 2 * RATE_HZ]) > -45.0
+    # ...the room is quiet just before the person speaks, and the word is there when it should.
+    before = audio[int((quiet - 0.5) * RATE_HZ) : int(quiet * RATE_HZ)]
+    word = audio[int(quiet * RATE_HZ) : int((quiet + 0.5) * RATE_HZ)]
+    assert rms_dbfs(before) < -50.0
+    assert rms_dbfs(word) > rms_dbfs(before) + 15.0
