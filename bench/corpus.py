@@ -32,22 +32,33 @@ SEEDS_DIR = Path("/work/shared/seeds")
 #: Bump when rendering changes in a way that should invalidate the cache.
 RENDER_VERSION = 1
 
-#: Every voice, with its split. Held-out voices never influence a threshold; their accents
-#: (New York, Lancaster) and variants appear nowhere in the tuning split.
+#: Every voice, with its split. Held-out voices never influence a threshold. MBROLA diphone
+#: voices (``mb-*``, cut from recorded human speech) come first: the acoustic model hears them
+#: far more like people than espeak-ng's formant voices. The held-out split has an unseen
+#: MBROLA speaker (mb-us2) and formant accents absent from tuning (New York, Lancaster).
 VOICES: dict[str, str] = {
+    "mb-us1": "tune",
+    "mb-us3": "tune",
+    "mb-en1": "tune",
     "en-us": "tune",
-    "en-us+f2": "tune",
     "en-gb-x-rp+m3": "tune",
-    "en-gb+f3": "tune",
-    "en-gb-scotland+m2": "tune",
-    "en-029+f4": "tune",
-    "en-us+klatt": "tune",
-    "en-gb-x-gbcwmd+m5": "tune",
+    "mb-us2": "heldout",
     "en-us-nyc+f5": "heldout",
     "en-gb-x-gbclan+m4": "heldout",
-    "en-us+m7": "heldout",
-    "en-gb-x-rp+f1": "heldout",
 }
+#: The MBROLA voices of each split, for benches and tests that want only human-like speech.
+MBROLA_PREFIX = "mb-"
+
+
+def voices(split: str | None = None, *, mbrola_only: bool = False) -> list[str]:
+    """The voices of a split (``tune``, ``heldout`` or both), optionally only MBROLA ones."""
+    return [
+        v
+        for v, s in VOICES.items()
+        if (split is None or s == split) and (not mbrola_only or v.startswith(MBROLA_PREFIX))
+    ]
+
+
 #: Voices mixed into the babble noise; chosen from both splits so no split owns the babble.
 BABBLE_VOICES = ("en-us+m1", "en-gb+f5", "en-029+m6", "en-us+f1", "en-gb-scotland+f2", "en+m4")
 
@@ -141,6 +152,7 @@ _CARRIERS: dict[Command, tuple[str, ...]] = {
     Command.NUMB: ("my leg is numb", "I feel tingling"),
     Command.YES: ("yes please",),
     Command.START_OVER: ("let's start over",),
+    Command.START: ("okay start session", "let's start my session"),
 }
 _NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _NUMBERS = (*_NUMBER_WORDS, "ten")
@@ -237,13 +249,17 @@ def conditions(utterance: Utterance) -> Iterator[tuple[int, int, Noise]]:
         yield rate, pitch, NOISES[(offset + i) % len(NOISES)]
 
 
-def clips(split: str | None = None, groups: Iterable[str] | None = None) -> list[Clip]:
+def clips(
+    split: str | None = None,
+    groups: Iterable[str] | None = None,
+    *,
+    mbrola_only: bool = False,
+) -> list[Clip]:
     """Every clip of a voice split (``tune``, ``heldout`` or both) and groups."""
-    voices = [v for v, s in VOICES.items() if split is None or s == split]
     return [
         Clip(u, voice, rate, pitch, noise)
         for u in utterances(groups)
-        for voice in voices
+        for voice in voices(split, mbrola_only=mbrola_only)
         for rate, pitch, noise in conditions(u)
     ]
 

@@ -30,7 +30,7 @@ from voicecoach.speech.sphinx_recognizer import Candidate, SphinxRecognizer, Sph
 RUNS_DIR = corpus.CORPUS_DIR / "runs"
 THRESHOLDS_FILE = RUNS_DIR / "thresholds.json"
 #: Spotting threshold of the audit run: low enough that every real command becomes a candidate.
-AUDIT_THRESHOLD = -22.0
+AUDIT_THRESHOLD = -16.0
 #: Every n-th clip of the tuning split goes into the audit (odd, so noise conditions alternate).
 AUDIT_STEP = 3
 #: Every n-th clip of each split goes into the validation run.
@@ -38,7 +38,7 @@ VALIDATE_STEP = 5
 #: Added to the highest score a non-command reached, so the tuned threshold sits clear of it.
 SAFETY_DECADES = 1.0
 #: Thresholds never go below this floor; under it the spotter fires on silence.
-FLOOR = -22.0
+FLOOR = -16.0
 JOBS = 2
 
 
@@ -198,6 +198,60 @@ def report(rows: list[dict[str, Any]], texts_of: Any = None) -> str:
     return "\n".join(lines)
 
 
+def conditions_table(rows: list[dict[str, Any]]) -> str:
+    """Recall and false alarms per split and noise condition, as Markdown."""
+    lines = [
+        "| split | condition | command recall | number recall | confusable+count FA | ordinary FA |"
+    ]
+    lines.append("|---|---|---|---|---|---|")
+    cells: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        found, wrong = outcome(row, [h["text"] for h in row["hits"]])
+        cell = cells[(row["split"], row["condition"])]
+        group = "confusable" if row["group"] == "count" else row["group"]
+        cell[f"{group}_clips"] += 1
+        cell[f"{group}_hit"] += found if row["expected"] else bool(wrong)
+    for (split, cond), c in sorted(cells.items(), key=lambda kv: (kv[0][0] != "tune", kv[0][1])):
+        lines.append(
+            f"| {split} | {cond} | {_ratio(c, 'command', 'hit')} | {_ratio(c, 'number', 'hit')} | "
+            f"{_ratio(c, 'confusable', 'hit')} | {_ratio(c, 'ordinary', 'hit')} |"
+        )
+    return "\n".join(lines)
+
+
+def phrases_table(rows: list[dict[str, Any]]) -> str:
+    """Recall per command (every phrasing and carrier), per split, clean and noisy."""
+    cells: dict[tuple[str, str, bool], Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        if not row["expected"]:
+            continue
+        found, _ = outcome(row, [h["text"] for h in row["hits"]])
+        cell = cells[(row["expected"][0], row["split"], row["condition"] == "clean")]
+        cell["clips"] += 1
+        cell["found"] += found
+    lines = ["| command | tune clean | tune noisy | held-out clean | held-out noisy |"]
+    lines.append("|---|---|---|---|---|")
+    for command in sorted({k[0] for k in cells}):
+        ratios = [
+            _ratio({"x_clips": cells[(command, s, c)]["clips"],
+                    "x_found": cells[(command, s, c)]["found"]}, "x")
+            for s in ("tune", "heldout")
+            for c in (True, False)
+        ]  # fmt: skip
+        lines.append(f"| {command} | " + " | ".join(ratios) + " |")
+    return "\n".join(lines)
+
+
+def latency_line(rows: list[dict[str, Any]]) -> str:
+    """Median and 95th percentile of the time from a word's end to its hit."""
+    lat = sorted(h["emitted"] - h["end"] for r in rows for h in r["hits"] if h["end"] is not None)
+    if not lat:
+        return "no hits"
+    return f"latency word end -> hit: median {lat[len(lat) // 2]:.3f} s, p95 " + (
+        f"{lat[int(len(lat) * 0.95)]:.3f} s over {len(lat)} hits"
+    )
+
+
 def _ratio(t: dict[str, int], group: str, what: str = "found") -> str:
     n = t.get(f"{group}_clips", 0)
     k = t.get(f"{group}_{what}", 0)
@@ -254,9 +308,17 @@ def main(argv: list[str]) -> None:
         tuning = SphinxTuning(thresholds=thresholds)
         for split in ("tune", "heldout"):
             run_clips(corpus.clips(split)[::VALIDATE_STEP], tuning, f"validate-{split}")
-        print(report(load("validate-tune") + load("validate-heldout")))
+        rows = load("validate-tune") + load("validate-heldout")
+        print(report(rows))
+        print(conditions_table(rows))
+        print(phrases_table(rows))
+        print(latency_line(rows))
     else:
-        print(report(load(argv[1] if len(argv) > 1 else "audit")))
+        rows = [r for name in argv[1:] or ["audit"] for r in load(name)]
+        print(report(rows))
+        print(conditions_table(rows))
+        print(phrases_table(rows))
+        print(latency_line(rows))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from speech_audio import LIBRIVOX, needs_espeak, needs_testdata, speak, write_wav
+from speech_audio import LIBRIVOX, needs_mbrola, needs_testdata, speak, write_wav
 
 import voicecoach.cli.detect_cmds  # noqa: F401  (registers `detect` until the CLI imports it)
 from voicecoach.cli import main
@@ -29,7 +29,7 @@ def no_vosk_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def stop_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A voice saying "stop session", then nothing."""
     folder = tmp_path_factory.mktemp("detect")
-    return write_wav(folder / "stop.wav", speak("stop session", "en-us", folder))
+    return write_wav(folder / "stop.wav", speak("stop session", "mb-us1", folder))
 
 
 @pytest.mark.usefixtures("no_vosk_model")
@@ -46,20 +46,20 @@ def test_vosk_without_a_model_says_how_to_get_one() -> None:
         open_recognizer("vosk", None)
 
 
-@needs_espeak
+@needs_mbrola
 @pytest.mark.usefixtures("no_vosk_model")
 def test_json_lines_give_file_command_text_and_time(stop_wav: Path) -> None:
     result = CliRunner().invoke(main, ["detect", "--backend", "sphinx", "--json", str(stop_wav)])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(d["file"], d["command"], d["text"]) for d in lines] == [
-        (str(stop_wav), "stop", "stop")
+        (str(stop_wav), "stop", "stop session")
     ]
     # Accepted as the word is heard: after it starts (0.5 s lead), before the file ends.
     assert 0.6 < lines[0]["time"] < 2.5
 
 
-@needs_espeak
+@needs_mbrola
 @needs_testdata
 @pytest.mark.usefixtures("no_vosk_model")
 def test_unreadable_file_is_reported_and_the_others_still_run(
@@ -75,7 +75,7 @@ def test_unreadable_file_is_reported_and_the_others_still_run(
     assert [json.loads(line)["command"] for line in result.stdout.splitlines()] == ["stop"]
 
 
-@needs_espeak
+@needs_mbrola
 @pytest.mark.usefixtures("no_vosk_model")
 def test_table_names_the_backend_and_says_when_nothing_was_heard(
     stop_wav: Path, tmp_path: Path

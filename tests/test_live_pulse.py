@@ -149,6 +149,7 @@ def _heard(records: list[Record]) -> list[Record]:
     return [r for r in records if r["type"] == "heard"]
 
 
+@pytest.mark.recognition
 def test_stop_while_the_coach_speaks(live: Callable[..., LiveRun]) -> None:
     run = live()
     cue = run.wait_for(lambda r: r["type"] == "say" and r["text"].startswith("Knee hug"))
@@ -168,6 +169,7 @@ def test_stop_while_the_coach_speaks(live: Callable[..., LiveRun]) -> None:
     assert code == 0
 
 
+@pytest.mark.recognition
 def test_pause_then_resume_restarts_the_hold(live: Callable[..., LiveRun]) -> None:
     run = live()
     run.wait_for(lambda r: r["type"] == "say" and r["text"] == "two")
@@ -186,6 +188,7 @@ def test_pause_then_resume_restarts_the_hold(live: Callable[..., LiveRun]) -> No
     assert _end(run.records())["reason"] == "stopped"
 
 
+@pytest.mark.recognition
 def test_pain_then_a_number_picks_the_band(live: Callable[..., LiveRun]) -> None:
     run = live()
     run.wait_for(lambda r: r["type"] == "say" and r["text"].startswith("Draw your right"))
@@ -264,6 +267,7 @@ def _onsets(audio: np.ndarray, window_seconds: float = 0.01) -> list[float]:
     return onsets
 
 
+@pytest.mark.recognition
 def test_serve_once_starts_on_the_phrase_and_runs_a_session(live: Callable[..., LiveRun]) -> None:
     run = live(command="serve")
     run.wait_for_output("waiting for")

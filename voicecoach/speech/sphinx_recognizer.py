@@ -19,7 +19,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from voicecoach.audio.frames import RATE_HZ, Samples, to_int16_bytes
+import numpy as np
+
+from voicecoach.audio.frames import RATE_HZ, Samples, rms_dbfs, to_int16_bytes
 from voicecoach.commands import NUMBER_WORDS, command_phrases, parse
 from voicecoach.errors import RecognizerError
 from voicecoach.ports import Hit
@@ -70,8 +72,8 @@ THRESHOLDS: dict[str, float] = {
 #: is heard as "paint" and not as "pain". None of them may contain a command word.
 DECOYS: tuple[str, ...] = (
     "paint", "plain", "plane", "pen", "pin", "main", "rain", "gain", "same", "page", "paid",
-    "top", "spot", "stomp", "stock", "shop", "step", "stuff", "stuck",
-    "pass", "pose", "cause", "post", "pot", "pace", "boss",
+    "top", "spot", "stomp", "stock", "shop", "step",
+    "pass", "cause", "post", "pot", "pace", "boss",
     "white", "way", "late", "what",
     "ship", "keep", "kept", "script",
     "yet", "yeah", "less", "guess",
@@ -81,7 +83,7 @@ DECOYS: tuple[str, ...] = (
     "tinkling", "single", "mingling",
 )  # fmt: skip
 #: The confirming grammar's garbage path: the model's speech-noise unit and a few broad phones.
-GARBAGE_PHONES: tuple[str, ...] = ("+SPN+", "AH", "S", "T", "N", "IY", "R", "L")
+GARBAGE_PHONES: tuple[str, ...] = ("+SPN+", "AH", "N", "IY", "R", "L")
 _FIX = "reinstall it with `pip install --force-reinstall pocketsphinx` (its wheel ships the model)"
 
 
@@ -100,6 +102,8 @@ class SphinxTuning:
     garbage_weight: float = 1.0
     #: Frames (10 ms) the spotter waits after a word for a better-scoring end.
     delay_frames: int = 10
+    #: Candidates quieter than this (RMS over the spotted words, dBFS) are the noise floor.
+    min_level_dbfs: float = -45.0
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,7 @@ class SphinxRecognizer:
         self._audit = audit
         self._numbers = False
         self._decoder: Any = None
+        self._cmn_prior = ""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         # Enough recent audio for the confirming decode of the longest phrase.
         self._recent: deque[bytes] = deque(maxlen=150)
@@ -153,6 +158,10 @@ class SphinxRecognizer:
         except (RuntimeError, ValueError, OSError) as err:
             self._tmp.cleanup()
             raise RecognizerError(f"pocketsphinx could not load its model ({err}); {_FIX}") from err
+        # Cepstral mean normalisation stays pinned to the model's prior (a speech average): live
+        # adaptation drifts towards the noise floor within a minute of quiet and then costs
+        # real words most of their score, so a word would be heard differently early and late.
+        self._cmn_prior = str(self._decoder.config["cmninit"])
         self._decoder.activate_search(_kws_name(self._numbers))
         self._decoder.start_utt()
         return self
@@ -178,6 +187,7 @@ class SphinxRecognizer:
         data = to_int16_bytes(frame)
         self._recent.append(data)
         self._samples_fed += len(frame)
+        decoder.set_cmn(self._cmn_prior)
         decoder.process_raw(data)
         if decoder.hyp() is None:
             return []
@@ -228,6 +238,9 @@ class SphinxRecognizer:
         return self._utt_start_samples / RATE_HZ + ps_frame / _PS_FRAMES_PER_SECOND
 
     def _judge(self, phrase: str, start_s: float, end_s: float, margin: float) -> Hit | None:
+        if self._level_dbfs(start_s, end_s) < self._tuning.min_level_dbfs:
+            _LOGGER.debug("ignored %r: too quiet to be a person speaking", phrase)
+            return None
         confirmed = self._confirm(start_s) if self._tuning.confirm else phrase
         expected = parse(phrase)
         accepted = expected is not None and parse(confirmed) == expected
@@ -241,6 +254,23 @@ class SphinxRecognizer:
         confidence = min(1.0, max(0.0, 0.5 + (margin - threshold) / 40.0))
         return Hit(text=phrase, confidence=confidence, end_seconds=end_s)
 
+    def _window(self, start_seconds: float, end_seconds: float) -> bytes:
+        """The kept audio between two stream times (clipped to what is kept)."""
+        frames = list(self._recent)
+        if not frames:
+            return b""
+        samples_per_chunk = max(1, len(frames[-1]) // 2)
+        now = self._samples_fed / RATE_HZ
+        first = len(frames) - math.ceil((now - start_seconds) * RATE_HZ / samples_per_chunk)
+        last = len(frames) - math.floor((now - end_seconds) * RATE_HZ / samples_per_chunk)
+        return b"".join(frames[max(0, first) : max(max(0, first) + 1, last)])
+
+    def _level_dbfs(self, start_seconds: float, end_seconds: float) -> float:
+        window = self._window(start_seconds, end_seconds)
+        if not window:
+            return -math.inf
+        return rms_dbfs(np.frombuffer(window, dtype="<i2").astype(np.float32) / 32768.0)
+
     def _confirm(self, start_seconds: float) -> str:
         """What the grammar hears in the recent audio from just before ``start_seconds``."""
         decoder = self._require()
@@ -253,12 +283,13 @@ class SphinxRecognizer:
         decoder.end_utt()
         decoder.activate_search(_grammar_name(self._numbers))
         decoder.start_utt()
+        decoder.set_cmn(self._cmn_prior)
         decoder.process_raw(window)
         decoder.end_utt()
         words = [s.word for s in (decoder.seg() or []) if _is_vocabulary(s.word)]
         decoder.activate_search(_kws_name(self._numbers))
         self._start_utt()
-        return " ".join(_strip_variant(w) for w in words)
+        return " ".join(_strip_variant(w).replace("_", " ") for w in words)
 
 
 def _import_pocketsphinx() -> Any:
@@ -308,12 +339,26 @@ def _build_decoder(ps: Any, workdir: Path, tuning: SphinxTuning) -> Any:
     )
     for phone in GARBAGE_PHONES:
         decoder.add_word(f"gb_{phone.lower().strip('+')}", phone, False)
+    _add_phrase_words(decoder, _phrases(True))
     for numbers in (False, True):
         kws_file = workdir / f"{_kws_name(numbers)}.kws"
         kws_file.write_text(_kws_list(_phrases(numbers), tuning), encoding="utf-8")
         decoder.add_kws(_kws_name(numbers), str(kws_file))
         decoder.add_jsgf_string(_grammar_name(numbers), _grammar(_phrases(numbers), tuning))
     return decoder
+
+
+def _token(phrase: str) -> str:
+    # The grammar holds each phrase as one dictionary word: alternatives of different word
+    # counts make pocketsphinx's grammar search stop in the middle of a longer phrase.
+    return phrase.replace(" ", "_")
+
+
+def _add_phrase_words(decoder: Any, phrases: list[str]) -> None:
+    for phrase in phrases:
+        if " " in phrase:
+            phones = " ".join(decoder.lookup_word(word) for word in phrase.split())
+            decoder.add_word(_token(phrase), phones, False)
 
 
 def _write_dictionary(cmudict: Path, words: set[str], workdir: Path) -> Path:
@@ -347,7 +392,7 @@ def _grammar(phrases: list[str], tuning: SphinxTuning) -> str:
         "#JSGF V1.0;\ngrammar voicecoach;\n"
         "public <utterance> = <item>+ ;\n"
         f"<item> = /1/ <command> | /1/ <decoy> | /{tuning.garbage_weight:g}/ <garbage> ;\n"
-        f"<command> = {' | '.join(phrases)} ;\n"
+        f"<command> = {' | '.join(_token(p) for p in phrases)} ;\n"
         f"<decoy> = {' | '.join(DECOYS)} ;\n"
         f"<garbage> = {' | '.join(garbage)} ;\n"
     )

@@ -1,0 +1,271 @@
+"""Running one backend over benchmark clips, in a worker process, one row per clip."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench import corpus, system
+from bench.metrics import Detected, Row, label_of, word_end_seconds
+from voicecoach.audio.echo import EchoCanceller
+from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, Samples
+from voicecoach.audio.room import Room, RoomSettings, UserSpeech
+from voicecoach.commands import NUMBER_WORDS, Command, command_phrases, normalize, parse
+from voicecoach.ports import Hit, Recognizer
+from voicecoach.selfhearing import SelfHearingGuard
+from voicecoach.speech.detect import TRAILING_SILENCE_SECONDS, Detector
+
+#: The condition in which the coach talks over the person, heard through the room at this level.
+ECHO_CONDITION = "echo-6"
+ECHO_GAIN_DB = -6.0
+#: Where the person's clip starts in its slice of the coach's speech, in seconds.
+ECHO_LEAD_SECONDS = 0.6
+#: Coach speech played before the first clip of a batch, so the canceller has learned the room
+#: as it has a few cues into a session.
+ECHO_WARMUP_SECONDS = 4.0
+#: Pause between coach utterances in the overlap condition, in seconds: the coach talks most of
+#: the time, the hardest case for barge-in.
+COACH_GAP_SECONDS = 0.4
+#: Where the coach's phrases are cached for the bench, apart from the user's own cache.
+COACH_CACHE = corpus.CORPUS_DIR / "coach-tts"
+
+
+@dataclass(frozen=True)
+class BenchClip:
+    """A corpus clip in one bench condition (a corpus noise label, or the coach-echo overlap)."""
+
+    clip: corpus.Clip
+    condition: str
+
+
+@dataclass
+class ChunkResult:
+    """Rows of one batch, with what the worker process measured about itself."""
+
+    rows: list[Row]
+    peak_rss_mb: float
+    load_seconds: float | None
+
+
+def expected_label(utterance: corpus.Utterance) -> str | None:
+    """The label a perfect recognizer reports for an utterance."""
+    if utterance.expected is None:
+        return None
+    return label_of(utterance.expected.command.value, utterance.expected.value)
+
+
+def ends_with_command(text: str) -> bool:
+    """True when the last words of ``text`` are a command phrase or number (latency is measured)."""
+    words = f" {normalize(text)}"
+    return any(words.endswith(f" {p}") for p in (*command_phrases(), *NUMBER_WORDS))
+
+
+# --- the worker's recognizer ------------------------------------------------------------------
+
+
+class Counting:
+    """A recognizer that counts the frames it was fed, so hit times can be mapped to a stream."""
+
+    def __init__(self, inner: Recognizer) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.frames_fed = 0
+
+    def feed(self, frame: Samples) -> list[Hit]:
+        """Feed the wrapped recognizer."""
+        self.frames_fed += 1
+        return self.inner.feed(frame)
+
+    def reset(self) -> None:
+        """Reset the wrapped recognizer."""
+        self.inner.reset()
+
+    def expect(self, numbers: bool) -> None:
+        """Switch numbers on the wrapped recognizer."""
+        self.inner.expect(numbers)
+
+
+_OPEN: dict[str, Counting] = {}
+
+
+def _recognizer(backend: str) -> tuple[Counting, float | None]:
+    """The backend opened once per worker process, and its load time (first call only)."""
+    if backend in _OPEN:
+        return _OPEN[backend], None
+    from voicecoach.speech.backends import open_recognizer
+
+    recognizer, _ = open_recognizer(backend, None)  # type: ignore[arg-type]
+    started = time.perf_counter()
+    recognizer.__enter__()
+    _OPEN[backend] = Counting(recognizer)
+    return _OPEN[backend], time.perf_counter() - started
+
+
+def run_chunk(backend: str, items: list[BenchClip]) -> ChunkResult:
+    """Every clip of a batch through the backend; echo clips share one room stream."""
+    recognizer, load_seconds = _recognizer(backend)
+    rows = [_run_plain(recognizer, item) for item in items if item.condition != ECHO_CONDITION]
+    echo_items = [item for item in items if item.condition == ECHO_CONDITION]
+    if echo_items:
+        stream = EchoStream(recognizer, coach_utterances())
+        rows += [stream.run(item) for item in echo_items]
+    return ChunkResult(rows, system.peak_rss_mb(), load_seconds)
+
+
+def _row(item: BenchClip, audio_seconds: float, cpu: float, word_end: float | None) -> Row:
+    u = item.clip.utterance
+    return Row(
+        split=item.clip.split,
+        group=u.group,
+        text=u.text,
+        voice=item.clip.voice,
+        condition=item.condition,
+        expected=expected_label(u),
+        audio_seconds=audio_seconds,
+        cpu_seconds=cpu,
+        word_end_seconds=word_end,
+    )
+
+
+def _clean_audio(clip: corpus.Clip) -> Samples:
+    if clip.noise == corpus.FLOOR:
+        return clip.audio()
+    return corpus.Clip(clip.utterance, clip.voice, clip.rate_wpm, clip.pitch, corpus.FLOOR).audio()
+
+
+def _word_end(clip: corpus.Clip) -> float | None:
+    if clip.utterance.expected is None or not ends_with_command(clip.utterance.text):
+        return None
+    return word_end_seconds(_clean_audio(clip))
+
+
+def detect(recognizer: Any, audio: Samples, numbers: bool) -> tuple[list[Detected], float, float]:
+    """Commands accepted in a clip as ``voicecoach detect`` finds them, CPU and audio seconds."""
+    detector = Detector(recognizer, numbers=numbers)
+    started = time.process_time()
+    found = list(detector.detect_samples(audio, "clip"))
+    cpu = time.process_time() - started
+    seconds = len(audio) / RATE_HZ + TRAILING_SILENCE_SECONDS
+    return [Detected(label_of(d.command, d.value), d.time_seconds) for d in found], cpu, seconds
+
+
+def close_recognizers() -> None:
+    """Close the recognizers this process opened (for in-process runs)."""
+    while _OPEN:
+        _OPEN.popitem()[1].inner.__exit__(None, None, None)
+
+
+def _run_plain(recognizer: Any, item: BenchClip) -> Row:
+    detected, cpu, seconds = detect(recognizer, item.clip.audio(), item.clip.utterance.numbers)
+    row = _row(item, seconds, cpu, _word_end(item.clip))
+    row.detected = detected
+    return row
+
+
+# --- the coach talking over the person --------------------------------------------------------
+
+
+def coach_utterances() -> list[tuple[str, Samples]]:
+    """The default program's cues in the coach's real voice (rendered once, then cached)."""
+    from voicecoach.preparation import prepare
+    from voicecoach.program import DEFAULT_PROGRAM, resolve_program
+    from voicecoach.speech.tts import Pyttsx3Synthesizer
+
+    plan = prepare(resolve_program(DEFAULT_PROGRAM), None, dose="base").plan
+    texts = list(dict.fromkeys(s.text for s in plan.steps if s.text))
+    with Pyttsx3Synthesizer(cache_dir=Path(COACH_CACHE)) as synth:
+        return [(text, synth.render(text)) for text in texts]
+
+
+def own_voice(hit: Hit, at: float, echo: EchoCanceller, guard: SelfHearingGuard) -> bool:
+    """The runner's rule (``Runner._is_own_voice``) for dropping the coach's own words."""
+    if not echo.converged and guard.speaking(at):
+        return True
+    return guard.is_own(hit.text, at)
+
+
+class EchoStream:
+    """One room where the coach never stops talking and clips are said over it, one by one."""
+
+    def __init__(self, recognizer: Counting, coach: list[tuple[str, Samples]]) -> None:
+        self.recognizer = recognizer
+        self.coach = coach
+        self.settings = RoomSettings(echo_gain_db=ECHO_GAIN_DB)
+        self.echo = EchoCanceller()
+        self.guard = SelfHearingGuard()
+        self._frames = 0
+        self._next = 0
+        self._playing: Samples = np.zeros(0, dtype=np.float32)
+        self._gap_frames = 0
+        self._last: Samples = np.zeros(FRAME_SAMPLES, dtype=np.float32)
+        self._frames_in_room(Room(self.settings), int(ECHO_WARMUP_SECONDS / FRAME_SECONDS), None)
+
+    def run(self, item: BenchClip) -> Row:
+        """One clip said over the coach; times in the row are from the start of its slice."""
+        audio = item.clip.audio()
+        room = Room(self.settings, [UserSpeech(ECHO_LEAD_SECONDS, audio)])
+        total = ECHO_LEAD_SECONDS + len(audio) / RATE_HZ + TRAILING_SILENCE_SECONDS
+        frames = int(np.ceil(total / FRAME_SECONDS))
+        self.recognizer.reset()
+        self.recognizer.expect(item.clip.utterance.numbers)
+        start = self._frames * FRAME_SECONDS
+        found, cpu = self._frames_in_room(room, frames, item.clip.utterance.numbers)
+        end = _word_end(item.clip)
+        row = _row(
+            item, frames * FRAME_SECONDS, cpu, None if end is None else end + ECHO_LEAD_SECONDS
+        )
+        row.detected = [Detected(label, t - start) for label, t in found]
+        return row
+
+    def _frames_in_room(
+        self, room: Room, frames: int, numbers: bool | None
+    ) -> tuple[list[tuple[str, float]], float]:
+        found: list[tuple[str, float]] = []
+        cpu = 0.0
+        for _ in range(frames):
+            mic = room.read_frame()
+            self._frames += 1
+            t = self._frames * FRAME_SECONDS
+            started = time.process_time()
+            cleaned = self.echo.process(mic, self._last)
+            hits = self.recognizer.feed(cleaned)
+            cpu += time.process_time() - started
+            if numbers is not None:
+                found += [(label, t) for label in self._accepted(hits, t, numbers)]
+            self._last = self._coach_frame(t)
+            room.play_frame(self._last)
+        return found, cpu
+
+    def _accepted(self, hits: list[Hit], t: float, numbers: bool) -> list[str]:
+        out = []
+        for hit in hits:
+            # Hit times count from the recognizer's first frame, which this stream may not own.
+            offset = t - self.recognizer.frames_fed * FRAME_SECONDS
+            at = t if hit.end_seconds is None else hit.end_seconds + offset
+            parsed = parse(hit.text)
+            if own_voice(hit, at, self.echo, self.guard) or parsed is None:
+                continue
+            if parsed.command == Command.NUMBER and not numbers:
+                continue
+            out.append(label_of(parsed.command.value, parsed.value))
+        return out
+
+    def _coach_frame(self, t: float) -> Samples:
+        if not len(self._playing):
+            if self._gap_frames > 0:
+                self._gap_frames -= 1
+                return np.zeros(FRAME_SAMPLES, dtype=np.float32)
+            text, samples = self.coach[self._next % len(self.coach)]
+            self._next += 1
+            self.guard.said(t, text, len(samples) / RATE_HZ)
+            self._playing = samples
+            self._gap_frames = int(COACH_GAP_SECONDS / FRAME_SECONDS)
+        frame = self._playing[:FRAME_SAMPLES]
+        self._playing = self._playing[FRAME_SAMPLES:]
+        if len(frame) < FRAME_SAMPLES:
+            frame = np.pad(frame, (0, FRAME_SAMPLES - len(frame)))
+        return frame.astype(np.float32)

@@ -1,0 +1,102 @@
+"""Self-triggering: a whole session with nobody talking, the coach heard back through the room."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from bench import system
+from bench.evaluate import COACH_CACHE
+from voicecoach.audio.echo import EchoCanceller
+from voicecoach.audio.frames import FRAME_SECONDS, Samples
+from voicecoach.audio.room import Room, RoomMicrophone, RoomSettings
+from voicecoach.clock import VirtualClock
+from voicecoach.events import Heard, SayEnded, SayStarted
+from voicecoach.recorder import EventRecorder
+from voicecoach.runner import Runner
+from voicecoach.selfhearing import SelfHearingGuard
+
+
+class CappedMicrophone:
+    """The room's microphone, ending after a set number of frames (a self-triggered pause
+    would otherwise wait for "resume" forever)."""
+
+    def __init__(self, inner: RoomMicrophone, frames: int) -> None:
+        self.inner = inner
+        self.frames_left = frames
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def read(self) -> Samples | None:
+        """The room's next frame, or None once the cap is reached."""
+        if self.frames_left <= 0:
+            return None
+        self.frames_left -= 1
+        return self.inner.read()
+
+
+def coach_seconds(recorder: EventRecorder) -> float:
+    """Seconds the coach spent talking: each say to its end or cut-off."""
+    total, started = 0.0, None
+    for event in recorder.events:
+        if isinstance(event, SayStarted):
+            started = event.t if started is None else started
+        elif isinstance(event, SayEnded) and started is not None:
+            total += event.t - started
+            started = None
+    return total
+
+
+def run_session(
+    backend: str, program: str, echo_gain_db: float, max_seconds: float
+) -> dict[str, Any]:
+    """One session as ``simulate --audio`` builds it, with no user speech; what it heard."""
+    from voicecoach.preparation import prepare
+    from voicecoach.program import resolve_program
+    from voicecoach.speech.backends import open_recognizer
+    from voicecoach.speech.tts import Pyttsx3Synthesizer
+
+    prepared = prepare(resolve_program(program), None, dose="base")
+    room = Room(RoomSettings(echo_gain_db=echo_gain_db))
+    recognizer, _ = open_recognizer(backend, None)  # type: ignore[arg-type]
+    recorder = EventRecorder()
+    guard = SelfHearingGuard()
+    runner = Runner(
+        session=prepared.session,
+        clock=VirtualClock(),
+        mic=CappedMicrophone(room.microphone(), int(max_seconds / FRAME_SECONDS)),
+        speaker=room.speaker(),
+        synthesizer=Pyttsx3Synthesizer(cache_dir=Path(COACH_CACHE)),
+        recognizer=recognizer,
+        listeners=[recorder],
+        echo=EchoCanceller(),
+        guard=guard,
+    )
+    started = time.process_time()
+    end = runner.run()
+    cpu = time.process_time() - started
+    heard = [e for e in recorder.events if isinstance(e, Heard) and e.command is not None]
+    return {
+        "program": program,
+        "echo_gain_db": echo_gain_db,
+        "end_reason": end.reason,
+        "session_seconds": end.duration,
+        "coach_seconds": coach_seconds(recorder),
+        "self_triggers": [
+            {"t": round(e.t, 2), "text": e.text, "command": e.command} for e in heard
+        ],
+        "discounted_by_guard": guard.discounted,
+        "cpu_seconds": cpu,
+        "peak_rss_mb": system.peak_rss_mb(),
+    }

@@ -1,0 +1,137 @@
+"""Time from ``voicecoach run`` to the coach's first word, on a PulseAudio null sink."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+#: Give up on a start after this long, in seconds.
+TIMEOUT_SECONDS = 180.0
+#: How often the event log is checked for the first ``say``, in seconds.
+POLL_SECONDS = 0.01
+
+
+def _pactl(*args: str) -> str:
+    done = subprocess.run(["pactl", *args], capture_output=True, text=True, timeout=10, check=True)
+    return done.stdout.strip()
+
+
+@contextmanager
+def null_sink() -> Iterator[dict[str, str]]:
+    """A PulseAudio null sink; yields the environment that routes a client to it."""
+    missing = [t for t in ("pulseaudio", "pactl", "pacat") if shutil.which(t) is None]
+    if missing:
+        raise RuntimeError(f"{', '.join(missing)} not found (apt-get install pulseaudio-utils)")
+    started = subprocess.run(["pulseaudio", "--check"], check=False, timeout=10).returncode != 0
+    if started:
+        subprocess.run(["pulseaudio", "-D", "--exit-idle-time=-1"], check=False, timeout=20)
+        time.sleep(1.0)
+    name = f"voicecoach_bench_{os.getpid()}"
+    module = _pactl("load-module", "module-null-sink", f"sink_name={name}")
+    # A lone null sink ticks on a 2 s timer and stalls new streams at their start; a real
+    # device does not, so a low-latency stream of silence keeps it running as one would.
+    keeper = subprocess.Popen(
+        ["pacat", "--playback", f"--device={name}", "--latency-msec=10", "--raw", "/dev/zero"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(0.5)
+        yield {**os.environ, "PULSE_SINK": name, "PULSE_SOURCE": f"{name}.monitor"}
+    finally:
+        keeper.terminate()
+        keeper.wait(timeout=10)
+        subprocess.run(["pactl", "unload-module", module], check=False, timeout=10)
+        if started:
+            subprocess.run(["pulseaudio", "--kill"], check=False, timeout=20)
+
+
+def _first_say(log: Path) -> bool:
+    if not log.exists():
+        return False
+    for line in log.read_text(encoding="utf-8").splitlines():
+        try:
+            if json.loads(line).get("type") == "say":
+                return True
+        except json.JSONDecodeError:
+            continue  # the line is still being written
+    return False
+
+
+def time_to_first_word(env: dict[str, str], cache_dir: Path, backend: str) -> float:
+    """Seconds from starting ``voicecoach run`` until its first ``say`` event is logged."""
+    with tempfile.TemporaryDirectory(prefix="voicecoach-bench-run-") as tmp:
+        log = Path(tmp) / "events.jsonl"
+        cmd = [
+            sys.executable,
+            "-m",
+            "voicecoach",
+            "run",
+            "--input-device",
+            "pulse",
+            "--output-device",
+            "pulse",
+            "--no-journal",
+            "--backend",
+            backend,
+            "--log",
+            str(log),
+        ]
+        run_env = {**env, "VOICECOACH_CACHE_DIR": str(cache_dir), "XDG_DATA_HOME": tmp}
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd,
+            env=run_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            while not _first_say(log):
+                if proc.poll() is not None:
+                    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                    raise RuntimeError(f"voicecoach run exited early: {err.strip()[-300:]}")
+                if time.perf_counter() - started > TIMEOUT_SECONDS:
+                    raise RuntimeError(f"no spoken word within {TIMEOUT_SECONDS:.0f} s")
+                time.sleep(POLL_SECONDS)
+            return time.perf_counter() - started
+        finally:
+            _end(proc)
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        # SIGTERM ends a live session cleanly, as Ctrl-C does.
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def measure(backend: str) -> dict[str, Any]:
+    """Cold (empty TTS cache) then warm (the cache the cold start filled) start times."""
+    try:
+        with null_sink() as env, tempfile.TemporaryDirectory(prefix="voicecoach-tts-") as cache:
+            cold = time_to_first_word(env, Path(cache), backend)
+            warm = [time_to_first_word(env, Path(cache), backend) for _ in range(3)]
+    except (RuntimeError, OSError, subprocess.SubprocessError) as err:
+        return {"measured": False, "reason": str(err)}
+    # The median of three warm starts: one start can catch the other jobs on this machine.
+    return {
+        "measured": True,
+        "cold_seconds": cold,
+        "warm_seconds": sorted(warm)[1],
+        "warm_runs": warm,
+    }

@@ -1,0 +1,128 @@
+"""The bench: metrics on known inputs, and an end-to-end run on a tiny corpus."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import evaluate, metrics, report, run, selection, targets
+from bench.metrics import Detected, Row
+from voicecoach.audio.frames import FRAME_SECONDS, RATE_HZ, silence
+from voicecoach.fakes import ScriptedRecognizer
+
+
+def _burst(seconds: float) -> np.ndarray:
+    rng = np.random.default_rng(1)
+    return (0.1 * rng.standard_normal(int(seconds * RATE_HZ))).astype(np.float32)
+
+
+def _clip_with_word(lead: float, word: float, tail: float) -> np.ndarray:
+    return np.concatenate([silence(lead), _burst(word), silence(tail)]).astype(np.float32)
+
+
+def _row(expected: str | None, detected: list[Detected], word_end: float | None = None) -> Row:
+    return Row("heldout", "command" if expected else "ordinary", "t", "v", "clean", expected,
+               3600.0, 1.0, word_end, detected)  # fmt: skip
+
+
+def test_word_end_is_where_the_speech_stops() -> None:
+    samples = _clip_with_word(0.5, 0.4, 1.0)
+    end = metrics.word_end_seconds(samples)
+    assert end == pytest.approx(0.9, abs=0.011)
+
+
+def test_known_command_at_known_time_gives_recall_and_latency() -> None:
+    samples = _clip_with_word(0.5, 0.4, 1.0)
+    recognizer = ScriptedRecognizer([(1.1, "pain")])
+    detected, cpu, seconds = evaluate.detect(recognizer, samples, numbers=False)
+    word_end = metrics.word_end_seconds(samples)
+    assert word_end is not None
+    row = _row("pain", detected, word_end)
+    assert metrics.recall_per_command([row]) == {"pain": {"clips": 1, "heard": 1}}
+    # Accepted at the end of the frame that releases the hit: 1.1 s rounded up to a frame.
+    accepted = np.ceil(1.1 / FRAME_SECONDS - 1e-9) * FRAME_SECONDS
+    assert metrics.latencies([row]) == [pytest.approx(accepted - word_end)]
+    assert seconds == pytest.approx(len(samples) / RATE_HZ + 1.0)
+    assert cpu >= 0.0
+
+
+def test_a_clip_without_a_command_gives_no_false_alarm() -> None:
+    samples = _clip_with_word(0.5, 2.0, 1.0)
+    detected, _, seconds = evaluate.detect(ScriptedRecognizer([]), samples, numbers=False)
+    row = _row(None, detected)
+    row.audio_seconds = seconds
+    fa = metrics.false_alarms([row], "ordinary")
+    assert fa["alarms"] == 0
+    assert fa["per_hour"] == 0.0
+    assert fa["clips"] == 1
+
+
+def test_numbers_are_not_commands_when_not_expected() -> None:
+    samples = _clip_with_word(0.2, 0.3, 0.5)
+    detected, _, _ = evaluate.detect(ScriptedRecognizer([(0.6, "three")]), samples, numbers=False)
+    assert detected == []
+
+
+def test_false_alarms_per_hour() -> None:
+    rows = [_row(None, [Detected("stop", 1.0), Detected("pause", 2.0)]), _row(None, [])]
+    fa = metrics.false_alarms(rows, "ordinary")
+    assert fa["per_hour"] == pytest.approx(1.0)
+    assert fa["percent_clips"] == pytest.approx(50.0)
+
+
+def test_confusions_count_a_mislabeled_clip() -> None:
+    heard_as_pause = _row("pain", [Detected("pause", 1.0)])
+    right = _row("pain", [Detected("pain", 1.0)])
+    wrong_number = _row("number:3", [Detected("number:2", 1.0)])
+    rows = [heard_as_pause, right, wrong_number]
+    assert metrics.confusions(rows) == {"pain -> pause": 1, "number -> number:2": 1}
+    assert metrics.pain_as_other(rows) == 1
+    assert metrics.recall_per_command(rows)["pain"] == {"clips": 2, "heard": 1}
+
+
+def test_percentiles_on_fixed_numbers() -> None:
+    values = [float(v) for v in range(1, 21)]
+    assert metrics.percentile(values, 50) == 10.0
+    assert metrics.percentile(values, 95) == 19.0
+    assert metrics.percentile(values, 100) == 20.0
+    assert metrics.percentile([], 50) is None
+    summary = metrics.latency_summary([0.1, 0.2, 0.3, 0.4])
+    assert summary == {"n": 4, "median_ms": 200.0, "p95_ms": 400.0, "max_ms": 400.0}
+
+
+def test_a_target_reports_by_how_much_it_is_missed() -> None:
+    result = {"splits": {}, "cost": {"start_warm_seconds": 2.0}}
+    start = next(t for t in targets.TARGETS if t.metric.startswith("start"))
+    checked = targets.check(result, "all", start)
+    assert checked["met"] is False
+    assert checked["gap"] == pytest.approx(0.5)
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
+def test_the_bench_runs_end_to_end_on_a_tiny_corpus(tmp_path: Path) -> None:
+    items = selection.select(selection.TINY)
+    assert {i.condition for i in items} == {"clean"}
+    assert len({i.clip.voice for i in items}) == 2
+    result = run.run_backend(
+        "sphinx", items, jobs=0, session_gains_db=(), session_seconds=0.0,
+        measure_start=False, rows_dir=tmp_path,
+    )  # fmt: skip
+    assert set(result["splits"]) == {"tune", "heldout"}
+    heldout = result["splits"]["heldout"]["clean"]
+    assert sum(v["clips"] for v in heldout["recall"].values()) > 0
+    assert result["cost"]["load_seconds"] > 0
+    results = {
+        "backends": {"sphinx": result, "vosk": {"available": False, "reason": "no model"}},
+        "command": "test", "mode": "tiny", "date": "today", "hardware_line": "here",
+        "notes": [], "corpus_line": run.corpus_line(items), "wall_minutes": 0.0,
+    }  # fmt: skip
+    text = run.write(results, tmp_path)
+    assert "held-out voices" in text
+    assert "Not measured: no model" in text
+    assert json.loads((tmp_path / "results.json").read_text())["mode"] == "tiny"
+    assert len((tmp_path / "bench-sphinx.jsonl").read_text().splitlines()) == len(items)
+    assert report.targets_table(result["targets"])[0].startswith("| metric")
