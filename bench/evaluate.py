@@ -181,13 +181,6 @@ def coach_utterances() -> list[tuple[str, Samples]]:
         return [(text, synth.render(text)) for text in texts]
 
 
-def own_voice(hit: Hit, at: float, echo: EchoCanceller, guard: SelfHearingGuard) -> bool:
-    """The runner's rule (``Runner._is_own_voice``) for dropping the coach's own words."""
-    if not echo.converged and guard.speaking(at):
-        return True
-    return guard.is_own(hit.text, at)
-
-
 class EchoStream:
     """One room where the coach never stops talking and clips are said over it, one by one."""
 
@@ -247,7 +240,7 @@ class EchoStream:
             offset = t - self.recognizer.frames_fed * FRAME_SECONDS
             at = t if hit.end_seconds is None else hit.end_seconds + offset
             parsed = parse(hit.text)
-            if own_voice(hit, at, self.echo, self.guard) or parsed is None:
+            if self.guard.is_own_voice(hit.text, at, self.echo.converged) or parsed is None:
                 continue
             if parsed.command == Command.NUMBER and not numbers:
                 continue

@@ -4,46 +4,17 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from bench import system
 from bench.evaluate import COACH_CACHE
 from voicecoach.audio.echo import EchoCanceller
-from voicecoach.audio.frames import FRAME_SECONDS, Samples
-from voicecoach.audio.room import Room, RoomMicrophone, RoomSettings
+from voicecoach.audio.room import Room, RoomSettings
 from voicecoach.clock import VirtualClock
 from voicecoach.events import Heard, SayEnded, SayStarted
 from voicecoach.recorder import EventRecorder
 from voicecoach.runner import Runner
 from voicecoach.selfhearing import SelfHearingGuard
-
-
-class CappedMicrophone:
-    """The room's microphone, ending after a set number of frames (a self-triggered pause
-    would otherwise wait for "resume" forever)."""
-
-    def __init__(self, inner: RoomMicrophone, frames: int) -> None:
-        self.inner = inner
-        self.frames_left = frames
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-    def read(self) -> Samples | None:
-        """The room's next frame, or None once the cap is reached."""
-        if self.frames_left <= 0:
-            return None
-        self.frames_left -= 1
-        return self.inner.read()
 
 
 def coach_seconds(recorder: EventRecorder) -> float:
@@ -75,7 +46,7 @@ def run_session(
     runner = Runner(
         session=prepared.session,
         clock=VirtualClock(),
-        mic=CappedMicrophone(room.microphone(), int(max_seconds / FRAME_SECONDS)),
+        mic=room.microphone(until_seconds=max_seconds),
         speaker=room.speaker(),
         synthesizer=Pyttsx3Synthesizer(cache_dir=Path(COACH_CACHE)),
         recognizer=recognizer,

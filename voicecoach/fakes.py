@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from types import TracebackType
 from typing import Self
 
 import numpy as np
@@ -11,25 +10,10 @@ import numpy as np
 from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, Samples, silence
 from voicecoach.errors import AudioDeviceError
 from voicecoach.plan import estimate_speech_seconds
-from voicecoach.ports import Hit
+from voicecoach.ports import Hit, Unmanaged
 
 
-class _NoResources:
-    """Context-manager lifecycle for adapters that hold nothing."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
-
-
-class SilentMicrophone(_NoResources):
+class SilentMicrophone(Unmanaged):
     """A microphone in a silent room that never ends."""
 
     _FRAME = np.zeros(FRAME_SAMPLES, dtype=np.float32)
@@ -39,7 +23,7 @@ class SilentMicrophone(_NoResources):
         return self._FRAME
 
 
-class NullSpeaker(_NoResources):
+class NullSpeaker(Unmanaged):
     """A speaker that discards what it is given, counting frames for tests."""
 
     def __init__(self) -> None:
@@ -50,7 +34,7 @@ class NullSpeaker(_NoResources):
         self.frames_played += 1
 
 
-class EstimatedSynthesizer(_NoResources):
+class EstimatedSynthesizer(Unmanaged):
     """Silent 'speech' as long as the text would take to say, from its word count."""
 
     def __init__(self, rate_wpm: float = 160.0) -> None:
@@ -64,7 +48,7 @@ class EstimatedSynthesizer(_NoResources):
         """Nothing to prepare: estimates are instant."""
 
 
-class ScriptedRecognizer(_NoResources):
+class ScriptedRecognizer(Unmanaged):
     """Hears given text at given stream times: the ``--heard T:TEXT`` of simulation."""
 
     name = "scripted"

@@ -25,6 +25,21 @@ class _Managed(Protocol):
     ) -> None: ...
 
 
+class Unmanaged:
+    """Context-manager lifecycle for adapters that hold no resource (fakes, the room)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+
 class Microphone(_Managed, Protocol):
     """A source of 20 ms frames at 16 kHz."""
 

@@ -228,13 +228,8 @@ class Runner:
         """True for a hit that is the coach's own voice coming back through the room."""
         if self.guard is None:
             return False
-        if self.echo is not None and not self.echo.converged and self.guard.speaking(at):
-            # Until the canceller has learned the room (a few seconds of speech), what it
-            # leaves of the coach can still spell a command; the person can still be heard
-            # between cues, and from then on at any time.
-            _LOGGER.info("discounted %r at %.2f s: echo canceller still learning", hit.text, at)
-            return True
-        return self.guard.is_own(hit.text, at)
+        converged = self.echo is None or self.echo.converged
+        return self.guard.is_own_voice(hit.text, at, converged)
 
     def _keys(self, t: float) -> None:
         assert self.keys is not None

@@ -62,6 +62,17 @@ class SelfHearingGuard:
         while self._said and self._said[-1][1] > t + 0.3:
             self._said.pop()
 
+    def is_own_voice(self, text: str, at: float, echo_converged: bool) -> bool:
+        """The runner's rule: the coach's own words, or anything said over the coach while the
+        echo canceller is still learning the room."""
+        if not echo_converged and self.speaking(at):
+            # Until the canceller has learned the room (a few seconds of speech), what it
+            # leaves of the coach can still spell a command; the person can still be heard
+            # between cues, and from then on at any time.
+            _LOGGER.info("discounted %r at %.2f s: echo canceller still learning", text, at)
+            return True
+        return self.is_own(text, at)
+
     def is_own(self, text: str, at: float) -> bool:
         """True if every word of ``text`` was said by the coach within the window of ``at``."""
         words = normalize(text).split()

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 
 import numpy as np
 
 from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs
+from voicecoach.ports import Unmanaged
 
 #: The level assumed for speech when there is no scripted speech to measure, in dBFS.
 NOMINAL_SPEECH_DBFS = -26.0
@@ -154,20 +153,9 @@ def _noise_loop(
     return scaled
 
 
-class _RoomPort:
+class _RoomPort(Unmanaged):
     def __init__(self, room: Room) -> None:
         self.room = room
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
 
 
 class RoomMicrophone(_RoomPort):
