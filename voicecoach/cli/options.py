@@ -152,6 +152,19 @@ def session_options(func: F) -> F:
     )
 
 
+def live_options(func: F) -> F:
+    """Everything a live session takes, shared by ``run`` and ``serve``."""
+    return _stack(
+        func,
+        recognizer_options,
+        voice_options,
+        audio_options,
+        session_options,
+        journal_options,
+        pain_options,
+    )
+
+
 def journal_of(listeners: list[Listener]) -> Journal | None:
     """The journal among ``listeners``, if the command records the session."""
     return next((item for item in listeners if isinstance(item, Journal)), None)

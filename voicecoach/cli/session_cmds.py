@@ -14,9 +14,9 @@ from voicecoach.audio.echo import EchoCanceller
 from voicecoach.audio.room import RoomSettings
 from voicecoach.cli import main
 from voicecoach.cli.options import (
-    audio_options,
     journal_of,
     journal_options,
+    live_options,
     open_listeners,
     pain_options,
     parse_timed,
@@ -237,12 +237,7 @@ def _synthesizer(opts: dict[str, Any]) -> Synthesizer:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the event log as JSON Lines to this file.",
 )
-@recognizer_options
-@voice_options
-@audio_options
-@session_options
-@journal_options
-@pain_options
+@live_options
 def run(program: str, **opts: Any) -> None:
     """Run a live session on the microphone and speaker.
 
@@ -289,12 +284,7 @@ def _live_session(program: str, opts: dict[str, Any]) -> SessionEnded:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also append every session's event log as JSON Lines to this file.",
 )
-@recognizer_options
-@voice_options
-@audio_options
-@session_options
-@journal_options
-@pain_options
+@live_options
 def serve(program: str, once: bool, **opts: Any) -> None:
     """Wait, hands-free, for "start session", then run a session; repeat.
 
