@@ -74,11 +74,16 @@ class Counting:
         self.inner = inner
         self.name = inner.name
         self.frames_fed = 0
+        #: Wall seconds the last ``feed`` took: a live loop hands its hits out that much later.
+        self.last_feed_seconds = 0.0
 
     def feed(self, frame: Samples) -> list[Hit]:
         """Feed the wrapped recognizer."""
         self.frames_fed += 1
-        return self.inner.feed(frame)
+        started = time.perf_counter()
+        hits = self.inner.feed(frame)
+        self.last_feed_seconds = time.perf_counter() - started
+        return hits
 
     def reset(self) -> None:
         """Reset the wrapped recognizer."""
@@ -143,14 +148,23 @@ def _word_end(clip: corpus.Clip) -> float | None:
     return word_end_seconds(_clean_audio(clip))
 
 
-def detect(recognizer: Any, audio: Samples, numbers: bool) -> tuple[list[Detected], float, float]:
-    """Commands accepted in a clip as ``voicecoach detect`` finds them, CPU and audio seconds."""
+def detect(
+    recognizer: Counting, audio: Samples, numbers: bool
+) -> tuple[list[Detected], float, float]:
+    """Commands accepted in a clip as ``voicecoach detect`` finds them, CPU and audio seconds.
+
+    A command counts as accepted when its frame has arrived and the recognizer has finished
+    with that frame, so the time spent deciding is part of the measured latency.
+    """
     detector = Detector(recognizer, numbers=numbers)
     started = time.process_time()
-    found = list(detector.detect_samples(audio, "clip"))
+    found = [
+        Detected(label_of(d.command, d.value), d.time_seconds + recognizer.last_feed_seconds)
+        for d in detector.detect_samples(audio, "clip")
+    ]
     cpu = time.process_time() - started
     seconds = len(audio) / RATE_HZ + TRAILING_SILENCE_SECONDS
-    return [Detected(label_of(d.command, d.value), d.time_seconds) for d in found], cpu, seconds
+    return found, cpu, seconds
 
 
 def close_recognizers() -> None:
@@ -228,7 +242,8 @@ class EchoStream:
             hits = self.recognizer.feed(cleaned)
             cpu += time.process_time() - started
             if numbers is not None:
-                found += [(label, t) for label in self._accepted(hits, t, numbers)]
+                done = t + self.recognizer.last_feed_seconds
+                found += [(label, done) for label in self._accepted(hits, t, numbers)]
             self._last = self._coach_frame(t)
             room.play_frame(self._last)
         return found, cpu

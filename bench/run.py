@@ -197,7 +197,8 @@ NOTES = [
     "held-out voices never influenced a threshold.",
     "Latency: from the end of the command word (last 10 ms window within 35 dB of the clip's "
     "loudest, on the clean rendering; only clips that end with the command) to the end of the "
-    "20 ms frame on which the command was accepted.",
+    "20 ms frame on which the command was accepted, plus the wall time the recognizer spent on "
+    "that frame (a live loop hands the command out only then).",
     "echo-6: the clip is said over the coach's real voice (pyttsx3, the default program's cues "
     "back to back) heard through the simulated room at -6 dB, with the echo canceller and the "
     "runner's self-hearing rule, after 4 s of coach speech to learn the room.",

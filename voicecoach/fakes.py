@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from typing import Self
 
@@ -53,8 +54,10 @@ class ScriptedRecognizer(Unmanaged):
 
     name = "scripted"
 
-    def __init__(self, script: Sequence[tuple[float, str]]) -> None:
+    def __init__(self, script: Sequence[tuple[float, str]], decide_seconds: float = 0.0) -> None:
         self._script = sorted(script)
+        #: Wall time a frame that releases hits takes, like a recognizer confirming a candidate.
+        self.decide_seconds = decide_seconds
         self._next = 0
         self._frames = 0
         self.numbers_expected = False
@@ -68,6 +71,8 @@ class ScriptedRecognizer(Unmanaged):
             at, text = self._script[self._next]
             hits.append(Hit(text, 1.0, at))
             self._next += 1
+        if hits and self.decide_seconds > 0.0:
+            time.sleep(self.decide_seconds)
         return hits
 
     def reset(self) -> None:
