@@ -45,8 +45,10 @@ def test_known_command_at_known_time_gives_recall_and_latency() -> None:
     assert metrics.recall_per_command([row]) == {"pain": {"clips": 1, "heard": 1}}
     # Accepted at the end of the frame that releases the hit: 1.1 s rounded up to a frame.
     accepted = np.ceil(1.1 / FRAME_SECONDS - 1e-9) * FRAME_SECONDS
-    # ...plus the moment the recognizer took over that frame (a scripted one takes microseconds).
-    assert metrics.latencies([row]) == [pytest.approx(accepted - word_end, abs=0.005)]
+    # ...plus the wall time the recognizer took over that frame (microseconds for a scripted one,
+    # more if the machine is busy, so only a loose upper bound).
+    [latency] = metrics.latencies([row])
+    assert accepted - word_end - 1e-9 <= latency < accepted - word_end + 0.1
     assert seconds == pytest.approx(len(samples) / RATE_HZ + 1.0)
     assert cpu >= 0.0
 
