@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,45 +14,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from voicecoach.audio import nullsink
+
 #: Give up on a start after this long, in seconds.
 TIMEOUT_SECONDS = 180.0
 #: How often the event log is checked for the first ``say``, in seconds.
 POLL_SECONDS = 0.01
 
 
-def _pactl(*args: str) -> str:
-    done = subprocess.run(["pactl", *args], capture_output=True, text=True, timeout=10, check=True)
-    return done.stdout.strip()
-
-
 @contextmanager
-def null_sink() -> Iterator[dict[str, str]]:
+def null_sink_env() -> Iterator[dict[str, str]]:
     """A PulseAudio null sink; yields the environment that routes a client to it."""
-    missing = [t for t in ("pulseaudio", "pactl", "pacat") if shutil.which(t) is None]
-    if missing:
-        raise RuntimeError(f"{', '.join(missing)} not found (apt-get install pulseaudio-utils)")
-    started = subprocess.run(["pulseaudio", "--check"], check=False, timeout=10).returncode != 0
-    if started:
-        subprocess.run(["pulseaudio", "-D", "--exit-idle-time=-1"], check=False, timeout=20)
-        time.sleep(1.0)
-    name = f"voicecoach_bench_{os.getpid()}"
-    module = _pactl("load-module", "module-null-sink", f"sink_name={name}")
-    # A lone null sink ticks on a 2 s timer and stalls new streams at their start; a real
-    # device does not, so a low-latency stream of silence keeps it running as one would.
-    keeper = subprocess.Popen(
-        ["pacat", "--playback", f"--device={name}", "--latency-msec=10", "--raw", "/dev/zero"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        time.sleep(0.5)
-        yield {**os.environ, "PULSE_SINK": name, "PULSE_SOURCE": f"{name}.monitor"}
-    finally:
-        keeper.terminate()
-        keeper.wait(timeout=10)
-        subprocess.run(["pactl", "unload-module", module], check=False, timeout=10)
-        if started:
-            subprocess.run(["pulseaudio", "--kill"], check=False, timeout=20)
+    with nullsink.null_sink(nullsink.unique_name("voicecoach_bench")) as sink:
+        yield {**os.environ, "PULSE_SINK": sink.sink, "PULSE_SOURCE": sink.source}
 
 
 def _first_say(log: Path) -> bool:
@@ -123,7 +96,7 @@ def _end(proc: subprocess.Popen[bytes]) -> None:
 def measure(backend: str) -> dict[str, Any]:
     """Cold (empty TTS cache) then warm (the cache the cold start filled) start times."""
     try:
-        with null_sink() as env, tempfile.TemporaryDirectory(prefix="voicecoach-tts-") as cache:
+        with null_sink_env() as env, tempfile.TemporaryDirectory(prefix="voicecoach-tts-") as cache:
             cold = time_to_first_word(env, Path(cache), backend)
             warm = [time_to_first_word(env, Path(cache), backend) for _ in range(3)]
     except (RuntimeError, OSError, subprocess.SubprocessError) as err:

@@ -9,10 +9,7 @@ teardown unloads it and stops only a daemon it started itself.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,15 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from voicecoach.audio.nullsink import NullSinkError, null_sink, pactl, unique_name
+
 #: The PortAudio (ALSA plugin) device that routes to PulseAudio's default sink and source.
 PULSE_DEVICE = "pulse"
-
-
-def _pactl(*args: str, check: bool = True) -> str:
-    done = subprocess.run(["pactl", *args], capture_output=True, text=True, timeout=10, check=False)
-    if check and done.returncode != 0:
-        raise RuntimeError(f"pactl {' '.join(args)} failed: {done.stderr.strip()}")
-    return done.stdout.strip()
 
 
 @dataclass(frozen=True)
@@ -43,36 +35,11 @@ class PulseSink:
     @contextmanager
     def suspended(self) -> Iterator[None]:
         """Suspend the sink, as if the device were unplugged; streams on it stop moving."""
-        _pactl("suspend-sink", self.sink, "1")
+        pactl("suspend-sink", self.sink, "1")
         try:
             yield
         finally:
-            _pactl("suspend-sink", self.sink, "0")
-
-
-def _daemon_running() -> bool:
-    return subprocess.run(["pulseaudio", "--check"], check=False, timeout=10).returncode == 0
-
-
-def _start_daemon() -> None:
-    subprocess.run(
-        ["pulseaudio", "-D", "--exit-idle-time=-1"],
-        capture_output=True,
-        check=False,
-        timeout=20,
-    )
-    deadline = time.monotonic() + 10.0
-    while time.monotonic() < deadline:
-        if (
-            _daemon_running()
-            and subprocess.run(
-                ["pactl", "info"], capture_output=True, check=False, timeout=10
-            ).returncode
-            == 0
-        ):
-            return
-        time.sleep(0.1)
-    pytest.skip("PulseAudio did not start (pulseaudio -D --exit-idle-time=-1)")
+            pactl("suspend-sink", self.sink, "0")
 
 
 def _refresh_portaudio() -> None:
@@ -91,7 +58,7 @@ def _client_environment(sink: PulseSink) -> dict[str, str]:
     no longer find the server's socket or cookie, so both are named outright.
     """
     values = {"PULSE_SINK": sink.sink, "PULSE_SOURCE": sink.source}
-    for line in _pactl("info").splitlines():
+    for line in pactl("info").splitlines():
         key, _, value = line.partition(":")
         if key.strip() == "Server String" and value.strip().startswith("/"):
             values["PULSE_SERVER"] = f"unix:{value.strip()}"
@@ -119,67 +86,29 @@ def _environment(**values: str) -> Iterator[None]:
 
 @contextmanager
 def _defaults(sink: str, source: str) -> Iterator[None]:
-    previous = (_pactl("get-default-sink", check=False), _pactl("get-default-source", check=False))
-    _pactl("set-default-sink", sink)
-    _pactl("set-default-source", source)
+    previous = (pactl("get-default-sink", check=False), pactl("get-default-source", check=False))
+    pactl("set-default-sink", sink)
+    pactl("set-default-source", source)
     try:
         yield
     finally:
         # The old defaults may be gone by now; PulseAudio then picks its own.
         if previous[0]:
-            _pactl("set-default-sink", previous[0], check=False)
+            pactl("set-default-sink", previous[0], check=False)
         if previous[1]:
-            _pactl("set-default-source", previous[1], check=False)
-
-
-@contextmanager
-def _keep_running(sink: str) -> Iterator[None]:
-    # A null sink left to itself runs on a 2 s timer, and new streams on it stall for up to
-    # 2 s at their start (measured); a low-latency stream of silence keeps it ticking at 10 ms.
-    keeper = subprocess.Popen(
-        ["pacat", "--playback", f"--device={sink}", "--latency-msec=10", "--raw", "/dev/zero"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        time.sleep(0.5)
-        yield
-    finally:
-        keeper.terminate()
-        keeper.wait(timeout=10)
+            pactl("set-default-source", previous[1], check=False)
 
 
 @pytest.fixture(scope="session")
 def pulse_sink() -> Iterator[PulseSink]:
     """A PulseAudio null sink as default sink, its monitor as default source."""
-    missing = [tool for tool in ("pulseaudio", "pactl", "pacat") if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(
-            f"needs PulseAudio ({', '.join(missing)} not found): "
-            "apt-get install pulseaudio pulseaudio-utils"
-        )
-    started = not _daemon_running()
-    if started:
-        _start_daemon()
-    name = f"voicecoach_test_{os.getpid()}"
-    module = _pactl(
-        "load-module",
-        "module-null-sink",
-        f"sink_name={name}",
-        f"sink_properties=device.description={name}",
-    )
-    sink = PulseSink(sink=name, source=f"{name}.monitor", module=module)
     try:
-        # The environment routes this process's ALSA "pulse" streams to our sink even if
-        # another program changes the server's defaults meanwhile.
-        with (
-            _environment(**_client_environment(sink)),
-            _defaults(sink.sink, sink.source),
-            _keep_running(sink.sink),
-        ):
-            _refresh_portaudio()
-            yield sink
-    finally:
-        _pactl("unload-module", module, check=False)
-        if started:
-            subprocess.run(["pulseaudio", "--kill"], check=False, timeout=20)
+        with null_sink(unique_name("voicecoach_test")) as loaded:
+            sink = PulseSink(sink=loaded.sink, source=loaded.source, module=loaded.module)
+            # The environment routes this process's ALSA "pulse" streams to our sink even if
+            # another program changes the server's defaults meanwhile.
+            with _environment(**_client_environment(sink)), _defaults(sink.sink, sink.source):
+                _refresh_portaudio()
+                yield sink
+    except NullSinkError as err:
+        pytest.skip(str(err))
