@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from voicecoach.audio.delay import DelayEstimator
 from voicecoach.audio.echo import EchoCanceller, EchoSettings, echo_return_loss_db
 from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs, split_frames
 from voicecoach.audio.room import Room, RoomSettings, UserSpeech
@@ -79,6 +80,50 @@ def test_canceller_keeps_the_person_while_the_coach_talks(coach_speech: Samples)
     start = int(at_seconds * RATE_HZ)
     kept = cleaned[start : start + RATE_HZ]
     assert rms_dbfs(kept) == pytest.approx(rms_dbfs(person), abs=1.5)
+
+
+@pytest.mark.parametrize("delay_seconds", [0.03, 0.115, 0.32])
+def test_delay_estimator_finds_the_device_delay(
+    coach_speech: Samples, delay_seconds: float
+) -> None:
+    room = Room(RoomSettings(echo_gain_db=-6.0, echo_delay_seconds=delay_seconds))
+    estimator = DelayEstimator()
+    mic, speaker = room.microphone(), room.speaker()
+    played = np.zeros(FRAME_SAMPLES, dtype=np.float32)
+    found: list[tuple[float, int]] = []
+    for k, frame in enumerate(split_frames(coach_speech)):
+        lag = estimator.feed(mic.read(), played)
+        if lag is not None:
+            found.append((k * FRAME_SAMPLES / RATE_HZ, lag))
+        speaker.play(frame)
+        played = frame
+    # One answer, within two seconds of speech, to the sample (the direct path is the peak).
+    assert len(found) == 1, found
+    at_seconds, lag = found[0]
+    assert at_seconds <= 2.5
+    # The runner hands the canceller the frame played one step earlier, so the delay it must
+    # bridge is the room's delay less that frame.
+    assert lag == int(round(delay_seconds * RATE_HZ)) - FRAME_SAMPLES
+
+
+def test_delay_estimator_says_nothing_without_the_coach_talking() -> None:
+    estimator = DelayEstimator()
+    noise = np.random.default_rng(0).normal(0.0, 0.01, 10 * RATE_HZ).astype(np.float32)
+    quiet = np.zeros(FRAME_SAMPLES, dtype=np.float32)
+    assert all(estimator.feed(frame, quiet) is None for frame in split_frames(noise))
+    assert estimator.delay_samples is None
+
+
+def test_canceller_follows_a_device_delay_longer_than_its_filter(coach_speech: Samples) -> None:
+    # 320 ms is beyond the 200 ms filter: only the measured bulk delay can cancel this echo.
+    room = Room(RoomSettings(echo_gain_db=0.0, echo_delay_seconds=0.32))
+    echo = EchoCanceller(EchoSettings(comfort_noise_dbfs=None))
+    heard, cleaned = _through_room(coach_speech, room, echo)
+    last_five = slice(len(heard) - 5 * RATE_HZ, len(heard))
+    # The measured 300 ms (the room's 320 ms less the frame of hand-over) less the 20 ms margin.
+    assert echo.bulk_delay_seconds == pytest.approx(0.28, abs=0.001)
+    assert echo_return_loss_db(heard[last_five], cleaned[last_five]) > 25.0
+    assert echo.converged
 
 
 def test_canceller_is_not_converged_before_it_has_heard_the_coach() -> None:

@@ -25,7 +25,7 @@ from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples
 from voicecoach.commands import PHRASES, Command, Parsed, parse
 from voicecoach.errors import RecognizerError
 from voicecoach.ports import Hit
-from voicecoach.speech.sphinx_recognizer import SphinxRecognizer
+from voicecoach.speech.sphinx_recognizer import SphinxRecognizer, _heard_over
 
 pytest.importorskip("pocketsphinx")
 
@@ -252,3 +252,12 @@ def test_digital_silence_gives_nothing(recognizer: SphinxRecognizer) -> None:
 def test_feeding_a_closed_recognizer_says_how_to_use_it() -> None:
     with pytest.raises(RecognizerError, match="with"):
         SphinxRecognizer().feed(np.zeros(FRAME_SAMPLES, dtype=np.float32))
+
+
+def test_the_grammar_word_under_the_spotted_phrase_decides() -> None:
+    # The confirming window also holds what came before the phrase (the coach's residual
+    # echo, "okay" in "okay stop"): only the word where the spotter heard the phrase counts.
+    words = [("ouch", 6.1, 6.4), ("stop", 6.55, 6.9), ("now", 6.95, 7.1)]
+    assert _heard_over(words, 6.56, 6.88) == "stop"
+    assert _heard_over([("top", 6.5, 6.9)], 6.56, 6.88) == "top"
+    assert _heard_over([("ouch", 6.1, 6.4)], 6.56, 6.88) == ""

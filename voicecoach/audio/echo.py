@@ -4,17 +4,22 @@ A partitioned-block frequency-domain NLMS filter (one partition per 20 ms frame)
 speaker-to-microphone path and subtracts the coach's voice from the microphone signal, so the
 recognizer hears the person, not the coach, and "stop" still works while the coach talks.
 A bulk delay in front of the filter covers long device latencies (PulseAudio, USB) without
-making the adaptive filter itself long.
+making the adaptive filter itself long; it is measured from the signals themselves
+(`voicecoach.audio.delay`) unless a fixed one is given.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
+from voicecoach.audio.delay import DelayEstimator
 from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples
 
+_LOGGER = logging.getLogger(__name__)
 _N = FRAME_SAMPLES
 _EPS = 1e-10
 
@@ -25,15 +30,19 @@ class EchoSettings:
 
     #: Length of the echo path the adaptive filter models, after the bulk delay, in seconds.
     filter_seconds: float = 0.2
-    #: Fixed delay of the reference before the filter, in seconds (device output latency).
-    bulk_delay_seconds: float = 0.0
+    #: Fixed delay of the reference before the filter, in seconds (device latency); None
+    #: measures it from the coach's speech and follows it when it moves.
+    bulk_delay_seconds: float | None = None
+    #: How much of a measured delay the filter itself covers, in seconds: the bulk delay is
+    #: the measured one less this, so jitter and early reflections stay inside the filter.
+    delay_margin_seconds: float = 0.02
     #: NLMS step size (0-1): larger learns faster but is noisier.
     step: float = 0.5
     #: Reference power below which the filter does not adapt (the coach is silent), in dBFS.
     adapt_floor_dbfs: float = -60.0
     #: Echo loss the filter must reach before it counts as converged, in dB.
     converged_db: float = 12.0
-    #: Seconds of coach speech the loss must hold for, before it counts as converged.
+    #: Seconds of coach speech the loss is measured over (summed), to count as converged.
     converged_seconds: float = 1.0
     #: Level of the comfort noise added to the output, in dBFS (None for none).
     comfort_noise_dbfs: float | None = -55.0
@@ -50,20 +59,41 @@ class EchoCanceller:
         self._spectra = np.zeros((self.partitions, bins), dtype=np.complex128)
         self._last_ref = np.zeros(_N)
         self._power = np.full(bins, 1e-6)
-        delay = int(round(self.settings.bulk_delay_seconds * RATE_HZ))
-        self._delay_line = np.zeros(delay + _N)
+        fixed = self.settings.bulk_delay_seconds
+        self._estimator = DelayEstimator() if fixed is None else None
+        longest = self._estimator.settings.max_delay_seconds if self._estimator else 0.0
+        # What was played lately, so a newly measured delay can take effect at once.
+        self._history = np.zeros(int(round(longest * RATE_HZ)) + 2 * _N)
+        self._delay_line = np.zeros(int(round((fixed or 0.0) * RATE_HZ)) + _N)
         self._floor = (10.0 ** (self.settings.adapt_floor_dbfs / 20.0)) ** 2
-        self._good_frames = 0
+        # Microphone and residual energy of recent frames with the coach talking, for the
+        # convergence judgement: summed over a window, because single frames at word edges
+        # (reverb tails, onsets) swing widely even when the filter is good.
+        self._judged: deque[tuple[float, float]] = deque(
+            maxlen=max(1, int(self.settings.converged_seconds * RATE_HZ / _N))
+        )
         self._rng = np.random.default_rng(0)
         noise_dbfs = self.settings.comfort_noise_dbfs
         self._noise_rms = 0.0 if noise_dbfs is None else 10.0 ** (noise_dbfs / 20.0)
-        #: True once the filter has cancelled the echo well for a while; it stays True, since
-        #: the person talking over the coach later would make the measured loss look worse.
+        #: True once the filter has cancelled the echo well for a while. It stays True (the
+        #: person talking over the coach would make the measured loss look worse) until the
+        #: device delay moves and the filter has to learn the room again.
         self.converged = False
+
+    @property
+    def bulk_delay_seconds(self) -> float:
+        """The delay in front of the adaptive filter now, in seconds."""
+        return (len(self._delay_line) - _N) / RATE_HZ
 
     def process(self, mic: Samples, reference: Samples) -> Samples:
         """The microphone frame with the echo of ``reference`` (the frame just played) removed."""
-        ref = self._delayed(reference.astype(np.float64))
+        reference = reference.astype(np.float64)
+        self._remember(reference)
+        if self._estimator is not None:
+            found = self._estimator.feed(mic, reference)
+            if found is not None:
+                self._realign(found)
+        ref = self._delayed(reference)
         block = np.concatenate([self._last_ref, ref])
         self._last_ref = ref
         self._spectra = np.roll(self._spectra, 1, axis=0)
@@ -83,21 +113,38 @@ class EchoCanceller:
     def _judge(self, mic: Samples, error: np.ndarray) -> None:
         if self.converged:
             return
-        mic_power = float(np.mean(mic.astype(np.float64) ** 2))
-        if mic_power <= self._floor:
+        mic_energy = float(np.sum(mic.astype(np.float64) ** 2))
+        if mic_energy <= self._floor * _N:
             return
-        loss_db = 10.0 * np.log10(mic_power / (float(np.mean(error**2)) + _EPS))
-        self._good_frames = self._good_frames + 1 if loss_db >= self.settings.converged_db else 0
-        if self._good_frames * _N >= self.settings.converged_seconds * RATE_HZ:
+        self._judged.append((mic_energy, float(np.sum(error**2))))
+        if len(self._judged) < (self._judged.maxlen or 1):
+            return
+        before = sum(m for m, _ in self._judged)
+        after = sum(e for _, e in self._judged) + _EPS
+        if 10.0 * np.log10(before / after) >= self.settings.converged_db:
             self.converged = True
 
+    def _remember(self, reference: np.ndarray) -> None:
+        self._history[:-_N] = self._history[_N:]
+        self._history[-_N:] = reference
+
+    def _realign(self, delay_samples: int) -> None:
+        """Move the bulk delay to a newly measured device delay and learn the room again."""
+        bulk = max(0, delay_samples - int(self.settings.delay_margin_seconds * RATE_HZ))
+        end = len(self._history) - _N  # the current frame is already remembered
+        # The line holds what was played in the ``bulk + N`` samples before the current frame.
+        self._delay_line = self._history[end - bulk - _N : end].copy()
+        self._last_ref = self._history[end - bulk - 2 * _N : end - bulk - _N].copy()
+        self._weights[:] = 0.0
+        self._spectra[:] = 0.0
+        self._judged.clear()
+        self.converged = False
+        _LOGGER.info("echo delay measured: %.0f ms", delay_samples / RATE_HZ * 1000.0)
+
     def _delayed(self, reference: np.ndarray) -> np.ndarray:
-        if len(self._delay_line) == _N:
-            return reference
-        out = self._delay_line[:_N].copy()
-        self._delay_line[:-_N] = self._delay_line[_N:]
-        self._delay_line[-_N:] = reference
-        return out
+        """The reference frame from ``bulk delay`` ago (the line holds ``delay + N`` samples)."""
+        self._delay_line = np.concatenate([self._delay_line[_N:], reference])
+        return self._delay_line[:_N].copy()
 
     def _adapt(self, error: np.ndarray) -> None:
         error_spectrum = np.fft.rfft(np.concatenate([np.zeros(_N), error]))

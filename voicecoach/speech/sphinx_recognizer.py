@@ -3,8 +3,8 @@
 Every command phrase is spotted as frames arrive (keyword search against a phone loop, one
 threshold per phrase). A candidate is then confirmed by decoding the last second or so of audio
 with a grammar in which the commands compete with known sound-alike words and a garbage path;
-only when both agree on the command is a ``Hit`` returned. bench/README.md has the measurements
-behind this design and the thresholds.
+only when the grammar's word at the spotted time is the same command is a ``Hit`` returned.
+bench/README.md has the measurements behind this design and the thresholds.
 """
 
 from __future__ import annotations
@@ -241,7 +241,7 @@ class SphinxRecognizer:
         if self._level_dbfs(start_s, end_s) < self._tuning.min_level_dbfs:
             _LOGGER.debug("ignored %r: too quiet to be a person speaking", phrase)
             return None
-        confirmed = self._confirm(start_s) if self._tuning.confirm else phrase
+        confirmed = self._confirm(start_s, end_s) if self._tuning.confirm else phrase
         expected = parse(phrase)
         accepted = expected is not None and parse(confirmed) == expected
         if self._audit is not None:
@@ -271,8 +271,8 @@ class SphinxRecognizer:
             return -math.inf
         return rms_dbfs(np.frombuffer(window, dtype="<i2").astype(np.float32) / 32768.0)
 
-    def _confirm(self, start_seconds: float) -> str:
-        """What the grammar hears in the recent audio from just before ``start_seconds``."""
+    def _confirm(self, start_seconds: float, end_seconds: float) -> str:
+        """What the grammar hears where the spotter heard a phrase (recent audio, re-decoded)."""
         decoder = self._require()
         now = self._samples_fed / RATE_HZ
         want = now - start_seconds + self._tuning.confirm_lead_seconds
@@ -280,16 +280,40 @@ class SphinxRecognizer:
         samples_per_chunk = max(1, len(frames[-1]) // 2) if frames else 1
         keep = max(1, min(len(frames), math.ceil(want * RATE_HZ / samples_per_chunk)))
         window = b"".join(frames[-keep:])
+        window_start = now - len(window) / 2 / RATE_HZ
         decoder.end_utt()
         decoder.activate_search(_grammar_name(self._numbers))
         decoder.start_utt()
         decoder.set_cmn(self._cmn_prior)
         decoder.process_raw(window)
         decoder.end_utt()
-        words = [s.word for s in (decoder.seg() or []) if _is_vocabulary(s.word)]
+        words = [
+            (
+                _strip_variant(s.word).replace("_", " "),
+                window_start + s.start_frame / _PS_FRAMES_PER_SECOND,
+                window_start + (s.end_frame + 1) / _PS_FRAMES_PER_SECOND,
+            )
+            for s in (decoder.seg() or [])
+            if _is_vocabulary(s.word)
+        ]
         decoder.activate_search(_kws_name(self._numbers))
         self._start_utt()
-        return " ".join(_strip_variant(w).replace("_", " ") for w in words)
+        return _heard_over(words, start_seconds, end_seconds)
+
+
+def _heard_over(words: list[tuple[str, float, float]], start_s: float, end_s: float) -> str:
+    """The grammar's word that overlaps the spotted span most ("" if none does).
+
+    The window also holds what came before and after the phrase (the coach's residual echo,
+    "okay" in "okay stop"); only the word the grammar put where the spotter heard the phrase
+    may confirm or veto it.
+    """
+    best, best_overlap = "", 0.0
+    for word, word_start, word_end in words:
+        overlap = min(end_s, word_end) - max(start_s, word_start)
+        if overlap > best_overlap:
+            best, best_overlap = word, overlap
+    return best
 
 
 def _import_pocketsphinx() -> Any:
