@@ -68,7 +68,7 @@ class DelayEstimator:
         self._ref.append(np.asarray(reference, dtype=np.float64))
         self._active.append(float(np.mean(np.square(reference))) > self._floor)
         self._frames += 1
-        # Once a delay is known, looking four times less often still follows a moved stream.
+        # Once a delay is known, looking less often still follows a stream that moved.
         every = self._every_frames * (1 if self.delay_samples is None else self.settings.slowdown)
         if self._frames % every or len(self._ref) < (self._ref.maxlen or 0):
             return None
@@ -82,12 +82,18 @@ class DelayEstimator:
         agreed = len(self._recent) == self._recent.maxlen and (
             max(self._recent) - min(self._recent) <= self.settings.agree_seconds * RATE_HZ
         )
-        if not agreed or lag == self.delay_samples:
-            return None
-        if self.delay_samples is not None and abs(lag - self.delay_samples) <= 1:
+        unmoved = self.delay_samples is not None and abs(lag - self.delay_samples) <= 1
+        if not agreed or unmoved:
             return None
         self.delay_samples = lag
         return lag
+
+    def played(self, samples: int) -> np.ndarray:
+        """The last ``samples`` of the reference fed so far (zeros before the first frame)."""
+        kept = np.concatenate(list(self._ref)) if self._ref else np.zeros(0)
+        if len(kept) >= samples:
+            return kept[len(kept) - samples :]
+        return np.concatenate([np.zeros(samples - len(kept)), kept])
 
     def _estimate(self) -> int | None:
         """The lag (samples) of the microphone behind the reference, if the peak is clear."""

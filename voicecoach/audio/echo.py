@@ -61,9 +61,6 @@ class EchoCanceller:
         self._power = np.full(bins, 1e-6)
         fixed = self.settings.bulk_delay_seconds
         self._estimator = DelayEstimator() if fixed is None else None
-        longest = self._estimator.settings.max_delay_seconds if self._estimator else 0.0
-        # What was played lately, so a newly measured delay can take effect at once.
-        self._history = np.zeros(int(round(longest * RATE_HZ)) + 2 * _N)
         self._delay_line = np.zeros(int(round((fixed or 0.0) * RATE_HZ)) + _N)
         self._floor = (10.0 ** (self.settings.adapt_floor_dbfs / 20.0)) ** 2
         # Microphone and residual energy of recent frames with the coach talking, for the
@@ -88,11 +85,10 @@ class EchoCanceller:
     def process(self, mic: Samples, reference: Samples) -> Samples:
         """The microphone frame with the echo of ``reference`` (the frame just played) removed."""
         reference = reference.astype(np.float64)
-        self._remember(reference)
         if self._estimator is not None:
             found = self._estimator.feed(mic, reference)
             if found is not None:
-                self._realign(found)
+                self._realign(found, self._estimator)
         ref = self._delayed(reference)
         block = np.concatenate([self._last_ref, ref])
         self._last_ref = ref
@@ -124,17 +120,15 @@ class EchoCanceller:
         if 10.0 * np.log10(before / after) >= self.settings.converged_db:
             self.converged = True
 
-    def _remember(self, reference: np.ndarray) -> None:
-        self._history[:-_N] = self._history[_N:]
-        self._history[-_N:] = reference
-
-    def _realign(self, delay_samples: int) -> None:
+    def _realign(self, delay_samples: int, estimator: DelayEstimator) -> None:
         """Move the bulk delay to a newly measured device delay and learn the room again."""
         bulk = max(0, delay_samples - int(self.settings.delay_margin_seconds * RATE_HZ))
-        end = len(self._history) - _N  # the current frame is already remembered
-        # The line holds what was played in the ``bulk + N`` samples before the current frame.
-        self._delay_line = self._history[end - bulk - _N : end].copy()
-        self._last_ref = self._history[end - bulk - 2 * _N : end - bulk - _N].copy()
+        # What was played, up to and including the current frame, which ``_delayed`` adds next.
+        played = estimator.played(bulk + 3 * _N)[:-_N]
+        # The line holds the ``bulk + N`` samples played before the current frame; the
+        # filter's previous block is the frame before the line's first.
+        self._delay_line = played[_N:].copy()
+        self._last_ref = played[:_N].copy()
         self._weights[:] = 0.0
         self._spectra[:] = 0.0
         self._judged.clear()
@@ -143,7 +137,8 @@ class EchoCanceller:
 
     def _delayed(self, reference: np.ndarray) -> np.ndarray:
         """The reference frame from ``bulk delay`` ago (the line holds ``delay + N`` samples)."""
-        self._delay_line = np.concatenate([self._delay_line[_N:], reference])
+        self._delay_line[:-_N] = self._delay_line[_N:]
+        self._delay_line[-_N:] = reference
         return self._delay_line[:_N].copy()
 
     def _adapt(self, error: np.ndarray) -> None:
