@@ -88,6 +88,10 @@ class DelayEstimator:
         self.delay_samples = lag
         return lag
 
+    def heard(self) -> list[Samples]:
+        """The microphone frames kept for the next estimate, oldest first."""
+        return list(self._mic)
+
     def played(self, samples: int) -> np.ndarray:
         """The last ``samples`` of the reference fed so far (zeros before the first frame)."""
         kept = np.concatenate(list(self._ref)) if self._ref else np.zeros(0)

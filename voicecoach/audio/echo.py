@@ -44,6 +44,9 @@ class EchoSettings:
     converged_db: float = 12.0
     #: Seconds of coach speech the loss is measured over (summed), to count as converged.
     converged_seconds: float = 1.0
+    #: Passes over the delay estimator's last second of audio when a delay is measured, so
+    #: the filter starts from what it would have learnt instead of from nothing (0: none).
+    relearn_passes: int = 2
     #: Level of the comfort noise added to the output, in dBFS (None for none).
     comfort_noise_dbfs: float | None = -55.0
 
@@ -90,21 +93,26 @@ class EchoCanceller:
             if found is not None:
                 self._realign(found, self._estimator)
         ref = self._delayed(reference)
-        block = np.concatenate([self._last_ref, ref])
-        self._last_ref = ref
-        self._spectra = np.roll(self._spectra, 1, axis=0)
-        self._spectra[0] = np.fft.rfft(block)
-        estimate = np.fft.irfft((self._weights * self._spectra).sum(axis=0))[_N:]
-        error = mic.astype(np.float64) - estimate
-        ref_power = float(np.mean(ref**2))
-        if ref_power > self._floor:
-            self._adapt(error)
+        error = self._step(mic, ref)
+        if float(np.mean(ref**2)) > self._floor:
             self._judge(mic, error)
         if self._noise_rms:
             # Recognizers normalise level away, so a residual far below any voice can still
             # spell a word; a quiet noise floor (as every real microphone has) masks it.
             error = error + self._rng.normal(0.0, self._noise_rms, _N)
         return error.astype(np.float32)
+
+    def _step(self, mic: Samples, ref: np.ndarray) -> np.ndarray:
+        """Cancel one frame against the delayed reference ``ref`` and learn from the error."""
+        block = np.concatenate([self._last_ref, ref])
+        self._last_ref = ref
+        self._spectra = np.roll(self._spectra, 1, axis=0)
+        self._spectra[0] = np.fft.rfft(block)
+        estimate = np.fft.irfft((self._weights * self._spectra).sum(axis=0))[_N:]
+        error = mic.astype(np.float64) - estimate
+        if float(np.mean(ref**2)) > self._floor:
+            self._adapt(error)
+        return error
 
     def _judge(self, mic: Samples, error: np.ndarray) -> None:
         if self.converged:
@@ -123,16 +131,22 @@ class EchoCanceller:
     def _realign(self, delay_samples: int, estimator: DelayEstimator) -> None:
         """Move the bulk delay to a newly measured device delay and learn the room again."""
         bulk = max(0, delay_samples - int(self.settings.delay_margin_seconds * RATE_HZ))
-        # What was played, up to and including the current frame, which ``_delayed`` adds next.
-        played = estimator.played(bulk + 3 * _N)[:-_N]
-        # The line holds the ``bulk + N`` samples played before the current frame; the
-        # filter's previous block is the frame before the line's first.
-        self._delay_line = played[_N:].copy()
-        self._last_ref = played[:_N].copy()
+        # The microphone frames the estimator kept, before the current one (``process`` takes
+        # that next), and everything played up to the same point.
+        heard = estimator.heard()[:-1] if self.settings.relearn_passes else []
+        played = estimator.played(bulk + 3 * _N + len(heard) * _N)[:-_N]
         self._weights[:] = 0.0
-        self._spectra[:] = 0.0
         self._judged.clear()
         self.converged = False
+        for _ in range(max(1, self.settings.relearn_passes)):
+            # The line holds the ``bulk + N`` samples played before the first kept frame; the
+            # filter's previous block is the frame before the line's first.
+            self._last_ref = played[:_N].copy()
+            self._delay_line = played[_N : bulk + 2 * _N].copy()
+            self._spectra[:] = 0.0
+            for k, mic in enumerate(heard):
+                start = bulk + 2 * _N + k * _N
+                self._step(mic, self._delayed(played[start : start + _N]))
         _LOGGER.info("echo delay measured: %.0f ms", delay_samples / RATE_HZ * 1000.0)
 
     def _delayed(self, reference: np.ndarray) -> np.ndarray:
