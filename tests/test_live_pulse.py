@@ -31,7 +31,18 @@ from voicecoach.journal import Journal
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
 PROGRAM = Path(__file__).parent / "data" / "short.toml"
-USER_VOICE = Voice("mb-us2", 150, 50)
+#: The voice each word is said in. These tests prove the device path (real streams, the echo
+#: through the sink, the session's reaction), not recognition accuracy, which bench/ measures:
+#: so each word is said in a voice the embedded recognizer hears when the word is said alone
+#: (a screen of 4 MBROLA voices x 3 rates; "pain" was heard only in mb-us1, "nine" in all 12).
+WORD_VOICES = {
+    "stop": Voice("mb-us2", 150, 50),
+    "pause": Voice("mb-us2", 150, 50),
+    "resume": Voice("mb-us2", 150, 50),
+    "pain": Voice("mb-us1", 150, 50),
+    "nine": Voice("mb-us2", 150, 50),
+    "start session": Voice("mb-us1", 150, 50),
+}
 Record = dict[str, Any]
 
 
@@ -105,7 +116,7 @@ class LiveRun:
         """The person says ``text``: real speech played into the room."""
         path = self.tmp_path / f"{text.replace(' ', '_')}.wav"
         if not path.exists():
-            write_wav(path, synthesize(text, USER_VOICE))
+            write_wav(path, synthesize(text, WORD_VOICES[text]))
         subprocess.run(["paplay", f"--device={self.sink.sink}", str(path)], check=True, timeout=30)
 
     def finish(self, timeout_seconds: float = 120.0) -> tuple[int, str, str]:
@@ -163,6 +174,12 @@ def test_stop_while_the_coach_speaks(live: Callable[..., LiveRun]) -> None:
     # The coach was cut off mid-sentence by the person's word.
     assert any(r["type"] == "say_end" and r["interrupted"] for r in records)
     assert stop["t"] > cue["t"]
+    # Session time starts with the first frame, so the word's end in the microphone signal and
+    # its acceptance are on one clock: this is the real delay on the device, input buffering
+    # included (0.3-0.55 s measured on this loop; it read 1.5 s while the clock started early).
+    delay_seconds = stop["t"] - stop["audio_end"]
+    print(f"stop accepted {delay_seconds:.2f} s after the word ended")  # shown with pytest -rP
+    assert 0.0 <= delay_seconds <= 1.0, stop
     with Journal(run.journal_path, readonly=True) as journal:
         (session,) = journal.sessions()
     assert session.end_reason == "stopped"
@@ -195,11 +212,11 @@ def test_pain_then_a_number_picks_the_band(live: Callable[..., LiveRun]) -> None
     run.say("pain")
     question = run.wait_for(lambda r: r["type"] == "state" and r["state"] == "pain_check", 10)
     run.wait_for(lambda r: r["type"] == "say_end" and r["t"] > question["t"], 20)
-    run.say("seven")
+    run.say("nine")
     run.finish()
     records = run.records()
     pain = next(r for r in records if r["type"] == "pain")
-    assert pain["score"] == 7
+    assert pain["score"] == 9
     assert _end(records)["reason"] == "pain"
 
 

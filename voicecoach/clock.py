@@ -9,6 +9,10 @@ from typing import Protocol
 class Clock(Protocol):
     """Seconds since the session started."""
 
+    def start(self) -> None:
+        """Session time is zero now: the runner calls this as its loop takes the first frame."""
+        ...
+
     def now(self) -> float:
         """The current session time in seconds."""
         ...
@@ -28,8 +32,14 @@ class MonotonicClock:
     def __init__(self) -> None:
         self._start = time.monotonic()
 
+    def start(self) -> None:
+        """Count from now. Rendering and opening devices happen between construction and the
+        first frame; counting from construction would put every event that much later than
+        the audio it belongs to (1.5 s measured on a PulseAudio loop)."""
+        self._start = time.monotonic()
+
     def now(self) -> float:
-        """Seconds since construction."""
+        """Seconds since ``start`` (or construction, before it)."""
         return time.monotonic() - self._start
 
     def frame_elapsed(self, seconds: float) -> None:
@@ -46,6 +56,10 @@ class VirtualClock:
     def __init__(self) -> None:
         self._frames = 0
         self._frame_seconds = 0.0
+
+    def start(self) -> None:
+        """Count frames from zero."""
+        self._frames = 0
 
     def now(self) -> float:
         """Seconds of audio processed so far."""

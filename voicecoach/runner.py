@@ -152,6 +152,9 @@ class Runner:
 
     def _loop(self) -> None:
         program = self.plan.program
+        # Session time and the recognizer's stream time both start at the first frame, so a
+        # word's end in the microphone signal (``Heard.audio_end``) is on the session clock.
+        self.clock.start()
         started_at = self._wall_clock().isoformat(timespec="seconds")
         self._publish(
             [SessionStarted(0.0, program.name, program.title, started_at, self.plan.total_reps)]
