@@ -65,7 +65,7 @@ class EchoCanceller:
         fixed = self.settings.bulk_delay_seconds
         self._estimator = DelayEstimator() if fixed is None else None
         self._delay_line = np.zeros(int(round((fixed or 0.0) * RATE_HZ)) + _N)
-        self._floor = (10.0 ** (self.settings.adapt_floor_dbfs / 20.0)) ** 2
+        self._floor = float(10.0 ** (self.settings.adapt_floor_dbfs / 20.0)) ** 2
         # Microphone and residual energy of recent frames with the coach talking, for the
         # convergence judgement: summed over a window, because single frames at word edges
         # (reverb tails, onsets) swing widely even when the filter is good.
@@ -93,8 +93,9 @@ class EchoCanceller:
             if found is not None:
                 self._realign(found, self._estimator)
         ref = self._delayed(reference)
-        error = self._step(mic, ref)
-        if float(np.mean(ref**2)) > self._floor:
+        talking = self._talking(ref)
+        error = self._step(mic, ref, talking)
+        if talking:
             self._judge(mic, error)
         if self._noise_rms:
             # Recognizers normalise level away, so a residual far below any voice can still
@@ -102,15 +103,19 @@ class EchoCanceller:
             error = error + self._rng.normal(0.0, self._noise_rms, _N)
         return error.astype(np.float32)
 
-    def _step(self, mic: Samples, ref: np.ndarray) -> np.ndarray:
-        """Cancel one frame against the delayed reference ``ref`` and learn from the error."""
+    def _talking(self, ref: np.ndarray) -> bool:
+        """True when the delayed reference frame holds the coach's voice, not silence."""
+        return float(np.mean(ref**2)) > self._floor
+
+    def _step(self, mic: Samples, ref: np.ndarray, talking: bool) -> np.ndarray:
+        """Cancel one frame against the delayed reference ``ref``; learn while ``talking``."""
         block = np.concatenate([self._last_ref, ref])
         self._last_ref = ref
         self._spectra = np.roll(self._spectra, 1, axis=0)
         self._spectra[0] = np.fft.rfft(block)
         estimate = np.fft.irfft((self._weights * self._spectra).sum(axis=0))[_N:]
         error = mic.astype(np.float64) - estimate
-        if float(np.mean(ref**2)) > self._floor:
+        if talking:
             self._adapt(error)
         return error
 
@@ -146,7 +151,8 @@ class EchoCanceller:
             self._spectra[:] = 0.0
             for k, mic in enumerate(heard):
                 start = bulk + 2 * _N + k * _N
-                self._step(mic, self._delayed(played[start : start + _N]))
+                ref = self._delayed(played[start : start + _N])
+                self._step(mic, ref, self._talking(ref))
         _LOGGER.info("echo delay measured: %.0f ms", delay_samples / RATE_HZ * 1000.0)
 
     def _delayed(self, reference: np.ndarray) -> np.ndarray:

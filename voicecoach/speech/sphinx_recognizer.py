@@ -104,11 +104,6 @@ class SphinxTuning:
     delay_frames: int = 10
     #: Candidates quieter than this (RMS over the spotted words, dBFS) are the noise floor.
     min_level_dbfs: float = -45.0
-    #: The confirming grammar's silence probability and word insertion penalty.
-    #: pocketsphinx's defaults: preferring silence (0.5, 0.01) was measured and not taken
-    #: (bench/README.md, "A confirming grammar that prefers silence").
-    confirm_silprob: float = 0.005
-    confirm_wip: float = 0.65
 
 
 @dataclass(frozen=True)
@@ -377,13 +372,7 @@ def _build_decoder(ps: Any, workdir: Path, tuning: SphinxTuning) -> Any:
         kws_file = workdir / f"{_kws_name(numbers)}.kws"
         kws_file.write_text(_kws_list(_phrases(numbers), tuning), encoding="utf-8")
         decoder.add_kws(_kws_name(numbers), str(kws_file))
-        # A grammar search takes these settings when it is built; the spotter keeps its own.
-        defaults = {key: decoder.config[key] for key in ("silprob", "wip")}
-        decoder.config["silprob"] = tuning.confirm_silprob
-        decoder.config["wip"] = tuning.confirm_wip
         decoder.add_jsgf_string(_grammar_name(numbers), _grammar(_phrases(numbers), tuning))
-        for key, value in defaults.items():
-            decoder.config[key] = value
     return decoder
 
 
