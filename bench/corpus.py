@@ -46,6 +46,16 @@ VOICES: dict[str, str] = {
     "en-us-nyc+f5": "heldout",
     "en-gb-x-gbclan+m4": "heldout",
 }
+#: Voices that only the command network learns from (bench/train_commands.py), never scored by
+#: a bench: MBROLA voices of speakers of other languages reading English, and formant variants
+#: unlike any scored voice. VALIDATION_VOICES among them choose its thresholds.
+TRAIN_VOICES: tuple[str, ...] = (
+    "mb-de1-en", "mb-de2-en", "mb-de4-en", "mb-fr1-en", "mb-nl2-en", "mb-sw1-en", "mb-sw2-en",
+    "mb-af1-en", "mb-hu1-en", "mb-ro1-en", "mb-gr2-en",
+    "en-us+m1", "en-029+m2", "en-gb-scotland+f4", "en-gb-x-gbcwmd+m6", "en-us+f2",
+    "mb-de6-en", "mb-fr4-en", "mb-pl1-en", "en-gb+f2",
+)  # fmt: skip
+VALIDATION_VOICES: tuple[str, ...] = ("mb-de6-en", "mb-fr4-en", "mb-pl1-en", "en-gb+f2")
 #: The MBROLA voices of each split, for benches and tests that want only human-like speech.
 MBROLA_PREFIX = "mb-"
 
@@ -117,8 +127,8 @@ class Clip:
 
     @property
     def split(self) -> str:
-        """``tune`` or ``heldout``."""
-        return VOICES[self.voice]
+        """``tune``, ``heldout``, or ``train`` for a training-only voice."""
+        return VOICES.get(self.voice, "train")
 
     @property
     def speech_key(self) -> str:
@@ -262,6 +272,22 @@ def clips(
         for voice in voices(split, mbrola_only=mbrola_only)
         for rate, pitch, noise in conditions(u)
     ]
+
+
+def training_clips(voice_names: Iterable[str]) -> list[Clip]:
+    """Half the renderings of every utterance in each training-only voice.
+
+    Every rate and pitch is heard once, clean or noisy by turns, and the turns shift from
+    voice to voice so that each voice is heard both ways.
+    """
+    out = []
+    for u in utterances():
+        for k, voice in enumerate(voice_names):
+            # ``conditions`` gives each rate and pitch twice in a row: clean, then noisy.
+            for i, (rate, pitch, noise) in enumerate(conditions(u)):
+                if i % 2 == (i // 2 + k) % 2:
+                    out.append(Clip(u, voice, rate, pitch, noise))
+    return out
 
 
 def render_all(items: Iterable[Clip], jobs: int = 4) -> None:

@@ -94,26 +94,38 @@ class Counting:
         self.inner.expect(numbers)
 
 
-_OPEN: dict[str, Counting] = {}
+_OPEN: dict[tuple[str, bool], Counting] = {}
 
 
-def _recognizer(backend: str) -> tuple[Counting, float | None]:
-    """The backend opened once per worker process, and its load time (first call only)."""
-    if backend in _OPEN:
-        return _OPEN[backend], None
+def is_start(utterance: corpus.Utterance) -> bool:
+    """Whether the utterance is the start phrase, which only an idle ``serve`` listens for."""
+    return utterance.expected is not None and utterance.expected.command == Command.START
+
+
+def _recognizer(backend: str, wake: bool = False) -> tuple[Counting, float | None]:
+    """The backend opened once per worker process (and per mode), and its load time (first call
+    only). ``wake`` is the recognizer ``voicecoach serve`` waits with."""
+    if (backend, wake) in _OPEN:
+        return _OPEN[backend, wake], None
     from voicecoach.speech.backends import open_recognizer
 
-    recognizer, _ = open_recognizer(backend, None)  # type: ignore[arg-type]
+    recognizer, _ = open_recognizer(backend, None, wake=wake)  # type: ignore[arg-type]
     started = time.perf_counter()
     recognizer.__enter__()
-    _OPEN[backend] = Counting(recognizer)
-    return _OPEN[backend], time.perf_counter() - started
+    _OPEN[backend, wake] = Counting(recognizer)
+    return _OPEN[backend, wake], time.perf_counter() - started
 
 
 def run_chunk(backend: str, items: list[BenchClip]) -> ChunkResult:
-    """Every clip of a batch through the backend; echo clips share one room stream."""
+    """Every clip of a batch through the backend; echo clips share one room stream; the start
+    phrase is heard by the recognizer ``serve`` waits with."""
     recognizer, load_seconds = _recognizer(backend)
-    rows = [_run_plain(recognizer, item) for item in items if item.condition != ECHO_CONDITION]
+    waiting, _ = _recognizer(backend, wake=True)
+    rows = [
+        _run_plain(waiting if is_start(item.clip.utterance) else recognizer, item)
+        for item in items
+        if item.condition != ECHO_CONDITION
+    ]
     echo_items = [item for item in items if item.condition == ECHO_CONDITION]
     if echo_items:
         stream = EchoStream(recognizer, coach_utterances())

@@ -1,6 +1,6 @@
 """``scripts/bench``: every available backend over the corpus; writes results.md and results.json.
 
-python -m bench.run [--quick] [--backend sphinx]
+python -m bench.run [--quick] [--backend net]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from bench.metrics import Row, real_time_factor, summarize
 BENCH_DIR = Path(__file__).resolve().parent
 ROWS_DIR = corpus.CORPUS_DIR / "runs"
 CHUNK_CLIPS = 24
-ALL_BACKENDS = ("sphinx", "vosk")
+ALL_BACKENDS = ("net", "sphinx", "vosk")
 #: The program every self-trigger session plays.
 SESSION_PROGRAM = "gentle-start"
 

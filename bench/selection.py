@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from bench import corpus
+from bench import corpus, evaluate
 from bench.evaluate import ECHO_CONDITION, BenchClip
 
 NOISY = tuple(n.label for n in corpus.NOISES)
@@ -52,6 +52,9 @@ def _clip(utterance: corpus.Utterance, voice: str, condition: str) -> BenchClip:
 
 
 def _conditions(size: Size, utterance: corpus.Utterance, index: int) -> tuple[str, ...]:
+    if evaluate.is_start(utterance):
+        # The start phrase is listened for only while the box is idle and the coach silent.
+        return tuple(c for c in size.conditions if c != ECHO_CONDITION)
     if utterance.group != "ordinary":
         return size.conditions
     if index % size.ordinary_noisy_step == 0:

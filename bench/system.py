@@ -8,7 +8,7 @@ import resource
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("voicecoach", "pocketsphinx", "vosk", "numpy", "pyttsx3")
+PACKAGES = ("voicecoach", "onnxruntime", "openwakeword", "pocketsphinx", "vosk", "numpy", "pyttsx3")
 
 
 def peak_rss_mb() -> float:

@@ -138,8 +138,8 @@ def machine_check(cpu_count: int, ram_bytes: int, board: str = "") -> Check:
     if ram_bytes < RAM_WARN_BYTES:
         problems.append("under 1 GB of RAM")
         fixes.append(
-            "use pocketsphinx (--backend sphinx) or the small Vosk model, not the larger ones, "
-            "and keep other programs closed"
+            "use an embedded recognizer (--backend net) or the small Vosk model, not the "
+            "larger ones, and keep other programs closed"
         )
     if cpu_count < 2:
         problems.append("a single CPU core")
@@ -278,11 +278,17 @@ def _recognizer_fix(backend: Backend) -> str:
         "model folder); voicecoach model list shows where models are looked for"
     )
     sphinx = "install pocketsphinx into the venv: .venv/bin/pip install pocketsphinx"
+    net = (
+        "reinstall the embedded network's runtime into the venv: "
+        ".venv/bin/pip install --force-reinstall onnxruntime openwakeword==0.4.0"
+    )
     if backend == "vosk":
         return vosk
     if backend == "sphinx":
         return sphinx
-    return f"{vosk}; or, without a model, {sphinx}"
+    if backend == "net":
+        return net
+    return f"{vosk}; or, without a model, {net}"
 
 
 def check_recognizer(backend: Backend, model: str | Path | None) -> Check:

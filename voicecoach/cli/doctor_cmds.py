@@ -66,7 +66,7 @@ def doctor_command(
     options = DoctorOptions(
         input_device=input_device,
         output_device=output_device,
-        backend=cast("Backend", backend),  # click.Choice allows only the three names
+        backend=cast("Backend", backend),  # click.Choice allows only the backend names
         model=model,
         journal_path=journal_path,
         level_seconds=seconds,

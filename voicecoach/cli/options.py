@@ -12,6 +12,7 @@ import click
 from voicecoach.eventlog import JsonLinesLog, Transcript
 from voicecoach.events import Listener
 from voicecoach.journal import Journal
+from voicecoach.speech.backends import BACKENDS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -79,10 +80,11 @@ def recognizer_options(func: F) -> F:
         func,
         click.option(
             "--backend",
-            type=click.Choice(["auto", "vosk", "sphinx"]),
+            type=click.Choice(BACKENDS),
             default="auto",
             show_default=True,
-            help="Recognizer: auto uses Vosk when a model is found, else pocketsphinx.",
+            help="Recognizer: auto uses Vosk when a model is found, else the embedded command "
+            "network (net); sphinx is the embedded pocketsphinx.",
         ),
         click.option(
             "--model",

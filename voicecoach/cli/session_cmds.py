@@ -215,10 +215,10 @@ def _audio_parts(
     return room, (room.microphone(), room.speaker(), _synthesizer(opts), recognizer)
 
 
-def _recognizer_described(opts: dict[str, Any]) -> tuple[Recognizer, str]:
+def _recognizer_described(opts: dict[str, Any], wake: bool = False) -> tuple[Recognizer, str]:
     from voicecoach.speech.backends import open_recognizer
 
-    recognizer, description = open_recognizer(opts["backend"], opts["model"])
+    recognizer, description = open_recognizer(opts["backend"], opts["model"], wake=wake)
     click.echo(f"listening with {description}", err=True)
     return recognizer, description
 
@@ -297,7 +297,7 @@ def serve(program: str, once: bool, **opts: Any) -> None:
 
     resolve_program(program)  # a bad program name is reported now, not after the wake word
     while True:
-        recognizer, _ = _recognizer_described(opts)
+        recognizer, _ = _recognizer_described(opts, wake=True)
         mic, _speaker = open_devices(opts["input_device"], opts["output_device"])
         click.echo('waiting for "start session"', err=True)
         with sigterm_as_interrupt():

@@ -1,0 +1,193 @@
+"""The embedded default recognizer: a command network over speech embeddings.
+
+Every 80 ms the speech embedder (``embedding.py``) adds one embedding; the command network
+(``command_net.py``) reads the last ``window_embeddings`` of them and gives each class a
+probability; ``Decider`` turns those rows into hits. bench/README.md has the measurements
+behind the acceptance rule.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+import numpy as np
+
+from voicecoach.audio.frames import RATE_HZ, Samples
+from voicecoach.commands import Command
+from voicecoach.errors import RecognizerError
+from voicecoach.ports import Hit
+from voicecoach.speech.command_net import NONE, CommandNet, is_number, phrase_of
+from voicecoach.speech.embedding import SpeechEmbedder, embedding_end_seconds
+
+#: Level of the noise the stream starts from: a quiet room through a microphone, in dBFS.
+QUIET_ROOM_DBFS = -66.0
+
+
+@dataclass(frozen=True)
+class NetTuning:
+    """Settings of the network recognizer; the acceptance rule comes with the network."""
+
+    #: Mean probability a command must reach; None takes the network's own.
+    threshold: float | None = None
+    #: Consecutive embeddings (80 ms each) the mean is taken over; None takes the network's.
+    hold_embeddings: int | None = None
+    #: After a hit, every command must fall below this before another hit.
+    release_probability: float = 0.5
+    #: Seconds from the end of a spoken word to its acceptance: the bench's median latency
+    #: (302 ms on held-out voices), so that a hit's ``end_seconds`` estimates the word's end.
+    word_end_lag_seconds: float = 0.3
+
+
+class Decider:
+    """The acceptance rule, one probability row at a time (shared with the training bench).
+
+    A class is accepted when it leads the allowed classes and its mean probability over the
+    last ``hold`` rows reaches ``threshold``: one dip in an otherwise clear word does not lose
+    it. Another command is never accepted while "pain" is still a real possibility (mean
+    probability ``pain_guard`` or more): "pain" must never come out as something else. After
+    a hit the decider is latched until every allowed command's probability is below
+    ``release``, so a word still inside the network's window is not reported twice.
+    """
+
+    def __init__(
+        self,
+        classes: tuple[str, ...],
+        threshold: float,
+        hold: int,
+        release: float,
+        pain_guard: float = 0.05,
+    ):
+        self.classes = classes
+        self.pain_guard = pain_guard
+        self._pain = classes.index(Command.PAIN.value)
+        self.threshold = threshold
+        self.hold = max(1, hold)
+        self.release = release
+        self.latched = False
+        self._recent: deque[np.ndarray] = deque(maxlen=self.hold)
+
+    def push(self, probs: np.ndarray, allowed: list[int]) -> tuple[str, float] | None:
+        """Take one row of probabilities; return (class, mean probability) on acceptance."""
+        self._recent.append(probs)
+        best = max(allowed, key=lambda i: float(probs[i]))
+        if self.latched:
+            self.latched = float(probs[best]) >= self.release
+            return None
+        if len(self._recent) < self.hold:
+            return None
+        mean = float(np.mean([row[best] for row in self._recent]))
+        if mean < self.threshold:
+            return None
+        if best != self._pain and self._pain in allowed:
+            if float(np.mean([row[self._pain] for row in self._recent])) >= self.pain_guard:
+                return None
+        self.latched = True
+        return self.classes[best], mean
+
+    def allowed(self, numbers: bool, wake: bool = False) -> list[int]:
+        """Indexes of the classes that may be reported: only the start phrase while waiting to
+        be woken; otherwise every command but it, and numbers only while a score is asked."""
+        if wake:
+            return [self.classes.index(Command.START.value)]
+        return [
+            i
+            for i, n in enumerate(self.classes)
+            if n not in (NONE, Command.START.value) and (numbers or not is_number(n))
+        ]
+
+
+class NetRecognizer:
+    """Names commands with the command network over a stream of speech embeddings.
+
+    With ``wake`` it listens for the start phrase alone (``voicecoach serve`` while idle);
+    otherwise for everything but it. Each listens only for what its user acts on, so that
+    "stop session" can never be taken for "start session" in a session, or the reverse.
+    """
+
+    name = "net"
+
+    def __init__(
+        self, tuning: NetTuning | None = None, net: CommandNet | None = None, *, wake: bool = False
+    ) -> None:
+        self._tuning = tuning or NetTuning()
+        self._wake = wake
+        self._given_net = net
+        self._net: CommandNet | None = None
+        self._embedder: SpeechEmbedder | None = None
+        self._decider: Decider | None = None
+        self._numbers = False
+        self._history: deque[np.ndarray] = deque()
+        self._quiet: list[np.ndarray] = []
+        self._embeddings_seen = 0
+
+    def __enter__(self) -> Self:
+        net = self._given_net or CommandNet.load()
+        self._embedder = SpeechEmbedder()
+        self._net = net
+        self._decider = Decider(
+            net.classes,
+            self._tuning.threshold or net.threshold,
+            self._tuning.hold_embeddings or net.hold_embeddings,
+            self._tuning.release_probability,
+        )
+        self._quiet = self._quiet_room(net)
+        self._history = deque(self._quiet, maxlen=net.window_embeddings)
+        return self
+
+    def _quiet_room(self, net: CommandNet) -> list[np.ndarray]:
+        """A full window of what a quiet room sounds like, to start the stream from.
+
+        The network learned from windows full of real audio, as a running stream gives; a
+        window that is still empty at the start would be unlike anything it saw.
+        """
+        assert self._embedder is not None
+        seconds = embedding_end_seconds(net.window_embeddings)
+        noise = np.random.default_rng(0).standard_normal(int(seconds * RATE_HZ))
+        embeddings = self._embedder.feed((noise * 10 ** (QUIET_ROOM_DBFS / 20)).astype(np.float32))
+        self._embedder.reset()
+        return list(embeddings[-net.window_embeddings :])
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._embedder = None
+        self._net = None
+        self._decider = None
+
+    # --- the Recognizer port ----------------------------------------------------------------
+
+    def feed(self, frame: Samples) -> list[Hit]:
+        """Consume one frame; return a command when the network has just named one."""
+        if self._embedder is None or self._net is None or self._decider is None:
+            raise RecognizerError("the network recognizer is not open; use it in a `with` block")
+        hits: list[Hit] = []
+        for embedding in self._embedder.feed(frame):
+            self._history.append(embedding)
+            index = self._embeddings_seen
+            self._embeddings_seen += 1
+            window = np.concatenate(list(self._history))[None, :]
+            probs = self._net.probabilities(window)[0]
+            allowed = self._decider.allowed(self._numbers, self._wake)
+            accepted = self._decider.push(probs, allowed)
+            if accepted is not None:
+                name, probability = accepted
+                end = max(0.0, embedding_end_seconds(index) - self._tuning.word_end_lag_seconds)
+                hits.append(Hit(text=phrase_of(name), confidence=probability, end_seconds=end))
+        return hits
+
+    def reset(self) -> None:
+        """Forget the current utterance: the window starts again from a quiet room, and the
+        last command is not reported again while what is left of it is still heard."""
+        self._history.extend(self._quiet)
+        if self._decider is not None:
+            self._decider.latched = True
+
+    def expect(self, numbers: bool) -> None:
+        """Name commands only, or commands plus the pain-scale numbers."""
+        self._numbers = numbers
