@@ -33,17 +33,17 @@ def stop_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.usefixtures("no_vosk_model")
-def test_auto_uses_the_command_network_when_no_vosk_model_is_installed() -> None:
+def test_auto_uses_pocketsphinx_when_no_vosk_model_is_installed() -> None:
     recognizer, description = open_recognizer("auto", None)
-    assert recognizer.name == "net"
-    assert "command network" in description
+    assert recognizer.name == "sphinx"
+    assert "pocketsphinx" in description
     assert "voicecoach model download" in description
 
 
-def test_sphinx_is_still_chosen_by_name() -> None:
-    recognizer, description = open_recognizer("sphinx", None)
-    assert recognizer.name == "sphinx"
-    assert "pocketsphinx" in description
+def test_the_command_network_is_chosen_by_name() -> None:
+    recognizer, description = open_recognizer("net", None)
+    assert recognizer.name == "net"
+    assert "command network" in description
 
 
 @pytest.mark.usefixtures("no_vosk_model")
@@ -54,7 +54,7 @@ def test_vosk_without_a_model_says_how_to_get_one() -> None:
 
 @needs_mbrola
 @pytest.mark.usefixtures("no_vosk_model")
-@pytest.mark.parametrize("backend", ["auto", "sphinx"])
+@pytest.mark.parametrize("backend", ["auto", "net"])
 def test_json_lines_give_file_command_text_and_time(stop_wav: Path, backend: str) -> None:
     result = CliRunner().invoke(main, ["detect", "--backend", backend, "--json", str(stop_wav)])
     assert result.exit_code == 0, result.output
@@ -89,7 +89,7 @@ def test_table_names_the_backend_and_says_when_nothing_was_heard(
     quiet = write_wav(tmp_path / "quiet.wav", np.zeros(16_000, dtype=np.float32))
     result = CliRunner().invoke(main, ["detect", str(stop_wav), str(quiet)])
     assert result.exit_code == 0, result.output
-    assert "command network" in result.stdout
+    assert "pocketsphinx" in result.stdout
     assert "stop" in result.stdout
     assert f"{quiet}: no command heard" in result.stdout
 

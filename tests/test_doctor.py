@@ -273,7 +273,7 @@ def test_a_missing_speech_engine_fails_with_the_apt_fix() -> None:
 
 @pytest.fixture
 def no_model_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No Vosk model in any place searched, so auto must fall back to the command network."""
+    """No Vosk model in any place searched, so auto must fall back to pocketsphinx."""
     monkeypatch.delenv("VOICECOACH_VOSK_MODEL", raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -282,7 +282,7 @@ def no_model_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_recognizer_auto_loads_and_says_which_backend_it_chose() -> None:
     check = check_recognizer("auto", None)
     assert check.status == "ok", check
-    assert check.detail.startswith("--backend auto chose the embedded command network")
+    assert check.detail.startswith("--backend auto chose pocketsphinx")
     assert "loaded in " in check.detail
 
 

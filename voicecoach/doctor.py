@@ -288,7 +288,7 @@ def _recognizer_fix(backend: Backend) -> str:
         return sphinx
     if backend == "net":
         return net
-    return f"{vosk}; or, without a model, {net}"
+    return f"{vosk}; or, without a model, {sphinx}"
 
 
 def check_recognizer(backend: Backend, model: str | Path | None) -> Check:

@@ -20,8 +20,8 @@ from voicecoach.speech.detect import Detection, Detector
     type=click.Choice(BACKENDS),
     default="auto",
     show_default=True,
-    help="Recognizer: Vosk when a model is installed (auto), else the embedded command network "
-    "(net); sphinx is the embedded pocketsphinx.",
+    help="Recognizer: Vosk when a model is installed (auto), else the embedded pocketsphinx "
+    "(sphinx); net is the embedded command network.",
 )
 @click.option(
     "--model",

@@ -83,8 +83,8 @@ def recognizer_options(func: F) -> F:
             type=click.Choice(BACKENDS),
             default="auto",
             show_default=True,
-            help="Recognizer: auto uses Vosk when a model is found, else the embedded command "
-            "network (net); sphinx is the embedded pocketsphinx.",
+            help="Recognizer: auto uses Vosk when a model is found, else the embedded "
+            "pocketsphinx (sphinx); net is the embedded command network.",
         ),
         click.option(
             "--model",
