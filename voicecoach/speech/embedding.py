@@ -73,17 +73,15 @@ class SpeechEmbedder:
         self._pending = np.zeros(0, dtype=np.float32)
         self._tail = np.zeros(_MEL_CONTEXT_SAMPLES, dtype=np.float32)
         self._mel_frames = np.zeros((0, _MEL_BANDS), dtype=np.float32)
-        self.samples_fed = 0
 
     def reset(self) -> None:
-        """Forget all audio heard so far (the stream clock keeps running)."""
+        """Forget all audio heard so far."""
         self._pending = np.zeros(0, dtype=np.float32)
         self._tail = np.zeros(_MEL_CONTEXT_SAMPLES, dtype=np.float32)
         self._mel_frames = np.zeros((0, _MEL_BANDS), dtype=np.float32)
 
     def feed(self, samples: Samples) -> Embeddings:
         """Consume samples; return the embeddings completed by them, shape (n, 96)."""
-        self.samples_fed += len(samples)
         self._pending = np.concatenate([self._pending, samples.astype(np.float32)])
         chunks = len(self._pending) // EMBEDDING_HOP_SAMPLES
         if chunks == 0:
@@ -120,12 +118,6 @@ class SpeechEmbedder:
 
     def _run(self, session: Any, data: npt.NDArray[np.float32]) -> Any:
         return session.run(None, {session.get_inputs()[0].name: data})[0]
-
-
-def embed_clip(embedder: SpeechEmbedder, samples: Samples) -> Embeddings:
-    """Every embedding of a whole recording, in order (the embedder is reset first)."""
-    embedder.reset()
-    return embedder.feed(samples)
 
 
 def embedding_end_seconds(index: int) -> float:

@@ -37,7 +37,7 @@ class NetTuning:
     #: After a hit, every command must fall below this before another hit.
     release_probability: float = 0.5
     #: Seconds from the end of a spoken word to its acceptance: the bench's median latency
-    #: (302 ms on held-out voices), so that a hit's ``end_seconds`` estimates the word's end.
+    #: (302-322 ms on held-out voices), so that a hit's ``end_seconds`` estimates the word's end.
     word_end_lag_seconds: float = 0.3
 
 
