@@ -116,13 +116,19 @@ def _recognizer(backend: str, wake: bool = False) -> tuple[Counting, float | Non
     return _OPEN[backend, wake], time.perf_counter() - started
 
 
+def _listener(backend: str) -> Counting:
+    """The recognizer that hears the start phrase: ``serve``'s waiting one for the network,
+    the same one for the other backends, which have no waiting mode (a second Vosk model
+    would only cost memory)."""
+    return _recognizer(backend, wake=backend == "net")[0]
+
+
 def run_chunk(backend: str, items: list[BenchClip]) -> ChunkResult:
     """Every clip of a batch through the backend; echo clips share one room stream; the start
     phrase is heard by the recognizer ``serve`` waits with."""
     recognizer, load_seconds = _recognizer(backend)
-    waiting, _ = _recognizer(backend, wake=True)
     rows = [
-        _run_plain(waiting if is_start(item.clip.utterance) else recognizer, item)
+        _run_plain(_listener(backend) if is_start(item.clip.utterance) else recognizer, item)
         for item in items
         if item.condition != ECHO_CONDITION
     ]

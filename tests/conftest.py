@@ -89,6 +89,12 @@ def simulate(tiny_program: Program) -> SimulateFn:
     return run
 
 
+@pytest.fixture(scope="session")
+def speech_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Rendered test speech shared by every test of the session."""
+    return tmp_path_factory.mktemp("speech")
+
+
 @pytest.fixture
 def journal_path(tmp_path: Path) -> Path:
     """Where a test's journal lives."""

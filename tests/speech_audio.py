@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, from_int16, to_int16_bytes
+from voicecoach.commands import Parsed, parse
+from voicecoach.ports import Hit
 
 #: Recorded human speech shipped by Debian's pocketsphinx-testdata.
 TESTDATA = Path("/usr/share/pocketsphinx/test/data")
@@ -77,6 +79,11 @@ def _render(text: str, voice: str, rate_wpm: int) -> Samples:
         capture_output=True,
     ).stdout
     return from_int16(raw)
+
+
+def commands(hits: list[Hit]) -> list[Parsed | None]:
+    """What the session would make of each hit."""
+    return [parse(hit.text) for hit in hits]
 
 
 def quiet(seconds: float) -> Samples:

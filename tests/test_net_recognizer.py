@@ -12,6 +12,7 @@ from speech_audio import (
     FORMANT_VOICES,
     LIBRIVOX,
     VOICES,
+    commands,
     frames,
     needs_mbrola,
     needs_testdata,
@@ -39,21 +40,10 @@ def recognizer() -> Iterator[NetRecognizer]:
         yield opened
 
 
-@pytest.fixture(scope="session")
-def speech_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Rendered speech shared by every test of the session."""
-    return tmp_path_factory.mktemp("net-speech")
-
-
 def hear(recognizer: NetRecognizer, samples: Samples, numbers: bool = False) -> list[Hit]:
     """Every hit for one clip."""
     recognizer.expect(numbers)
     return [hit for frame in frames(samples) for hit in recognizer.feed(frame)]
-
-
-def commands(hits: list[Hit]) -> list[Parsed | None]:
-    """What the session would make of each hit."""
-    return [parse(hit.text) for hit in hits]
 
 
 #: Every phrase of the urgent commands, and the rest of the vocabulary's first phrases.

@@ -42,7 +42,7 @@ def class_of(parsed: Parsed | None) -> str:
 
 def phrase_of(name: str) -> str:
     """Words that ``commands.parse`` maps back to the class: what a Hit carries as text."""
-    if name.startswith("n") and name[1:].isdigit():
+    if is_number(name):
         return NUMBER_WORDS[int(name[1:])]
     return PHRASES[Command(name)][0]
 
@@ -63,8 +63,8 @@ class CommandNet:
     classes: tuple[str, ...]
     #: Consecutive embeddings the network reads at once.
     window_embeddings: int
-    #: The acceptance rule chosen with it: a command's probability must reach ``threshold``
-    #: on ``hold_embeddings`` consecutive embeddings.
+    #: The acceptance rule chosen with it: a command's mean probability over
+    #: ``hold_embeddings`` consecutive embeddings must reach ``threshold``.
     threshold: float = 0.9
     hold_embeddings: int = 2
 

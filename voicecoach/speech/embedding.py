@@ -70,9 +70,7 @@ class SpeechEmbedder:
             raise RecognizerError(
                 f"could not load the speech-embedding models in {folder} ({err}); {_FIX}"
             ) from err
-        self._pending = np.zeros(0, dtype=np.float32)
-        self._tail = np.zeros(_MEL_CONTEXT_SAMPLES, dtype=np.float32)
-        self._mel_frames = np.zeros((0, _MEL_BANDS), dtype=np.float32)
+        self.reset()
 
     def reset(self) -> None:
         """Forget all audio heard so far."""
