@@ -121,6 +121,22 @@ def test_rate_and_volume_shape_the_audio(cache: Path) -> None:
     assert rms_dbfs(quiet_audio) == pytest.approx(rms_dbfs(slow_audio) - 6.02, abs=0.1)
 
 
+def test_back_to_back_renders_keep_each_synthesizers_rate(cache: Path) -> None:
+    # espeak-ng works asynchronously under pyttsx3; without waiting for it, a third of these
+    # phrases came out at the other synthesizer's rate or empty.
+    with (
+        Pyttsx3Synthesizer(rate_wpm=160, cache_dir=cache) as slow,
+        Pyttsx3Synthesizer(rate_wpm=240, cache_dir=cache) as fast,
+    ):
+        ratios = [
+            len(slow.render(text)) / len(fast.render(text))
+            for text in (
+                f"Draw your right knee in, and hold it for {n} breaths." for n in range(20)
+            )
+        ]
+    assert all(1.3 < ratio < 1.7 for ratio in ratios), ratios
+
+
 def test_a_damaged_cache_entry_is_rendered_again(cache: Path) -> None:
     with Pyttsx3Synthesizer(cache_dir=cache) as tts:
         good = tts.render("Rest.")

@@ -20,7 +20,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import difflib
-import gc
 import hashlib
 import importlib
 import importlib.metadata
@@ -28,6 +27,7 @@ import io
 import json
 import logging
 import os
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
@@ -82,20 +82,53 @@ def default_cache_dir() -> Path:
 #: The engine's own default voice, noted when it first starts: later the current voice may be
 #: one another synthesizer in this process chose, since espeak-ng's state is global.
 _default_voice: list[str] = []
+#: The one pyttsx3 engine of this process, kept from its first use to the end. Each pyttsx3
+#: engine has its own espeak-ng driver, yet all drivers share espeak-ng's global state: a new
+#: driver sets the rate to 200 wpm and takes over the speech callback, and a driver being
+#: collected switches the callback off, whichever driver is using it then.
+_engine: list[Any] = []
 
 
 def _start_engine() -> Any:
+    """The process's engine, started on first use; call with ``_ENGINE_LOCK`` held."""
+    if _engine:
+        return _engine[0]
     try:
         pyttsx3 = importlib.import_module("pyttsx3")
         engine = pyttsx3.init()
-        if not _default_voice:
-            _default_voice.append(str(engine.getProperty("voice") or ""))
-        return engine
     except ImportError as err:
         raise SpeechError(f"pyttsx3 is not installed ({err}); {_INSTALL_FIX}") from err
     except (OSError, RuntimeError) as err:
         # pyttsx3's espeak driver raises RuntimeError when libespeak-ng cannot be loaded.
         raise SpeechError(f"the speech engine cannot start ({err}); {_INSTALL_FIX}") from err
+    if not _default_voice:
+        _default_voice.append(str(engine.getProperty("voice") or ""))
+    # One empty run, so that pyttsx3 applies every later property at once instead of queueing
+    # it behind the next render, where _settle could not wait for it.
+    _settle()
+    with contextlib.redirect_stdout(io.StringIO()):
+        engine.runAndWait()
+    _engine.append(engine)
+    return engine
+
+
+def _settle() -> None:
+    """Wait until espeak-ng has done everything asked of it so far.
+
+    pyttsx3 runs espeak-ng in its asynchronous retrieval mode, and its run loop begins by
+    cancelling whatever espeak-ng is still busy with: the tail of the previous phrase, and
+    with it a rate change still queued (espeak-ng's cancel restores the last applied
+    parameters), or the new phrase itself. Back to back at two rates, 42 renders in 200 came
+    out empty or at the other rate; none after waiting here.
+    """
+    espeak = sys.modules.get("pyttsx3.drivers._espeak")
+    if espeak is not None:  # the espeak-ng driver: Linux, and the Raspberry Pi
+        espeak.Synchronize()
+
+
+def _abandon_engine() -> None:
+    """Start a new engine next time: a run loop broken off (Ctrl-C) leaves pyttsx3 stuck."""
+    _engine.clear()
 
 
 def _engine_version(engine: Any) -> str:
@@ -235,22 +268,19 @@ class Pyttsx3Synthesizer:
             self._workdir = None
 
     def _start(self) -> Any:
-        if self._engine is None:
-            self._engine = _start_engine()
-            self._listening = self._engine.connect("error", self._on_error)
-        return self._engine
+        engine = _start_engine()
+        if self._engine is not engine:
+            self._stop()
+            self._engine = engine
+            self._listening = engine.connect("error", self._on_error)
+        return engine
 
     def _stop(self) -> None:
-        # pyttsx3 shares one engine per process; leave it without our listener.
+        # The engine outlives this synthesizer; leave it without our listener.
         if self._engine is not None and self._listening is not None:
             with contextlib.suppress(Exception):
                 self._engine.disconnect(self._listening)
         self._engine = self._listening = None
-        # pyttsx3 keeps engines in a weak dictionary, but an engine and its driver refer to each
-        # other, so a released engine lives on until the cycle collector runs. A synthesizer
-        # that picks it up then sometimes renders at the previous synthesizer's rate (measured:
-        # 2 to 10 wrong renders in 50 to 80 rate changes; none in 80 after collecting here).
-        gc.collect()
 
     def _on_error(self, name: object = None, exception: BaseException | None = None) -> None:
         # pyttsx3 reports failures of queued commands here instead of raising them.
@@ -362,14 +392,15 @@ class Pyttsx3Synthesizer:
         engine.setProperty("rate", self.rate_wpm)
         engine.setProperty("volume", 1.0)  # volume is applied to the samples, exactly
         engine.save_to_file(phrase, str(out))
+        _settle()
         said = io.StringIO()
         try:
             # The espeak-ng driver prints "Audio saved to ..." on stdout; our output stays clean.
             with contextlib.redirect_stdout(said):
                 engine.runAndWait()
         except BaseException:
-            # A run loop broken off (Ctrl-C included) leaves pyttsx3 stuck; start afresh next time.
             self._stop()
+            _abandon_engine()
             raise
         finally:
             _LOGGER.debug("engine said: %s", said.getvalue().strip())
