@@ -201,14 +201,17 @@ def _run_plain(recognizer: Any, item: BenchClip) -> Row:
 # --- the coach talking over the person --------------------------------------------------------
 
 
-def coach_utterances() -> list[tuple[str, Samples]]:
-    """The default program's cues in the coach's real voice (rendered once, then cached)."""
+def coach_utterances(programs: tuple[str, ...] = ()) -> list[tuple[str, Samples]]:
+    """The cues of ``programs`` (the default program if none) in the coach's real voice,
+    rendered once, then cached."""
     from voicecoach.preparation import prepare
     from voicecoach.program import DEFAULT_PROGRAM, resolve_program
     from voicecoach.speech.tts import Pyttsx3Synthesizer
 
-    plan = prepare(resolve_program(DEFAULT_PROGRAM), None, dose="base").plan
-    texts = list(dict.fromkeys(s.text for s in plan.steps if s.text))
+    plans = [
+        prepare(resolve_program(p), None, dose="base").plan for p in programs or (DEFAULT_PROGRAM,)
+    ]
+    texts = list(dict.fromkeys(s.text for plan in plans for s in plan.steps if s.text))
     with Pyttsx3Synthesizer(cache_dir=Path(COACH_CACHE)) as synth:
         return [(text, synth.render(text)) for text in texts]
 
@@ -216,10 +219,15 @@ def coach_utterances() -> list[tuple[str, Samples]]:
 class EchoStream:
     """One room where the coach never stops talking and clips are said over it, one by one."""
 
-    def __init__(self, recognizer: Counting, coach: list[tuple[str, Samples]]) -> None:
+    def __init__(
+        self,
+        recognizer: Counting,
+        coach: list[tuple[str, Samples]],
+        echo_gain_db: float = ECHO_GAIN_DB,
+    ) -> None:
         self.recognizer = recognizer
         self.coach = coach
-        self.settings = RoomSettings(echo_gain_db=ECHO_GAIN_DB)
+        self.settings = RoomSettings(echo_gain_db=echo_gain_db)
         self.echo = EchoCanceller()
         self.guard = SelfHearingGuard()
         self._frames = 0

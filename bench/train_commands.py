@@ -1,14 +1,16 @@
 """Train the command network (voicecoach/speech/command_net.py) on the synthetic corpus.
 
-python -m bench.train_commands [--epochs 15] [--jobs 2]
+python -m bench.train_commands [--epochs 20] [--jobs 2] [--over-coach]
 
 Embeddings of every training clip (tuning voices, and the training-only voices of
 ``corpus.TRAIN_VOICES``) are computed with the product's own streaming embedder and cached under
 bench/.corpus/embeddings/. A window of embeddings is labelled with the clip's command when it
 ends just after the spoken phrase, and ``none`` when the clip holds no command or the phrase has
-not begun. Thresholds are then chosen on the validation voices (never trained on), and the
-weights go to voicecoach/speech/data/command_net.npz. The held-out voices are untouched: the
-bench scores the shipped network on them. Needs the MBROLA voices the training voices use:
+not begun. With ``--over-coach``, half the clean clips are also said over the coach, through
+the simulated room and the echo canceller (``bench.echo_training``). Thresholds are then
+chosen on the validation voices (never trained on), and the weights go to
+voicecoach/speech/data/command_net.npz. The held-out voices are untouched: the bench scores the
+shipped network on them. Needs the MBROLA voices the training voices use:
 ``apt-get install mbrola-de1 mbrola-de2 mbrola-de4 mbrola-de6 mbrola-fr1 mbrola-fr4 mbrola-nl2
 mbrola-sw1 mbrola-sw2 mbrola-af1 mbrola-hu1 mbrola-ro1 mbrola-gr2 mbrola-pl1``.
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from bench import corpus
+from bench import corpus, echo_training
 from voicecoach.commands import NUMBER_WORDS, Command, Parsed
 from voicecoach.speech.command_net import NONE, CommandNet, class_names, class_of
 from voicecoach.speech.embedding import EMBEDDING_SIZE, SpeechEmbedder, embedding_end_seconds
@@ -119,21 +121,29 @@ def embed_all(clips: list[corpus.Clip], jobs: int) -> None:
             bar.update(done)
 
 
-def example(clip: corpus.Clip) -> Example:
-    """A clip's cached embeddings with its labels."""
+def example(
+    clip: corpus.Clip,
+    embeddings: np.ndarray | None = None,
+    clip_start_seconds: float = corpus.LEAD_SECONDS * LEAD_REPEATS,
+    condition: str | None = None,
+) -> Example:
+    """A clip's embeddings (its cached ones unless given) with its labels; the clip itself starts
+    ``clip_start_seconds`` into the embedded audio."""
     speech_seconds = len(
         corpus._speech(clip.voice, clip.rate_wpm, clip.pitch, clip.utterance.text)  # noqa: SLF001
     )
-    start = corpus.LEAD_SECONDS * (1 + LEAD_REPEATS)
+    start = clip_start_seconds + corpus.LEAD_SECONDS
     return Example(
-        embeddings=np.load(_cache_path(clip)).astype(np.float32),
+        embeddings=np.load(_cache_path(clip)).astype(np.float32)
+        if embeddings is None
+        else embeddings,
         speech_start_seconds=start,
         speech_end_seconds=start + speech_seconds / corpus.RATE_HZ,
         label=_label(clip.utterance),
         text=clip.utterance.text,
         group=clip.utterance.group,
         numbers=clip.utterance.numbers,
-        condition=clip.condition,
+        condition=condition or clip.condition,
         voice=clip.voice,
     )
 
@@ -300,13 +310,28 @@ def choose_rule(net: CommandNet, validation: list[Example]) -> tuple[float, int]
 @click.command()
 @click.option("--epochs", default=20, show_default=True, help="Passes over the training windows.")
 @click.option("--jobs", default=2, show_default=True, help="Processes computing embeddings.")
-def main(epochs: int, jobs: int) -> None:
+@click.option(
+    "--over-coach/--no-over-coach",
+    "with_echo",
+    default=False,
+    show_default=True,
+    help="Also learn from clips said over the coach (bench/echo_training.py; not shipped: "
+    "bench/README.md has why).",
+)
+def main(epochs: int, jobs: int, with_echo: bool) -> None:
     """Train the command network and write voicecoach/speech/data/command_net.npz."""
     fit_voices = [v for v in corpus.TRAIN_VOICES if v not in corpus.VALIDATION_VOICES]
     fit_clips = corpus.clips("tune") + corpus.training_clips(fit_voices)
     validation_clips = corpus.training_clips(corpus.VALIDATION_VOICES)
     embed_all(fit_clips + validation_clips, jobs)
-    x, y = dataset([example(c) for c in fit_clips])
+    over_coach = []
+    if with_echo:
+        echo_training.embed_all(fit_clips, EMBED_VERSION, jobs)
+        over_coach = [
+            example(clip, values, lead, condition="echo")
+            for clip, values, lead in echo_training.load(fit_clips, EMBED_VERSION)
+        ]
+    x, y = dataset([example(c) for c in fit_clips] + over_coach)
     print(f"{len(fit_clips)} clips, {len(y)} windows; per class {np.bincount(y).tolist()}")
     net = train(x, y, epochs)
     threshold, hold = choose_rule(net, [example(c) for c in validation_clips])
