@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +29,7 @@ from voicecoach.errors import RecognizerError
 from voicecoach.ports import Hit
 from voicecoach.speech.command_net import CommandNet, class_names
 from voicecoach.speech.embedding import SpeechEmbedder
-from voicecoach.speech.net_recognizer import NetRecognizer
+from voicecoach.speech.net_recognizer import Decider, NetRecognizer
 
 pytest.importorskip("onnxruntime")
 
@@ -252,3 +253,40 @@ def test_the_shipped_network_knows_every_command() -> None:
     assert net.classes == class_names()
     assert 0.0 < net.threshold < 1.0
     assert net.hold_embeddings >= 1
+
+
+def test_the_safety_commands_may_have_lower_thresholds_than_the_rest() -> None:
+    net = CommandNet.load()
+    thresholds = dict(zip(net.classes, net.thresholds(), strict=True))
+    assert thresholds["resume"] == net.threshold
+    assert all(thresholds[c] <= net.threshold for c in ("pain", "stop", "pause"))
+
+
+def test_per_class_thresholds_survive_saving_and_older_files_use_one(tmp_path: Path) -> None:
+    net = CommandNet.load()
+    lowered = tuple(0.5 if c == "stop" else 0.9 for c in net.classes)
+    replace(net, class_thresholds=lowered).save(tmp_path / "net.npz")
+    assert CommandNet.load(tmp_path / "net.npz").thresholds() == pytest.approx(lowered)
+    # A file written before per-class thresholds existed holds only the common one.
+    with np.load(tmp_path / "net.npz") as data:
+        older = {k: data[k] for k in data.files if k != "class_thresholds"}
+    np.savez(tmp_path / "older.npz", **older)
+    assert CommandNet.load(tmp_path / "older.npz").thresholds() == (net.threshold,) * len(
+        net.classes
+    )
+
+
+def test_each_class_is_held_to_its_own_threshold() -> None:
+    classes = class_names()
+    stop, resume = classes.index("stop"), classes.index("resume")
+    thresholds = [0.9] * len(classes)
+    thresholds[stop] = 0.6
+    allowed = [stop, resume]
+    row = np.zeros(len(classes), np.float32)
+    row[0] = 0.3
+    decider = Decider(classes, thresholds, hold=1, release=0.5)
+    row[stop] = 0.7
+    assert decider.push(row.copy(), allowed) == ("stop", pytest.approx(0.7))
+    decider = Decider(classes, thresholds, hold=1, release=0.5)
+    row[stop], row[resume] = 0.0, 0.7
+    assert decider.push(row.copy(), allowed) is None

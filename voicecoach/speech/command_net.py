@@ -67,6 +67,12 @@ class CommandNet:
     #: ``hold_embeddings`` consecutive embeddings must reach ``threshold``.
     threshold: float = 0.9
     hold_embeddings: int = 2
+    #: A threshold for each class, where some differ from ``threshold``; empty when none do.
+    class_thresholds: tuple[float, ...] = ()
+
+    def thresholds(self) -> tuple[float, ...]:
+        """The threshold each class must reach, in the order of ``classes``."""
+        return self.class_thresholds or (self.threshold,) * len(self.classes)
 
     def probabilities(self, windows: Floats) -> Floats:
         """Class probabilities for each row of flattened embedding windows, shape (n, classes)."""
@@ -88,6 +94,7 @@ class CommandNet:
             window_embeddings=np.array(self.window_embeddings),
             threshold=np.array(self.threshold),
             hold_embeddings=np.array(self.hold_embeddings),
+            class_thresholds=np.array(self.thresholds(), dtype=np.float64),
         )
 
     @classmethod
@@ -105,6 +112,9 @@ class CommandNet:
                     window_embeddings=int(data["window_embeddings"]),
                     threshold=float(data["threshold"]),
                     hold_embeddings=int(data["hold_embeddings"]),
+                    class_thresholds=tuple(
+                        float(t) for t in data.get("class_thresholds", np.zeros(0))
+                    ),
                 )
         except (OSError, KeyError, ValueError) as err:
             raise RecognizerError(

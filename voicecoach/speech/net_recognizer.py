@@ -9,6 +9,7 @@ behind the acceptance rule.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
@@ -22,6 +23,9 @@ from voicecoach.ports import Hit
 from voicecoach.speech.command_net import NONE, CommandNet, is_number, phrase_of
 from voicecoach.speech.embedding import SpeechEmbedder, embedding_end_seconds
 
+#: Rows (80 ms each) after a hit in which nothing more is accepted: a word stays in the window
+#: for the 0.8 s the network was taught to name it after it ends.
+QUIET_ROWS_AFTER_HIT = 10
 #: Level of the noise the stream starts from: a quiet room through a microphone, in dBFS.
 QUIET_ROOM_DBFS = -66.0
 
@@ -30,7 +34,7 @@ QUIET_ROOM_DBFS = -66.0
 class NetTuning:
     """Settings of the network recognizer; the acceptance rule comes with the network."""
 
-    #: Mean probability a command must reach; None takes the network's own.
+    #: Mean probability every command must reach; None takes the network's own thresholds.
     threshold: float | None = None
     #: Consecutive embeddings (80 ms each) the mean is taken over; None takes the network's.
     hold_embeddings: int | None = None
@@ -45,17 +49,18 @@ class Decider:
     """The acceptance rule, one probability row at a time (shared with the training bench).
 
     A class is accepted when it leads the allowed classes and its mean probability over the
-    last ``hold`` rows reaches ``threshold``: one dip in an otherwise clear word does not lose
-    it. Another command is never accepted while "pain" is still a real possibility (mean
-    probability ``pain_guard`` or more): "pain" must never come out as something else. After
-    a hit the decider is latched until every allowed command's probability is below
-    ``release``, so a word still inside the network's window is not reported twice.
+    last ``hold`` rows reaches its threshold (one for all, or one per class): one dip in an
+    otherwise clear word does not lose it. Another command is never accepted while "pain" is
+    still a real possibility (mean probability ``pain_guard`` or more): "pain" must never come
+    out as something else. After a hit the decider is latched until every allowed command's
+    probability is below ``release``, so a word still inside the network's window is not
+    reported twice.
     """
 
     def __init__(
         self,
         classes: tuple[str, ...],
-        threshold: float,
+        threshold: float | Sequence[float],
         hold: int,
         release: float,
         pain_guard: float = 0.05,
@@ -63,15 +68,22 @@ class Decider:
         self.classes = classes
         self.pain_guard = pain_guard
         self._pain = classes.index(Command.PAIN.value)
-        self.threshold = threshold
+        #: The mean probability each class must reach, in the order of ``classes``.
+        self.thresholds = (
+            [float(threshold)] * len(classes)
+            if isinstance(threshold, (int, float))
+            else [float(t) for t in threshold]
+        )
         self.hold = max(1, hold)
         self.release = release
         self.latched = False
         self._recent: deque[np.ndarray] = deque(maxlen=self.hold)
+        self._rows_since_hit = QUIET_ROWS_AFTER_HIT
 
     def push(self, probs: np.ndarray, allowed: list[int]) -> tuple[str, float] | None:
         """Take one row of probabilities; return (class, mean probability) on acceptance."""
         self._recent.append(probs)
+        self._rows_since_hit += 1
         best = max(allowed, key=lambda i: float(probs[i]))
         if self.latched:
             self.latched = float(probs[best]) >= self.release
@@ -79,12 +91,18 @@ class Decider:
         if len(self._recent) < self.hold:
             return None
         mean = float(np.mean([row[best] for row in self._recent]))
-        if mean < self.threshold:
+        if mean < self.thresholds[best]:
             return None
         if best != self._pain and self._pain in allowed:
             if float(np.mean([row[self._pain] for row in self._recent])) >= self.pain_guard:
                 return None
+        if self._rows_since_hit < QUIET_ROWS_AFTER_HIT:
+            # A word stays in the network's window for a while after it ends: a class held to
+            # a lower threshold can rise again on it, or on its last sound ("resume" ending
+            # like "pause").
+            return None
         self.latched = True
+        self._rows_since_hit = 0
         return self.classes[best], mean
 
     def allowed(self, numbers: bool, wake: bool = False) -> list[int]:
@@ -129,7 +147,7 @@ class NetRecognizer:
         self._net = net
         self._decider = Decider(
             net.classes,
-            self._tuning.threshold or net.threshold,
+            self._tuning.threshold or net.thresholds(),
             self._tuning.hold_embeddings or net.hold_embeddings,
             self._tuning.release_probability,
         )

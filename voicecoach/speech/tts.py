@@ -101,6 +101,7 @@ def _start_engine() -> Any:
     except (OSError, RuntimeError) as err:
         # pyttsx3's espeak driver raises RuntimeError when libespeak-ng cannot be loaded.
         raise SpeechError(f"the speech engine cannot start ({err}); {_INSTALL_FIX}") from err
+    _bound_synth_text()
     if not _default_voice:
         _default_voice.append(str(engine.getProperty("voice") or ""))
     # One empty run, so that pyttsx3 applies every later property at once instead of queueing
@@ -110,6 +111,36 @@ def _start_engine() -> Any:
         engine.runAndWait()
     _engine.append(engine)
     return engine
+
+
+def _bound_synth_text() -> None:
+    """Tell espeak-ng the true size of each phrase's text.
+
+    pyttsx3 2.99 passes ten times the text's length to ``espeak_Synth``, which copies that many
+    bytes, reading far past the end of the text: now and then into unmapped memory, and the
+    process dies (a segmentation fault in one full test run). Fixed upstream in pyttsx3 pull
+    request 451, not yet released; the replacement below passes the length with its final NUL.
+    """
+    espeak: Any = sys.modules.get("pyttsx3.drivers._espeak")
+    if espeak is None or getattr(espeak, "voicecoach_bounded", False):
+        return
+    c_synth = espeak.cSynth
+
+    def synth(
+        text: str | bytes,
+        position: int = 0,
+        position_type: int = espeak.POS_CHARACTER,
+        end_position: int = 0,
+        flags: int = 0,
+        user_data: Any = None,
+    ) -> Any:
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        return c_synth(
+            data, len(data) + 1, position, position_type, end_position, flags, None, user_data
+        )
+
+    espeak.Synth = synth
+    espeak.voicecoach_bounded = True
 
 
 def _settle() -> None:
