@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import difflib
+import gc
 import hashlib
 import importlib
 import importlib.metadata
@@ -159,7 +160,18 @@ def _settle() -> None:
 
 def _abandon_engine() -> None:
     """Start a new engine next time: a run loop broken off (Ctrl-C) leaves pyttsx3 stuck."""
+    espeak = sys.modules.get("pyttsx3.drivers._espeak")
+    if espeak is not None:
+        # espeak-ng goes on speaking the broken-off phrase on its own thread, into the old
+        # driver's callback; replacing that callback under it crashed the process (3 runs in
+        # 6 after a Ctrl-C mid-phrase). Stop it and wait until it is idle first.
+        with contextlib.redirect_stdout(io.StringIO()):  # its "Audio saved" line, too
+            espeak.Cancel()
+            espeak.Synchronize()
     _engine.clear()
+    # Collected now, the old driver switches off its callback before a new driver sets one;
+    # collected later, it would switch off the new driver's in the middle of its work.
+    gc.collect()
 
 
 def _engine_version(engine: Any) -> str:
