@@ -52,12 +52,6 @@ class _Tap:
     def __init__(self) -> None:
         self.frames: list[Samples] = []
 
-    def __enter__(self) -> _Tap:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
     def feed(self, frame: Samples) -> list[Hit]:
         """Keep the frame; hear nothing."""
         self.frames.append(frame.copy())
