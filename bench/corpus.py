@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.audio.frames import RATE_HZ, Samples, from_int16, to_int16_bytes
-from voicecoach.commands import PHRASES, Command, Parsed, parse
+from voicecoach.commands import ANSWERS, PHRASES, Command, Parsed, parse
 
 CORPUS_DIR = Path(__file__).resolve().parent / ".corpus"
 SEEDS_DIR = Path("/work/shared/seeds")
@@ -113,6 +113,12 @@ class Utterance:
     numbers: bool
     #: The command a perfect recognizer reports, or None when it must stay silent.
     expected: Parsed | None
+
+    @property
+    def answers(self) -> bool:
+        """Whether the session asks its yes-or-no question while this is spoken: only an
+        answer ("yes", "start over") is said then."""
+        return self.expected is not None and self.expected.command in ANSWERS
 
 
 @dataclass(frozen=True)

@@ -60,8 +60,8 @@ class _Tap:
     def reset(self) -> None:
         """Nothing to forget."""
 
-    def expect(self, numbers: bool) -> None:
-        """Numbers make no difference to a tap."""
+    def expect(self, numbers: bool, answers: bool = False) -> None:
+        """What is listened for makes no difference to a tap."""
 
 
 def chosen(clips: list[corpus.Clip]) -> list[corpus.Clip]:

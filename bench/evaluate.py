@@ -14,7 +14,14 @@ from bench.metrics import Detected, Row, label_of, word_end_seconds
 from voicecoach.audio.echo import EchoCanceller
 from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, Samples
 from voicecoach.audio.room import Room, RoomSettings, UserSpeech
-from voicecoach.commands import NUMBER_WORDS, Command, command_phrases, normalize, parse
+from voicecoach.commands import (
+    NUMBER_WORDS,
+    Command,
+    command_phrases,
+    expected,
+    normalize,
+    parse,
+)
 from voicecoach.ports import Hit, Recognizer
 from voicecoach.selfhearing import SelfHearingGuard
 from voicecoach.speech.detect import TRAILING_SILENCE_SECONDS, Detector
@@ -89,9 +96,9 @@ class Counting:
         """Reset the wrapped recognizer."""
         self.inner.reset()
 
-    def expect(self, numbers: bool) -> None:
-        """Switch numbers on the wrapped recognizer."""
-        self.inner.expect(numbers)
+    def expect(self, numbers: bool, answers: bool = False) -> None:
+        """Switch numbers and answers on the wrapped recognizer."""
+        self.inner.expect(numbers, answers)
 
 
 _OPEN: dict[tuple[str, bool], Counting] = {}
@@ -167,14 +174,14 @@ def _word_end(clip: corpus.Clip) -> float | None:
 
 
 def detect(
-    recognizer: Counting, audio: Samples, numbers: bool
+    recognizer: Counting, audio: Samples, numbers: bool, answers: bool = False
 ) -> tuple[list[Detected], float, float]:
     """Commands accepted in a clip as ``voicecoach detect`` finds them, CPU and audio seconds.
 
     A command counts as accepted when its frame has arrived and the recognizer has finished
     with that frame, so the time spent deciding is part of the measured latency.
     """
-    detector = Detector(recognizer, numbers=numbers)
+    detector = Detector(recognizer, numbers=numbers, answers=answers)
     started = time.process_time()
     found = [
         Detected(label_of(d.command, d.value), d.time_seconds + recognizer.last_feed_seconds)
@@ -192,7 +199,10 @@ def close_recognizers() -> None:
 
 
 def _run_plain(recognizer: Any, item: BenchClip) -> Row:
-    detected, cpu, seconds = detect(recognizer, item.clip.audio(), item.clip.utterance.numbers)
+    utterance = item.clip.utterance
+    detected, cpu, seconds = detect(
+        recognizer, item.clip.audio(), utterance.numbers, utterance.answers
+    )
     row = _row(item, seconds, cpu, _word_end(item.clip))
     row.detected = detected
     return row
@@ -244,9 +254,10 @@ class EchoStream:
         total = ECHO_LEAD_SECONDS + len(audio) / RATE_HZ + TRAILING_SILENCE_SECONDS
         frames = int(np.ceil(total / FRAME_SECONDS))
         self.recognizer.reset()
-        self.recognizer.expect(item.clip.utterance.numbers)
+        utterance = item.clip.utterance
+        self.recognizer.expect(utterance.numbers, utterance.answers)
         start = self._frames * FRAME_SECONDS
-        found, cpu = self._frames_in_room(room, frames, item.clip.utterance.numbers)
+        found, cpu = self._frames_in_room(room, frames, utterance)
         end = _word_end(item.clip)
         row = _row(
             item, frames * FRAME_SECONDS, cpu, None if end is None else end + ECHO_LEAD_SECONDS
@@ -255,8 +266,10 @@ class EchoStream:
         return row
 
     def _frames_in_room(
-        self, room: Room, frames: int, numbers: bool | None
+        self, room: Room, frames: int, utterance: corpus.Utterance | None
     ) -> tuple[list[tuple[str, float]], float]:
+        """Run the room for ``frames``; the commands accepted while ``utterance`` is said
+        (none are scored without one: the warm-up)."""
         found: list[tuple[str, float]] = []
         cpu = 0.0
         for _ in range(frames):
@@ -267,14 +280,14 @@ class EchoStream:
             cleaned = self.echo.process(mic, self._last)
             hits = self.recognizer.feed(cleaned)
             cpu += time.process_time() - started
-            if numbers is not None:
+            if utterance is not None:
                 done = t + self.recognizer.last_feed_seconds
-                found += [(label, done) for label in self._accepted(hits, t, numbers)]
+                found += [(label, done) for label in self._accepted(hits, t, utterance)]
             self._last = self._coach_frame(t)
             room.play_frame(self._last)
         return found, cpu
 
-    def _accepted(self, hits: list[Hit], t: float, numbers: bool) -> list[str]:
+    def _accepted(self, hits: list[Hit], t: float, utterance: corpus.Utterance) -> list[str]:
         out = []
         for hit in hits:
             # Hit times count from the recognizer's first frame, which this stream may not own.
@@ -283,7 +296,7 @@ class EchoStream:
             parsed = parse(hit.text)
             if self.guard.is_own_voice(hit.text, at, self.echo.converged) or parsed is None:
                 continue
-            if parsed.command == Command.NUMBER and not numbers:
+            if not expected(parsed, numbers=utterance.numbers, answers=utterance.answers):
                 continue
             out.append(label_of(parsed.command.value, parsed.value))
         return out

@@ -27,7 +27,7 @@ import click
 import numpy as np
 
 from bench import corpus, echo_training
-from voicecoach.commands import NUMBER_WORDS, Command, Parsed
+from voicecoach.commands import ANSWERS, NUMBER_WORDS, Command, Parsed
 from voicecoach.speech.command_net import NONE, CommandNet, class_names, class_of
 from voicecoach.speech.embedding import EMBEDDING_SIZE, SpeechEmbedder, embedding_end_seconds
 from voicecoach.speech.net_recognizer import Decider, NetTuning
@@ -271,7 +271,8 @@ def first_hit(
 ) -> str | None:
     """The class the recognizer's rule would report first on a clip (None for nothing)."""
     decider = Decider(net.classes, threshold, hold, NetTuning().release_probability)
-    allowed = decider.allowed(ex.numbers, wake=ex.label == Command.START.value)
+    answers = ex.label in {a.value for a in ANSWERS}
+    allowed = decider.allowed(ex.numbers, answers, wake=ex.label == Command.START.value)
     for row in net.probabilities(windows(ex.embeddings)):
         accepted = decider.push(row, allowed)
         if accepted is not None:

@@ -73,7 +73,7 @@ def _run_one(
     recognizer: SphinxRecognizer, clip: corpus.Clip, candidates: list[Candidate]
 ) -> dict[str, Any]:
     recognizer.reset()
-    recognizer.expect(clip.utterance.numbers)
+    recognizer.expect(clip.utterance.numbers, clip.utterance.answers)
     audio = clip.audio()
     hits = []
     offset = None

@@ -9,6 +9,7 @@ from voicecoach.commands import (
     Command,
     Parsed,
     command_phrases,
+    expected,
     grammar_words,
     parse,
 )
@@ -81,3 +82,21 @@ def test_grammar_has_every_command_word_and_number() -> None:
         assert set(phrase.split()) <= set(words)
     assert set(NUMBER_WORDS) <= set(words)
     assert len(words) == len(set(words))
+
+
+@pytest.mark.parametrize(
+    ("parsed", "numbers", "answers", "acted_on"),
+    [
+        (Parsed(Command.STOP), False, False, True),
+        (Parsed(Command.PAIN), True, True, True),
+        (Parsed(Command.YES), False, False, False),
+        (Parsed(Command.START_OVER), True, False, False),
+        (Parsed(Command.YES), False, True, True),
+        (Parsed(Command.NUMBER, 7), False, True, False),
+        (Parsed(Command.NUMBER, 7), True, False, True),
+    ],
+)
+def test_numbers_and_answers_count_only_while_asked(
+    parsed: Parsed, numbers: bool, answers: bool, acted_on: bool
+) -> None:
+    assert expected(parsed, numbers=numbers, answers=answers) == acted_on

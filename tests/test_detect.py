@@ -66,6 +66,18 @@ def test_json_lines_give_file_command_text_and_time(stop_wav: Path, backend: str
 
 
 @needs_mbrola
+@pytest.mark.parametrize(("flag", "heard"), [([], []), (["--answers"], ["yes"])])
+def test_yes_is_reported_only_when_answers_are_listened_for(
+    tmp_path: Path, flag: list[str], heard: list[str]
+) -> None:
+    """A session hears "yes" only while it asks whether to carry on; detect does the same."""
+    wav = write_wav(tmp_path / "yes.wav", speak("yes", "mb-us2", tmp_path))
+    result = CliRunner().invoke(main, ["detect", "--backend", "net", "--json", *flag, str(wav)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["command"] for line in result.stdout.splitlines()] == heard
+
+
+@needs_mbrola
 @needs_testdata
 @pytest.mark.usefixtures("no_vosk_model")
 def test_unreadable_file_is_reported_and_the_others_still_run(

@@ -156,6 +156,16 @@ def test_guard_discounts_what_the_coach_was_saying_then() -> None:
     assert guard.discounted == 1
 
 
+def test_guard_discounts_the_coachs_inflections_of_a_command() -> None:
+    """The coach answers "stop" with "Stopping here": heard back, that is the coach's "stop"."""
+    guard = SelfHearingGuard()
+    guard.said(10.0, "Stopping here. Slowly come back to a comfortable position.", 4.0)
+    assert guard.is_own("stop", 11.0)
+    # Short words must match whole: "on" (of "go on") is no echo of "only".
+    guard.said(20.0, "Only go as far as is comfortable.", 3.0)
+    assert not guard.is_own("go on", 21.0)
+
+
 def test_guard_forgets_words_that_were_cut_off() -> None:
     guard = SelfHearingGuard()
     guard.said(0.0, "Paused. Relax where you are. Say resume when you are ready.", 4.0)

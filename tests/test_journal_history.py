@@ -407,3 +407,27 @@ def test_an_offer_to_continue_links_the_sessions_only_when_taken(
         (_, second) = journal.history()
     assert [(e.command, e.state) for e in handled] == [(command.value, "offer")]
     assert second.resumed_from == (1 if linked else None)
+
+
+def test_the_recognizer_listens_for_answers_only_while_the_offer_is_made(
+    tiny_program: Program,
+) -> None:
+    recognizer = ScriptedRecognizer([(6.0, "yes")])
+    recorder = EventRecorder()
+    Runner(
+        session=Session(
+            build_plan(tiny_program),
+            resume_plan=build_plan(tiny_program, start_exercise="bridge"),
+        ),
+        clock=VirtualClock(),
+        mic=SilentMicrophone(),
+        speaker=NullSpeaker(),
+        synthesizer=EstimatedSynthesizer(),
+        recognizer=recognizer,
+        listeners=[recorder],
+    ).run()
+    # (numbers, answers): the answers while the offer is made, then neither once it is taken.
+    assert recognizer.expectations[:2] == [(False, True), (False, False)]
+    assert (True, True) not in recognizer.expectations
+    handled = [e for e in recorder.events if isinstance(e, CommandHandled)]
+    assert [(e.command, e.state, e.ignored) for e in handled] == [("yes", "offer", False)]

@@ -41,9 +41,11 @@ def recognizer() -> Iterator[NetRecognizer]:
         yield opened
 
 
-def hear(recognizer: NetRecognizer, samples: Samples, numbers: bool = False) -> list[Hit]:
+def hear(
+    recognizer: NetRecognizer, samples: Samples, numbers: bool = False, answers: bool = False
+) -> list[Hit]:
     """Every hit for one clip."""
-    recognizer.expect(numbers)
+    recognizer.expect(numbers, answers)
     return [hit for frame in frames(samples) for hit in recognizer.feed(frame)]
 
 
@@ -140,6 +142,16 @@ def test_numbers_count_only_when_expected(
 ) -> None:
     heard = commands(hear(recognizer, speak("seven", VOICES[1], speech_cache), numbers))
     assert heard == ([Parsed(Command.NUMBER, 7)] if numbers else [])
+
+
+@needs_mbrola
+@pytest.mark.parametrize("voice", VOICES)
+@pytest.mark.parametrize("answers", [False, True])
+def test_answers_count_only_while_the_question_is_asked(
+    recognizer: NetRecognizer, speech_cache: Path, voice: str, answers: bool
+) -> None:
+    heard = commands(hear(recognizer, speak("yes", voice, speech_cache), answers=answers))
+    assert heard == ([Parsed(Command.YES)] if answers else [])
 
 
 @needs_mbrola

@@ -23,7 +23,7 @@ from voicecoach.session import (
     PAIN_TEXT,
     PAUSE_TEXT,
     STOP_TEXT,
-    ExpectNumbers,
+    Expect,
     Mode,
     Say,
     Session,
@@ -117,8 +117,8 @@ def test_commands_that_speak_first_cut_the_coach_off(tiny_program: Program) -> N
 
 def test_pain_check_listens_for_numbers_then_stops(tiny_program: Program) -> None:
     session, t = _in_mode(tiny_program, "running")
-    assert ExpectNumbers(True) in session.command(Parsed(Command.PAIN), t)
-    assert ExpectNumbers(False) in session.command(Parsed(Command.NUMBER, 2), t + 1)
+    assert Expect(numbers=True) in session.command(Parsed(Command.PAIN), t)
+    assert Expect() in session.command(Parsed(Command.NUMBER, 2), t + 1)
 
 
 def test_no_pain_answer_ends_the_session_after_the_timeout(tiny_program: Program) -> None:
@@ -312,13 +312,16 @@ def test_resume_offer(
     out = session.start(0.0)
     assert session.mode == "offer"
     assert any(isinstance(o, Say) and o.text == OFFER_TEXT for o in out)
+    # "yes" and "start over" are listened for while the question is asked, and only then.
+    assert Expect(answers=True) in out
     session.speech_ended(4.0)
     if answer is None:
-        session.tick(19.0)
+        after = session.tick(19.0)
     else:
         parsed = parse(answer)
         assert parsed is not None
-        session.command(parsed, 5.0)
+        after = session.command(parsed, 5.0)
+    assert Expect() in after
     assert session.mode == "running"
     assert session.current.kind == "intro"
     exercises = [s.exercise for s in session.steps if s.exercise]

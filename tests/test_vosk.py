@@ -100,6 +100,14 @@ def test_vocabulary_keys_are_commands_or_numbers() -> None:
     assert vocabulary(True)["seven"] == "seven"
 
 
+def test_answers_are_accepted_only_while_the_question_is_asked() -> None:
+    # They stay in the grammar, so a "yes" is heard as itself, and are then not accepted.
+    assert {"yes", "start over"} <= set(build_grammar(False))
+    assert match_phrases(["yes"], vocabulary(False, answers=False)) == []
+    assert match_phrases("start over".split(), vocabulary(False, answers=False)) == []
+    assert phrases_of(match_phrases(["yes"], vocabulary(False, answers=True))) == ["yes"]
+
+
 # --- result parsing -----------------------------------------------------------------------
 
 

@@ -71,6 +71,11 @@ PRIORITY: tuple[Command, ...] = (
 #: Commands that must act on the earliest evidence (a partial result or keyword hit).
 URGENT: frozenset[Command] = frozenset({Command.STOP, Command.PAUSE, Command.PAIN, Command.NUMB})
 
+#: Answers to the one yes-or-no question a session asks (carry on where you left off?). They are
+#: listened for only while it is asked: outside it they mean nothing, and the command network
+#: heard a bare "pain" as "yes" and the coach's own voice as "yes" or "start over".
+ANSWERS: frozenset[Command] = frozenset({Command.YES, Command.START_OVER})
+
 _WORD = re.compile(r"[a-z0-9']+")
 
 
@@ -98,6 +103,13 @@ def parse(text: str) -> Parsed | None:
         if score is not None:
             return Parsed(Command.NUMBER, score)
     return None
+
+
+def expected(parsed: Parsed, *, numbers: bool, answers: bool) -> bool:
+    """Whether a session listening for numbers and answers (or not) acts on ``parsed``."""
+    if parsed.command == Command.NUMBER:
+        return numbers
+    return answers or parsed.command not in ANSWERS
 
 
 def number_value(word: str) -> int | None:

@@ -61,6 +61,9 @@ class ScriptedRecognizer(Unmanaged):
         self._next = 0
         self._frames = 0
         self.numbers_expected = False
+        self.answers_expected = False
+        #: Every (numbers, answers) the recognizer was asked for, in order.
+        self.expectations: list[tuple[bool, bool]] = []
 
     def feed(self, frame: Samples) -> list[Hit]:
         """Release every scripted utterance whose time has come."""
@@ -78,9 +81,11 @@ class ScriptedRecognizer(Unmanaged):
     def reset(self) -> None:
         """Scripted text has no utterance state to forget."""
 
-    def expect(self, numbers: bool) -> None:
-        """Recorded so tests can see when the session asked for numbers."""
+    def expect(self, numbers: bool, answers: bool = False) -> None:
+        """Recorded so tests can see when the session asked for numbers or answers."""
         self.numbers_expected = numbers
+        self.answers_expected = answers
+        self.expectations.append((numbers, answers))
 
 
 class FlakyMicrophone(SilentMicrophone):

@@ -95,10 +95,11 @@ class Recognizer(_Managed, Protocol):
         """Forget the current utterance (after a command is acted on)."""
         ...
 
-    def expect(self, numbers: bool) -> None:
-        """Listen for commands only, or for commands plus the pain-scale numbers zero to ten.
+    def expect(self, numbers: bool, answers: bool = False) -> None:
+        """Listen for commands, plus the pain-scale numbers zero to ten with ``numbers``, plus
+        the answers "yes" and "start over" (``commands.ANSWERS``) with ``answers``.
 
-        Numbers are off by default because the coach's hold counts are numbers; the session
-        turns them on only while it waits for a pain score.
+        Both are off by default: the coach's hold counts are numbers, and the answers mean
+        nothing outside the question. The session turns each on only while it asks for it.
         """
         ...

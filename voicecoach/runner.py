@@ -29,7 +29,7 @@ from voicecoach.events import (
 from voicecoach.keys import KeyReader, command_for_key
 from voicecoach.ports import Hit, Microphone, Recognizer, Speaker, Synthesizer
 from voicecoach.selfhearing import SelfHearingGuard
-from voicecoach.session import ExpectNumbers, Output, Say, Session, StopSpeaking
+from voicecoach.session import Expect, Output, Say, Session, StopSpeaking
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -258,8 +258,8 @@ class Runner:
                     self._publish([SayStarted(t, text)])
                 case StopSpeaking():
                     self._cut(t)
-                case ExpectNumbers(on=on):
-                    self.recognizer.expect(on)
+                case Expect(numbers=numbers, answers=answers):
+                    self.recognizer.expect(numbers, answers)
                 case _:
                     self._publish([output])
 

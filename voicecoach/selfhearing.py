@@ -79,8 +79,21 @@ class SelfHearingGuard:
         if not words:
             return False
         nearby = {w for w, end in self._said if abs(end - at) <= self.window_seconds}
-        own = all(w in nearby for w in words)
+        own = all(_said_in(w, nearby) for w in words)
         if own:
             self.discounted += 1
             _LOGGER.info("discounted %r at %.2f s: the coach was saying it", text, at)
         return own
+
+
+#: Heard words this long or longer also match the coach's inflections of them.
+_STEM_LETTERS = 4
+
+
+def _said_in(word: str, said: set[str]) -> bool:
+    """Whether the coach said ``word``, or an inflection that starts with it: its "Stopping
+    here" after a "stop" was heard back as "stop". Short words must match whole ("on" is no
+    echo of "only")."""
+    if word in said:
+        return True
+    return len(word) >= _STEM_LETTERS and any(w.startswith(word) for w in said)

@@ -44,13 +44,15 @@ class StopSpeaking:
 
 
 @dataclass(frozen=True)
-class ExpectNumbers:
-    """Action: tell the recognizer to listen for pain-scale numbers, or to stop doing so."""
+class Expect:
+    """Action: tell the recognizer what to listen for besides the commands: pain-scale numbers
+    while a score is asked, the answers "yes" and "start over" while the offer to carry on is."""
 
-    on: bool
+    numbers: bool = False
+    answers: bool = False
 
 
-Action = Say | StopSpeaking | ExpectNumbers
+Action = Say | StopSpeaking | Expect
 Output = Action | Event
 
 PAUSE_TEXT = "Paused. Relax where you are. Say resume when you are ready."
@@ -164,6 +166,7 @@ class Session:
         if self.resume_plan is not None and self.ask_resume:
             self.mode = "offer"
             self._emit_state("resume_offer", t)
+            self._out.append(Expect(answers=True))
             self._say(OFFER_TEXT)
         elif self.resume_plan is not None:
             self._take_plan(self.resume_plan, t)
@@ -290,13 +293,13 @@ class Session:
             self.mode = "rating"
             self._answer_deadline = None
             self._emit_state("rating", t)
-            self._out.append(ExpectNumbers(True))
+            self._out.append(Expect(numbers=True))
             self._say(RATING_TEXT)
         else:
             self._complete_session(t)
 
     def _complete_session(self, t: float) -> None:
-        self._out.append(ExpectNumbers(False))
+        self._out.append(Expect())
         self._emit_state("finished", t)
         self._end_reason = "completed"
         self._finish(t)
@@ -306,6 +309,7 @@ class Session:
         self._answer_deadline = None
         self._stop_speaking()
         if self.mode == "offer":
+            self._out.append(Expect())
             self._begin(0, t)
         else:
             self._complete_session(t)
@@ -321,7 +325,7 @@ class Session:
 
     def _end(self, reason: EndReason, text: str, t: float) -> None:
         self._stop_speaking()
-        self._out.append(ExpectNumbers(False))
+        self._out.append(Expect())
         self._end_reason = reason
         self.mode = "ending"
         self._emit_state("stopped", t)
@@ -341,6 +345,7 @@ class Session:
     def _accept_offer(self, parsed: Parsed, t: float) -> None:
         self._stop_speaking()
         self._answer_deadline = None
+        self._out.append(Expect())
         assert self.resume_plan is not None
         self._take_plan(self.resume_plan, t)
 
@@ -348,6 +353,7 @@ class Session:
     def _decline_offer(self, parsed: Parsed, t: float) -> None:
         self._stop_speaking()
         self._answer_deadline = None
+        self._out.append(Expect())
         self._begin(0, t)
 
     @_on(("rating", Command.NUMBER))
@@ -356,7 +362,7 @@ class Session:
         self._answer_deadline = None
         self._stop_speaking()
         self._out.append(BackRating(t, parsed.value))
-        self._out.append(ExpectNumbers(False))
+        self._out.append(Expect())
         self._end_reason = "completed"
         self.mode = "ending"
         self._emit_state("finished", t)
@@ -406,7 +412,7 @@ class Session:
         self.mode = "pain_check"
         self._pain_deadline = None
         self._emit_state("pain_check", t)
-        self._out.append(ExpectNumbers(True))
+        self._out.append(Expect(numbers=True))
         self._say(PAIN_TEXT)
 
     @_on(
@@ -430,7 +436,7 @@ class Session:
             self._end("pain", END_PAIN_TEXT, t)
             return
         self._stop_speaking()
-        self._out.append(ExpectNumbers(False))
+        self._out.append(Expect())
         if band == "continue":
             self._resume_index = self._next_exercise_index()
             self.mode = "paused"

@@ -71,7 +71,7 @@ class MergedRecognizer:
         for recognizer in self.recognizers:
             recognizer.reset()
 
-    def expect(self, numbers: bool) -> None:
+    def expect(self, numbers: bool, answers: bool = False) -> None:
         """Pass the vocabulary switch to every recognizer."""
         for recognizer in self.recognizers:
-            recognizer.expect(numbers)
+            recognizer.expect(numbers, answers)

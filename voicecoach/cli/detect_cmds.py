@@ -29,9 +29,20 @@ from voicecoach.speech.detect import Detection, Detector
     help="Vosk model folder (default: $VOICECOACH_VOSK_MODEL, ./models/, the user data folder).",
 )
 @click.option("--numbers", is_flag=True, help="Also listen for pain scores zero to ten.")
+@click.option(
+    "--answers",
+    is_flag=True,
+    help='Also listen for "yes" and "start over", which a session hears only while it asks '
+    "whether to carry on where you left off.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per accepted command.")
 def detect(
-    files: tuple[Path, ...], backend: Backend, model: Path | None, numbers: bool, as_json: bool
+    files: tuple[Path, ...],
+    backend: Backend,
+    model: Path | None,
+    numbers: bool,
+    answers: bool,
+    as_json: bool,
 ) -> None:
     """List the commands heard in WAV or FLAC recordings, as fast as the CPU allows.
 
@@ -48,7 +59,7 @@ def detect(
     recognizer, description = open_recognizer(backend, model)
     failed = False
     with recognizer:
-        detector = Detector(recognizer, numbers=numbers)
+        detector = Detector(recognizer, numbers=numbers, answers=answers)
         if not as_json:
             click.echo(f"listening with {description}")
         for path in files:

@@ -10,7 +10,7 @@ import numpy as np
 
 from voicecoach.audio.files import read_audio
 from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, silence
-from voicecoach.commands import Command, parse
+from voicecoach.commands import expected, parse
 from voicecoach.ports import Recognizer
 
 #: Silence fed after each file so that an endpoint-driven recognizer finishes its last words.
@@ -44,9 +44,12 @@ class Detection:
 class Detector:
     """Feeds whole files through one open recognizer, keeping track of stream time."""
 
-    def __init__(self, recognizer: Recognizer, *, numbers: bool = False) -> None:
+    def __init__(
+        self, recognizer: Recognizer, *, numbers: bool = False, answers: bool = False
+    ) -> None:
         self.recognizer = recognizer
         self.numbers = numbers
+        self.answers = answers
         self._frames_fed = 0
 
     def detect(self, path: Path) -> list[Detection]:
@@ -57,7 +60,7 @@ class Detector:
     def detect_samples(self, samples: Samples, label: str) -> Iterator[Detection]:
         """Commands accepted in 16 kHz mono samples, followed by a little silence."""
         self.recognizer.reset()
-        self.recognizer.expect(self.numbers)
+        self.recognizer.expect(self.numbers, self.answers)
         start_seconds = self._frames_fed * FRAME_SAMPLES / RATE_HZ
         stream = np.concatenate([samples, silence(TRAILING_SILENCE_SECONDS)])
         padded = np.concatenate(
@@ -69,7 +72,9 @@ class Detector:
             at_seconds = (index + FRAME_SAMPLES) / RATE_HZ
             for hit in hits:
                 parsed = parse(hit.text)
-                if parsed is None or (parsed.command == Command.NUMBER and not self.numbers):
+                if parsed is None or not expected(
+                    parsed, numbers=self.numbers, answers=self.answers
+                ):
                     continue
                 end = None if hit.end_seconds is None else hit.end_seconds - start_seconds
                 yield Detection(

@@ -17,7 +17,7 @@ from typing import Self
 import numpy as np
 
 from voicecoach.audio.frames import RATE_HZ, Samples
-from voicecoach.commands import Command
+from voicecoach.commands import ANSWERS, Command
 from voicecoach.errors import RecognizerError
 from voicecoach.ports import Hit
 from voicecoach.speech.command_net import NONE, CommandNet, is_number, phrase_of
@@ -105,15 +105,18 @@ class Decider:
         self._rows_since_hit = 0
         return self.classes[best], mean
 
-    def allowed(self, numbers: bool, wake: bool = False) -> list[int]:
+    def allowed(self, numbers: bool, answers: bool = False, wake: bool = False) -> list[int]:
         """Indexes of the classes that may be reported: only the start phrase while waiting to
-        be woken; otherwise every command but it, and numbers only while a score is asked."""
+        be woken; otherwise every command but it, numbers only while a score is asked, and
+        the answers only while the session's question is."""
         if wake:
             return [self.classes.index(Command.START.value)]
         return [
             i
             for i, n in enumerate(self.classes)
-            if n not in (NONE, Command.START.value) and (numbers or not is_number(n))
+            if n not in (NONE, Command.START.value)
+            and (numbers or not is_number(n))
+            and (answers or n not in {a.value for a in ANSWERS})
         ]
 
 
@@ -137,6 +140,7 @@ class NetRecognizer:
         self._embedder: SpeechEmbedder | None = None
         self._decider: Decider | None = None
         self._numbers = False
+        self._answers = False
         self._history: deque[np.ndarray] = deque()
         self._quiet: list[np.ndarray] = []
         self._embeddings_seen = 0
@@ -191,7 +195,7 @@ class NetRecognizer:
             self._embeddings_seen += 1
             window = np.concatenate(list(self._history))[None, :]
             probs = self._net.probabilities(window)[0]
-            allowed = self._decider.allowed(self._numbers, self._wake)
+            allowed = self._decider.allowed(self._numbers, self._answers, self._wake)
             accepted = self._decider.push(probs, allowed)
             if accepted is not None:
                 name, probability = accepted
@@ -206,6 +210,7 @@ class NetRecognizer:
         if self._decider is not None:
             self._decider.latched = True
 
-    def expect(self, numbers: bool) -> None:
-        """Name commands only, or commands plus the pain-scale numbers."""
+    def expect(self, numbers: bool, answers: bool = False) -> None:
+        """Name commands, plus the pain-scale numbers and the answers when asked for."""
         self._numbers = numbers
+        self._answers = answers

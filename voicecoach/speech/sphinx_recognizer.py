@@ -22,7 +22,7 @@ from typing import Any, Self
 import numpy as np
 
 from voicecoach.audio.frames import RATE_HZ, Samples, rms_dbfs, to_int16_bytes
-from voicecoach.commands import NUMBER_WORDS, command_phrases, parse
+from voicecoach.commands import NUMBER_WORDS, command_phrases, expected, parse
 from voicecoach.errors import RecognizerError
 from voicecoach.ports import Hit
 
@@ -140,6 +140,7 @@ class SphinxRecognizer:
         self._tuning = tuning or SphinxTuning()
         self._audit = audit
         self._numbers = False
+        self._answers = False
         self._decoder: Any = None
         self._cmn_prior = ""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -199,7 +200,9 @@ class SphinxRecognizer:
         hits: list[Hit] = []
         for phrase, start_s, end_s, prob in spotted:
             hit = self._judge(phrase, start_s, end_s, margin_log10(prob))
-            if hit is not None and all(parse(h.text) != parse(hit.text) for h in hits):
+            if hit is None or not self._listening_for(hit):
+                continue
+            if all(parse(h.text) != parse(hit.text) for h in hits):
                 hits.append(hit)
         return hits
 
@@ -208,8 +211,9 @@ class SphinxRecognizer:
         self._recent.clear()
         self._restart()
 
-    def expect(self, numbers: bool) -> None:
-        """Spot commands only, or commands plus the pain-scale numbers."""
+    def expect(self, numbers: bool, answers: bool = False) -> None:
+        """Spot commands, plus the pain-scale numbers and the answers when asked for."""
+        self._answers = answers
         if numbers == self._numbers:
             return
         self._numbers = numbers
@@ -233,6 +237,12 @@ class SphinxRecognizer:
         decoder = self._require()
         decoder.end_utt()
         self._start_utt()
+
+    def _listening_for(self, hit: Hit) -> bool:
+        # The answers stay in the search (one search per numbers setting is enough): a spotted
+        # "yes" outside the question is dropped here instead.
+        parsed = parse(hit.text)
+        return parsed is not None and expected(parsed, numbers=True, answers=self._answers)
 
     def _seconds(self, ps_frame: int) -> float:
         return self._utt_start_samples / RATE_HZ + ps_frame / _PS_FRAMES_PER_SECOND

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from voicecoach.audio.frames import RATE_HZ, Samples, to_int16_bytes
-from voicecoach.commands import NUMBER_WORDS, PHRASES, URGENT, command_phrases
+from voicecoach.commands import ANSWERS, NUMBER_WORDS, PHRASES, URGENT, command_phrases
 from voicecoach.errors import RecognizerError
 from voicecoach.ports import Hit
 from voicecoach.speech.models import looks_like_model
@@ -55,9 +55,15 @@ def build_grammar(numbers: bool) -> list[str]:
     return phrases
 
 
-def vocabulary(numbers: bool) -> dict[str, str]:
-    """Accepted phrase -> identity key (the command name, or the number word itself)."""
-    phrases = {phrase: command.value for command, group in PHRASES.items() for phrase in group}
+def vocabulary(numbers: bool, answers: bool = True) -> dict[str, str]:
+    """Accepted phrase -> identity key (the command name, or the number word itself); the
+    answers (``commands.ANSWERS``) only with ``answers``."""
+    phrases = {
+        phrase: command.value
+        for command, group in PHRASES.items()
+        if answers or command not in ANSWERS
+        for phrase in group
+    }
     if numbers:
         phrases.update({word: word for word in NUMBER_WORDS})
     return phrases
@@ -250,6 +256,7 @@ class VoskRecognizer:
         self._vosk = _import_vosk()
         self._tracker = UtteranceTracker(confirm_frames)
         self._numbers = False
+        self._answers = False
         self._model: Any = None
         self._decoders: dict[bool, _Decoder] = {}
         self._stream_samples = 0
@@ -300,8 +307,11 @@ class VoskRecognizer:
         self._tracker.clear()
         self._forget_before_seconds = self._now_seconds()
 
-    def expect(self, numbers: bool) -> None:
-        """Listen for commands only, or for commands plus the pain-scale numbers."""
+    def expect(self, numbers: bool, answers: bool = False) -> None:
+        """Listen for commands, plus the pain-scale numbers and the answers when asked for."""
+        # The answers stay in the grammar, so that a "yes" is heard as itself and not forced
+        # onto another phrase; outside the question it is just not accepted.
+        self._answers = answers
         if numbers == self._numbers:
             return
         self.reset()
@@ -395,10 +405,12 @@ class VoskRecognizer:
         return None
 
     def _vocab(self) -> dict[str, str]:
-        return _VOCABULARIES[self._numbers]
+        return _VOCABULARIES[self._numbers, self._answers]
 
 
-_VOCABULARIES: dict[bool, dict[str, str]] = {n: vocabulary(n) for n in (False, True)}
+_VOCABULARIES: dict[tuple[bool, bool], dict[str, str]] = {
+    (n, a): vocabulary(n, a) for n in (False, True) for a in (False, True)
+}
 
 
 def _import_vosk() -> Any:
