@@ -303,6 +303,20 @@ def test_a_render_broken_off_by_ctrl_c_leaves_the_next_one_working(tmp_path: Pat
     assert max(lengths) < 1.03 * min(lengths), lengths  # the same phrase at the same rate
 
 
+def test_the_engine_released_at_exit_starts_again_when_needed(cache: Path) -> None:
+    """At exit the engine is let go before the interpreter tears its modules down (a full test
+    run printed pyttsx3's ignored AttributeError otherwise); a render after that still works."""
+    from voicecoach.speech import tts
+
+    with Pyttsx3Synthesizer(cache_dir=cache) as first:
+        before = first.render("Lower the leg slowly.")
+    tts._release_engine()  # noqa: SLF001  (what atexit calls)
+    with Pyttsx3Synthesizer(cache_dir=cache / "again") as second:
+        after = second.render("Lower the leg slowly.")
+    assert len(after) == len(before)
+    assert rms_dbfs(after) > -40.0
+
+
 def test_cli_voices_table_and_json() -> None:
     runner = CliRunner()
     table = runner.invoke(main, ["voices", "--language", "en-us"])

@@ -60,8 +60,6 @@ class ScriptedRecognizer(Unmanaged):
         self.decide_seconds = decide_seconds
         self._next = 0
         self._frames = 0
-        self.numbers_expected = False
-        self.answers_expected = False
         #: Every (numbers, answers) the recognizer was asked for, in order.
         self.expectations: list[tuple[bool, bool]] = []
 
@@ -83,8 +81,6 @@ class ScriptedRecognizer(Unmanaged):
 
     def expect(self, numbers: bool, answers: bool = False) -> None:
         """Recorded so tests can see when the session asked for numbers or answers."""
-        self.numbers_expected = numbers
-        self.answers_expected = answers
         self.expectations.append((numbers, answers))
 
 

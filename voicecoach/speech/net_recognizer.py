@@ -17,10 +17,10 @@ from typing import Self
 import numpy as np
 
 from voicecoach.audio.frames import RATE_HZ, Samples
-from voicecoach.commands import ANSWERS, Command
+from voicecoach.commands import Command, expected, parse
 from voicecoach.errors import RecognizerError
 from voicecoach.ports import Hit
-from voicecoach.speech.command_net import NONE, CommandNet, is_number, phrase_of
+from voicecoach.speech.command_net import NONE, CommandNet, phrase_of
 from voicecoach.speech.embedding import SpeechEmbedder, embedding_end_seconds
 
 #: Rows (80 ms each) after a hit in which nothing more is accepted: a word stays in the window
@@ -68,6 +68,8 @@ class Decider:
         self.classes = classes
         self.pain_guard = pain_guard
         self._pain = classes.index(Command.PAIN.value)
+        #: What each class means to a session (None for "none"), for ``commands.expected``.
+        self._meanings = [None if n == NONE else parse(phrase_of(n)) for n in classes]
         #: The mean probability each class must reach, in the order of ``classes``.
         self.thresholds = (
             [float(threshold)] * len(classes)
@@ -113,10 +115,10 @@ class Decider:
             return [self.classes.index(Command.START.value)]
         return [
             i
-            for i, n in enumerate(self.classes)
-            if n not in (NONE, Command.START.value)
-            and (numbers or not is_number(n))
-            and (answers or n not in {a.value for a in ANSWERS})
+            for i, meaning in enumerate(self._meanings)
+            if meaning is not None
+            and meaning.command != Command.START
+            and expected(meaning, numbers=numbers, answers=answers)
         ]
 
 

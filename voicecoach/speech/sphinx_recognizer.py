@@ -242,7 +242,7 @@ class SphinxRecognizer:
         # The answers stay in the search (one search per numbers setting is enough): a spotted
         # "yes" outside the question is dropped here instead.
         parsed = parse(hit.text)
-        return parsed is not None and expected(parsed, numbers=True, answers=self._answers)
+        return parsed is not None and expected(parsed, numbers=self._numbers, answers=self._answers)
 
     def _seconds(self, ps_frame: int) -> float:
         return self._utt_start_samples / RATE_HZ + ps_frame / _PS_FRAMES_PER_SECOND

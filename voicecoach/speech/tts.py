@@ -17,6 +17,7 @@ driver loop's fixed 10 ms sleep.
 
 from __future__ import annotations
 
+import atexit
 import collections
 import contextlib
 import difflib
@@ -111,7 +112,17 @@ def _start_engine() -> Any:
     with contextlib.redirect_stdout(io.StringIO()):
         engine.runAndWait()
     _engine.append(engine)
+    atexit.register(_release_engine)
     return engine
+
+
+def _release_engine() -> None:
+    """Let the engine go while the interpreter is still whole: collected during its teardown,
+    pyttsx3's clean-up finds its modules gone and prints an ignored AttributeError."""
+    if _engine:
+        _settle()
+        _engine.clear()
+        gc.collect()
 
 
 def _bound_synth_text() -> None:
