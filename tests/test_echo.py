@@ -10,6 +10,7 @@ from voicecoach.audio.echo import EchoCanceller, EchoSettings, echo_return_loss_
 from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs, split_frames
 from voicecoach.audio.room import Room, RoomSettings, UserSpeech
 from voicecoach.selfhearing import SelfHearingGuard
+from voicecoach.session import PAIN_TEXT, RATING_TEXT
 from voicecoach.speech.tts import Pyttsx3Synthesizer
 
 CUES = [
@@ -154,6 +155,19 @@ def test_guard_discounts_what_the_coach_was_saying_then() -> None:
     assert not guard.is_own("pain", 20.0)
     assert not guard.is_own("stop", 11.6)
     assert guard.discounted == 1
+
+
+@pytest.mark.parametrize("question", [PAIN_TEXT, RATING_TEXT])
+def test_a_prompt_answer_of_ten_is_not_the_coachs_own_ten(question: str) -> None:
+    """The questions name the scale first, so a quick "ten" (ending 0.7 s after the question)
+    is too far from the coach's own "ten" to be taken for it; when the question ended with
+    "ten", this answer was discounted as the coach's echo."""
+    guard = SelfHearingGuard()
+    # 8.26 s: PAIN_TEXT rendered by the default voice; RATING_TEXT by letters in proportion.
+    seconds = 8.26 * len(question) / len(PAIN_TEXT)
+    guard.said(10.0, question, seconds)
+    assert not guard.is_own("ten", 10.0 + seconds + 0.7)
+    assert guard.is_own("ten", 10.0 + seconds - 1.2)
 
 
 def test_guard_discounts_the_coachs_inflections_of_a_command() -> None:

@@ -123,7 +123,7 @@ class DeviceChanged:
 
 @dataclass(frozen=True)
 class BackRating:
-    """The end-of-session answer to "how is your back now, from zero to ten?"."""
+    """The end-of-session answer to "on a scale from zero to ten, how is your back now?"."""
 
     t: float
     score: int

@@ -64,7 +64,7 @@ STOP_TEXT = (
 )
 PAIN_TEXT = (
     "Stop the movement now. Slowly return to a comfortable position and breathe. "
-    "How bad is the pain, from zero to ten?"
+    "On a scale from zero to ten, how bad is the pain?"
 )
 MILD_TEXT = (
     "Thank you. That sounds mild. Rest a moment. When you are ready, say continue to go on "
@@ -85,7 +85,7 @@ BACK_TEXT = {
     "microphone": "I can hear you again. Say resume when you are ready.",
     "speaker": "The speaker is working again. Say resume when you are ready.",
 }
-RATING_TEXT = "How is your back now, from zero to ten?"
+RATING_TEXT = "On a scale from zero to ten, how is your back now?"
 RATING_THANKS = "Thank you. Rest well."
 OFFER_TEXT = (
     "Welcome back. Last time ended early. Say yes to carry on where you left off, "
