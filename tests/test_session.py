@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import SimulateFn
+from voicecoach.clock import VirtualClock
 from voicecoach.commands import Command, Parsed
 from voicecoach.events import (
     BackRating,
@@ -14,11 +15,12 @@ from voicecoach.events import (
     SessionEnded,
     StateChanged,
 )
+from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
 from voicecoach.plan import build_plan
 from voicecoach.program import Program
+from voicecoach.runner import Runner
 from voicecoach.session import (
     END_PAIN_TEXT,
-    MILD_TEXT,
     OFFER_TEXT,
     PAIN_TEXT,
     PAUSE_TEXT,
@@ -28,6 +30,7 @@ from voicecoach.session import (
     Say,
     Session,
     StopSpeaking,
+    score_reply,
 )
 from voicecoach.settings import PainBands, SessionSettings
 
@@ -75,12 +78,42 @@ def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
         ("paused", Parsed(Command.STOP), "ending", STOP_TEXT),
         ("paused", Parsed(Command.PAIN), "pain_check", PAIN_TEXT),
         ("paused", Parsed(Command.REPEAT), "paused", PAUSE_TEXT),
-        ("pain_check", Parsed(Command.NUMBER, 0), "paused", MILD_TEXT),
-        ("pain_check", Parsed(Command.NUMBER, 3), "paused", MILD_TEXT),
-        ("pain_check", Parsed(Command.NUMBER, 4), "running", "Thank you. We will leave"),
-        ("pain_check", Parsed(Command.NUMBER, 5), "running", "Thank you. We will leave"),
-        ("pain_check", Parsed(Command.NUMBER, 6), "ending", END_PAIN_TEXT),
-        ("pain_check", Parsed(Command.NUMBER, 10), "ending", END_PAIN_TEXT),
+        (
+            "pain_check",
+            Parsed(Command.NUMBER, 0),
+            "paused",
+            "Thank you. I heard zero out of ten, which sounds mild",
+        ),
+        (
+            "pain_check",
+            Parsed(Command.NUMBER, 3),
+            "paused",
+            "Thank you. I heard three out of ten, which sounds mild",
+        ),
+        (
+            "pain_check",
+            Parsed(Command.NUMBER, 4),
+            "running",
+            "Thank you. I heard four out of ten. If I heard it wrong, say pain. We will leave",
+        ),
+        (
+            "pain_check",
+            Parsed(Command.NUMBER, 5),
+            "running",
+            "Thank you. I heard five out of ten. If I heard it wrong, say pain. We will leave",
+        ),
+        (
+            "pain_check",
+            Parsed(Command.NUMBER, 6),
+            "ending",
+            "Thank you. I heard six out of ten. " + END_PAIN_TEXT,
+        ),
+        (
+            "pain_check",
+            Parsed(Command.NUMBER, 10),
+            "ending",
+            "Thank you. I heard ten out of ten. " + END_PAIN_TEXT,
+        ),
         ("pain_check", Parsed(Command.NUMB), "ending", END_PAIN_TEXT),
         ("pain_check", Parsed(Command.STOP), "ending", STOP_TEXT),
         ("pain_check", Parsed(Command.REPEAT), "pain_check", PAIN_TEXT),
@@ -229,9 +262,9 @@ def test_repeat_says_the_cue_again(simulate: SimulateFn) -> None:
 @pytest.mark.parametrize(
     ("score", "reason", "bridge_reps", "after"),
     [
-        ("two", "completed", 4, MILD_TEXT),
-        ("five", "completed", 1, "Thank you. We will leave"),
-        ("eight", "pain", 0, END_PAIN_TEXT),
+        ("two", "completed", 4, "Thank you. I heard two out of ten, which sounds mild."),
+        ("five", "completed", 1, "Thank you. I heard five out of ten. If I heard it wrong"),
+        ("eight", "pain", 0, "Thank you. I heard eight out of ten. " + END_PAIN_TEXT),
         ("it feels numb", "pain", 0, END_PAIN_TEXT),
     ],
 )
@@ -248,6 +281,36 @@ def test_pain_bands(
     reps = [e for e in rec.events if isinstance(e, RepDone) and e.exercise == "bridge"]
     assert len(reps) == bridge_reps
     assert rec.events[-1].reason == reason  # type: ignore[union-attr]
+
+
+def test_a_misheard_score_is_said_back_and_corrected_by_saying_pain(simulate: SimulateFn) -> None:
+    """A "nine" heard as "five" is said back; "pain" asks again and the right band follows."""
+    rec = simulate([(15.0, "pain"), (25.0, "five"), (35.0, "pain"), (45.0, "nine")])
+    said = [r["text"] for r in rec.records() if r["type"] == "say"]
+    assert any(text.startswith("Thank you. I heard five out of ten.") for text in said)
+    assert said.count(PAIN_TEXT) == 2
+    assert said[-1] == "Thank you. I heard nine out of ten. " + END_PAIN_TEXT
+    scores = [e.score for e in rec.events if isinstance(e, PainReported)]
+    assert scores == [5, 9]
+    assert rec.events[-1].reason == "pain"  # type: ignore[union-attr]
+
+
+def test_the_reply_to_every_score_is_rendered_before_the_session(tiny_program: Program) -> None:
+    """The replies name the score, so there is one per score, in the bands of this session."""
+    settings = SessionSettings(pain=PainBands(continue_max=2, gentle_max=6))
+    runner = Runner(
+        session=Session(build_plan(tiny_program), settings),
+        clock=VirtualClock(),
+        mic=SilentMicrophone(),
+        speaker=NullSpeaker(),
+        synthesizer=EstimatedSynthesizer(),
+        recognizer=ScriptedRecognizer([]),
+    )
+    phrases = runner.phrases()
+    assert score_reply(2, "continue") in phrases
+    assert score_reply(6, "gentle") in phrases
+    assert score_reply(7, "end") in phrases
+    assert score_reply(7, "gentle") not in phrases
 
 
 def test_pain_with_no_answer_ends_after_twenty_seconds(simulate: SimulateFn) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from voicecoach.commands import Command, Parsed
+from voicecoach.commands import NUMBER_WORDS, Command, Parsed
 from voicecoach.events import (
     BackRating,
     CommandHandled,
@@ -24,7 +24,7 @@ from voicecoach.events import (
     StateChanged,
 )
 from voicecoach.plan import Plan, Step, steps_from
-from voicecoach.settings import SessionSettings
+from voicecoach.settings import PainBands, SessionSettings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,13 +66,17 @@ PAIN_TEXT = (
     "Stop the movement now. Slowly return to a comfortable position and breathe. "
     "On a scale from zero to ten, how bad is the pain?"
 )
+#: Replies to a pain score, by band. Each first says the number heard, so that a misheard one
+#: is noticed and can be corrected: pocketsphinx names many numbers "five" (bench/results.md),
+#: and a "nine" taken for "five" would carry on, more gently, instead of ending the session.
 MILD_TEXT = (
-    "Thank you. That sounds mild. Rest a moment. When you are ready, say continue to go on "
-    "with the next exercise, or say stop to finish for today."
+    "Thank you. I heard {score} out of ten, which sounds mild. If I heard it wrong, say pain. "
+    "Rest a moment. When you are ready, say continue to go on with the next exercise, or say "
+    "stop to finish for today."
 )
 GENTLE_TEXT = (
-    "Thank you. We will leave this exercise and carry on more gently. Move slowly, and only "
-    "as far as feels comfortable."
+    "Thank you. I heard {score} out of ten. If I heard it wrong, say pain. We will leave this "
+    "exercise and carry on more gently. Move slowly, and only as far as feels comfortable."
 )
 LOST_TEXT = {
     "microphone": (
@@ -97,6 +101,19 @@ END_PAIN_TEXT = (
     "notice numbness in the groin or saddle area, new problems with your bladder or bowel, or "
     "weakness in your legs."
 )
+SEVERE_TEXT = "Thank you. I heard {score} out of ten. " + END_PAIN_TEXT
+_REPLIES = {"continue": MILD_TEXT, "gentle": GENTLE_TEXT, "end": SEVERE_TEXT}
+
+
+def score_reply(score: int, band: str) -> str:
+    """What the coach says to a pain score in a band: the number it heard, then what next."""
+    return _REPLIES[band].format(score=NUMBER_WORDS[score])
+
+
+def score_replies(bands: PainBands) -> list[str]:
+    """The reply to every score from zero to ten under ``bands``, for pre-rendering."""
+    return [score_reply(score, bands.band(score)) for score in range(len(NUMBER_WORDS))]
+
 
 #: Everything the machine says besides the plan's steps, for pre-rendering.
 FIXED_TEXTS = (
@@ -105,8 +122,6 @@ FIXED_TEXTS = (
     SKIP_LEAD,
     STOP_TEXT,
     PAIN_TEXT,
-    MILD_TEXT,
-    GENTLE_TEXT,
     RATING_TEXT,
     RATING_THANKS,
     OFFER_TEXT,
@@ -432,8 +447,9 @@ class Session:
         step = self.current
         self._out.append(PainReported(t, step.exercise, step.side, step.rep, score, symptom))
         band = "end" if score is None else self.settings.pain.band(score)
+        reply = END_PAIN_TEXT if score is None else score_reply(score, band)
         if band == "end":
-            self._end("pain", END_PAIN_TEXT, t)
+            self._end("pain", reply, t)
             return
         self._stop_speaking()
         self._out.append(Expect())
@@ -441,14 +457,14 @@ class Session:
             self._resume_index = self._next_exercise_index()
             self.mode = "paused"
             self._emit_state("paused", t)
-            self._say(MILD_TEXT)
+            self._say(reply)
         else:
-            self._go_gentler(t)
+            self._go_gentler(reply, t)
 
-    def _go_gentler(self, t: float) -> None:
-        """Drop the rest of this exercise and ease every later one."""
+    def _go_gentler(self, reply: str, t: float) -> None:
+        """Drop the rest of this exercise and ease every later one, after saying ``reply``."""
         first = self.current.exercise_index + 1
-        note = Step("rest", GENTLE_TEXT, 2.0)
+        note = Step("rest", reply, 2.0)
         self.steps = [note, *steps_from(self.plan.program, first, offset=1, gentle=True)]
         self._begin(0, t)
 
