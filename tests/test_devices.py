@@ -6,7 +6,9 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +23,7 @@ from voicecoach.audio.devices import (
     find_device,
     list_devices,
 )
+from voicecoach.audio.files import read_audio, write_wav
 from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs, split_frames
 from voicecoach.cli import main
 from voicecoach.errors import AudioDeviceError
@@ -210,6 +213,52 @@ def test_cli_say_plays_on_a_device_and_reports_a_wrong_one(pulse_sink: PulseSink
     assert wrong.exit_code == 1
     assert "error: no output device matches 'nope'" in wrong.output
     assert "Traceback" not in wrong.output
+
+
+@pytest.mark.audio
+def test_cli_record_writes_what_the_microphone_heard(pulse_sink: PulseSink, tmp_path: Path) -> None:
+    tone = tmp_path / "tone.wav"
+    write_wav(tone, _tone(4.0))
+    out = tmp_path / "me.wav"
+    player = subprocess.Popen(["paplay", f"--device={pulse_sink.sink}", str(tone)])
+    try:
+        done = CliRunner().invoke(
+            main, ["record", str(out), "--seconds", "2", "--input-device", "pulse"]
+        )
+    finally:
+        player.wait(timeout=30)
+    assert done.exit_code == 0, done.output
+    assert f"wrote {out} (2.00 s, 16 kHz mono)" in done.output
+    assert f"check it with: voicecoach detect {out}" in done.output
+    heard = read_audio(out).samples
+    assert len(heard) == 2 * RATE_HZ
+    assert rms_dbfs(heard) > -20.0
+
+
+@pytest.mark.audio
+def test_cli_record_keeps_what_it_had_when_the_microphone_is_lost(
+    pulse_sink: PulseSink, tmp_path: Path
+) -> None:
+    out = tmp_path / "me.wav"
+
+    def unplug_after_a_second() -> None:
+        time.sleep(1.0)
+        with pulse_sink.suspended():
+            time.sleep(4.0)
+
+    unplug = threading.Thread(target=unplug_after_a_second)
+    unplug.start()
+    try:
+        done = CliRunner().invoke(
+            main, ["record", str(out), "--seconds", "8", "--input-device", "pulse"]
+        )
+    finally:
+        unplug.join()
+    assert done.exit_code == 1, done.output
+    assert "unplugged" in done.output
+    assert f"s before it are in {out}" in done.output
+    assert "Traceback" not in done.output
+    assert 0.5 * RATE_HZ <= len(read_audio(out).samples) < 3 * RATE_HZ
 
 
 def _run(code: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,4 @@
-"""CLI commands for sound: ``voices``, ``say`` and ``devices``.
+"""CLI commands for sound: ``voices``, ``say``, ``record`` and ``devices``.
 
 The speech engine and PortAudio are imported inside the commands, so ``--help`` stays fast and
 a missing native library is reported as an error message, not an ImportError.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -118,6 +119,65 @@ def say_command(
             speaker.play(frame)
         label = speaker.label
     click.echo(f"played {seconds:.2f} s on {label}")
+
+
+@main.command("record")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option(
+    "--seconds",
+    type=click.FloatRange(0.5, 600.0),
+    default=10.0,
+    show_default=True,
+    help="How long to record.",
+)
+@click.option(
+    "--input-device",
+    metavar="DEV",
+    help="Microphone: a number or part of a name (see `voicecoach devices`). "
+    "[default: the system's default input]",
+)
+def record_command(out: Path, seconds: float, input_device: str | None) -> None:
+    """Record the microphone to OUT, a 16 kHz mono WAV file, to check with `voicecoach detect`.
+
+    Lie where you exercise and say the commands as you would in a session ("stop", "pause",
+    "it hurts"), with a few ordinary sentences between them. Ctrl-C stops early and keeps what
+    was recorded.
+    """
+    import numpy as np
+
+    from voicecoach.audio.devices import DeviceMicrophone
+    from voicecoach.audio.files import write_wav
+    from voicecoach.audio.frames import FRAME_SECONDS, RATE_HZ, Samples, rms_dbfs
+    from voicecoach.doctor import level_check, peak_dbfs
+
+    frames: list[Samples] = []
+    lost: AudioDeviceError | None = None
+    with DeviceMicrophone(input_device) as mic:
+        label = mic.label
+        count = max(1, round(seconds / FRAME_SECONDS))
+        bar = click.progressbar(length=count, label=f"recording from {label}", file=sys.stderr)
+        try:
+            with bar:
+                for _ in range(count):
+                    frames.append(mic.read())
+                    bar.update(1)
+        except KeyboardInterrupt:
+            click.echo("stopped early", err=True)
+        except AudioDeviceError as err:
+            # Keep what was recorded before the device went away.
+            lost = err
+    if not frames:
+        raise AudioDeviceError(f"nothing was recorded from {label}", event=label)
+    samples = np.concatenate(frames)
+    write_wav(out, samples)
+    recorded_seconds = len(samples) / RATE_HZ
+    level = level_check(peak_dbfs(samples), rms_dbfs(samples), recorded_seconds, label)
+    click.echo(f"wrote {out} ({recorded_seconds:.2f} s, 16 kHz mono)")
+    if level.status != "ok":
+        click.echo(f"warning: {level.detail}; {level.fix}", err=True)
+    if lost is not None:
+        raise AudioDeviceError(f"{lost}; the {recorded_seconds:.1f} s before it are in {out}")
+    click.echo(f"check it with: voicecoach detect {out}")
 
 
 @main.command("devices")
