@@ -106,11 +106,12 @@ CASES = [
         (["pain", "seven"], "pain"),
     )
 ]
-#: Share of scripted words that must be heard. Measured with pocketsphinx on these voices:
-#: 12 of 30 (the command network also 12, other words: bench/README.md). The target is every
-#: word; this floor only keeps what works from getting worse, and is raised as the recognizer
-#: improves.
-RECALL_FLOOR = 0.3
+#: Scripted words (of 30) that must be heard. Measured with pocketsphinx on these voices: 12,
+#: the same in every run, because the room, the recognizer and the clock are all simulated
+#: (the command network also hears 12, other words: bench/README.md). The target is every word;
+#: this floor only keeps what works from getting worse, and is raised as the recognizer
+#: improves. It runs in CI with the strict checks on every word that is heard.
+MIN_WORDS_HEARD = 12
 #: Seconds after a word is scripted to start within which its hit must end (words are shorter).
 WORD_SPAN_SECONDS = 2.0
 #: Seconds between the first and second word of a case.
@@ -149,7 +150,6 @@ def _heard_for(records: Records, at: float) -> Records:
     ]
 
 
-@pytest.mark.recognition
 def test_commands_heard_are_right_fast_and_cut_the_coach_off(
     command_runs: list[CaseRun],
 ) -> None:
@@ -172,7 +172,7 @@ def test_commands_heard_are_right_fast_and_cut_the_coach_off(
         if all(_heard_for(run.records, at) for at, _ in run.says):
             _assert_outcome(run.records, run.expect)
     print(f"heard {heard_words} of {said_words} scripted words")  # shown with pytest -rP
-    assert heard_words / said_words >= RECALL_FLOOR, f"{heard_words}/{said_words}"
+    assert heard_words >= MIN_WORDS_HEARD, f"{heard_words}/{said_words}"
 
 
 def _assert_outcome(records: Records, expect: str) -> None:
