@@ -1,6 +1,7 @@
 """Train the command network (voicecoach/speech/command_net.py) on the synthetic corpus.
 
-python -m bench.train_commands [--epochs 20] [--jobs 2] [--over-coach]
+python -m bench.train_commands [--epochs 20] [--jobs 2] [--over-coach] [--hidden 128]
+    [--bare-weight 1] [--out FILE.npz]
 
 Embeddings of every training clip (tuning voices, and the training-only voices of
 ``corpus.TRAIN_VOICES``) are computed with the product's own streaming embedder and cached under
@@ -190,31 +191,34 @@ def labelled_windows(ex: Example) -> Iterator[tuple[int, str]]:
             yield i, NONE
 
 
-def dataset(examples: list[Example]) -> tuple[np.ndarray, np.ndarray]:
-    """Every labelled command window and every ``NONE_STEP``-th none window, with class index."""
+def dataset(examples: list[Example], bare_weight: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Every labelled command window and every ``NONE_STEP``-th none window, with class index;
+    the windows naming a one-word command said alone ``bare_weight`` times each."""
     names = class_names()
     xs, ys = [], []
     for ex in examples:
         w = windows(ex.embeddings)
+        bare = ex.group == "command" and " " not in ex.text
         for i, label in labelled_windows(ex):
             if label == NONE and i % NONE_STEP:
                 continue
-            xs.append(w[i])
-            ys.append(names.index(label))
+            copies = bare_weight if bare and label != NONE else 1
+            xs.extend([w[i]] * copies)
+            ys.extend([names.index(label)] * copies)
     return np.asarray(xs, np.float32), np.asarray(ys, np.int64)
 
 
 # --- the network ------------------------------------------------------------------------------
 
 
-def train(x: np.ndarray, y: np.ndarray, epochs: int) -> CommandNet:
+def train(x: np.ndarray, y: np.ndarray, epochs: int, hidden: int = HIDDEN_UNITS) -> CommandNet:
     """One hidden layer, softmax output, Adam on the cross-entropy; seeded, so repeatable."""
     rng = np.random.default_rng(SEED)
     n_in, n_out = x.shape[1], len(class_names())
     params = [
-        rng.normal(0, 1 / np.sqrt(n_in), (n_in, HIDDEN_UNITS)).astype(np.float32),
-        np.zeros(HIDDEN_UNITS, np.float32),
-        rng.normal(0, 1 / np.sqrt(HIDDEN_UNITS), (HIDDEN_UNITS, n_out)).astype(np.float32),
+        rng.normal(0, 1 / np.sqrt(n_in), (n_in, hidden)).astype(np.float32),
+        np.zeros(hidden, np.float32),
+        rng.normal(0, 1 / np.sqrt(hidden), (hidden, n_out)).astype(np.float32),
         np.zeros(n_out, np.float32),
     ]
     adam = _Adam(params)
@@ -357,28 +361,59 @@ def lower_safety_thresholds(
     is_flag=True,
     help="Keep the shipped network's weights and choose its acceptance rule again.",
 )
-def main(epochs: int, jobs: int, with_echo: bool, rule_only: bool) -> None:
+@click.option(
+    "--hidden", default=HIDDEN_UNITS, show_default=True, help="Units in the hidden layer."
+)
+@click.option(
+    "--bare-weight",
+    default=1,
+    show_default=True,
+    help="Times each window naming a one-word command said alone is learned.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=WEIGHTS_PATH / "command_net.npz",
+    show_default=True,
+    help="Where the weights go (another path keeps the shipped network for comparison).",
+)
+def main(
+    epochs: int,
+    jobs: int,
+    with_echo: bool,
+    rule_only: bool,
+    hidden: int,
+    bare_weight: int,
+    out: Path,
+) -> None:
     """Train the command network and write voicecoach/speech/data/command_net.npz."""
-    weights = WEIGHTS_PATH / "command_net.npz"
+    weights = out
     validation_clips = corpus.training_clips(corpus.VALIDATION_VOICES)
     if rule_only:
         embed_all(validation_clips, jobs)
         net = CommandNet.load(weights)
     else:
-        net = _fit(epochs, jobs, with_echo, validation_clips)
+        net = _fit(epochs, jobs, with_echo, validation_clips, hidden, bare_weight)
     validation = [example(c) for c in validation_clips]
     threshold, hold = choose_rule(net, validation)
     print(f"chosen: threshold {threshold}, hold {hold}")
     thresholds = lower_safety_thresholds(net, validation, threshold, hold)
     per_class = zip(net.classes, thresholds, strict=True)
     print("per class: " + ", ".join(f"{c} {t:.2f}" for c, t in per_class))
-    WEIGHTS_PATH.mkdir(parents=True, exist_ok=True)
+    weights.parent.mkdir(parents=True, exist_ok=True)
     replace(net, threshold=threshold, hold_embeddings=hold, class_thresholds=thresholds).save(
         weights
     )
 
 
-def _fit(epochs: int, jobs: int, with_echo: bool, validation: list[corpus.Clip]) -> CommandNet:
+def _fit(
+    epochs: int,
+    jobs: int,
+    with_echo: bool,
+    validation: list[corpus.Clip],
+    hidden: int = HIDDEN_UNITS,
+    bare_weight: int = 1,
+) -> CommandNet:
     """A network trained on the tuning and training-only voices (not the validation ones)."""
     fit_voices = [v for v in corpus.TRAIN_VOICES if v not in corpus.VALIDATION_VOICES]
     fit_clips = corpus.clips("tune") + corpus.training_clips(fit_voices)
@@ -390,9 +425,9 @@ def _fit(epochs: int, jobs: int, with_echo: bool, validation: list[corpus.Clip])
             example(clip, values, lead, condition="echo")
             for clip, values, lead in echo_training.load(fit_clips, EMBED_VERSION)
         ]
-    x, y = dataset([example(c) for c in fit_clips] + over_coach)
+    x, y = dataset([example(c) for c in fit_clips] + over_coach, bare_weight)
     print(f"{len(fit_clips)} clips, {len(y)} windows; per class {np.bincount(y).tolist()}")
-    return train(x, y, epochs)
+    return train(x, y, epochs, hidden)
 
 
 if __name__ == "__main__":
