@@ -37,8 +37,9 @@ def _tone(seconds: float) -> Samples:
     return (0.5 * np.sin(2 * np.pi * TONE_HZ * t)).astype(np.float32)
 
 
-def _play_and_record(sink: PulseSink, rate_hz: int | None) -> Samples:
-    """Play one second of tone and half a second of silence, one frame per frame heard."""
+def _play_and_record(sink: PulseSink, rate_hz: int | None) -> tuple[Samples, int]:
+    """Play one second of tone and half a second of silence, one frame per frame heard; what
+    was heard, and how often the speaker ran dry (the machine was late)."""
     frames = [*split_frames(_tone(1.0)), *split_frames(np.zeros(RATE_HZ // 2, np.float32))]
     heard = []
     with (
@@ -50,7 +51,8 @@ def _play_and_record(sink: PulseSink, rate_hz: int | None) -> Samples:
         for frame in frames:
             speaker.play(frame)
             heard.append(mic.read())
-    return np.concatenate(heard)
+        underruns = speaker.underruns
+    return np.concatenate(heard), underruns
 
 
 @pytest.mark.audio
@@ -58,7 +60,14 @@ def _play_and_record(sink: PulseSink, rate_hz: int | None) -> Samples:
 def test_a_tone_played_on_the_speaker_is_heard_by_the_microphone(
     pulse_sink: PulseSink, rate_hz: int | None
 ) -> None:
-    heard = _play_and_record(pulse_sink, rate_hz)
+    # A busy machine can make the device run dry, which is a click this test would blame on
+    # the frame handling; the speaker counts those, so such a try is made again.
+    for _ in range(3):
+        heard, underruns = _play_and_record(pulse_sink, rate_hz)
+        if underruns == 0:
+            break
+    else:
+        pytest.fail(f"the speaker ran dry in each of 3 tries ({underruns} times in the last)")
     assert len(heard) % FRAME_SAMPLES == 0
     assert heard.dtype == np.float32
     levels = np.array([rms_dbfs(f) for f in heard.reshape(-1, FRAME_SAMPLES)])

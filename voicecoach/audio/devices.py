@@ -422,7 +422,8 @@ class DeviceSpeaker:
         #: The rate the device is open at, in hertz (known after ``__enter__``).
         self.device_rate_hz = 0
         self.label = f"output device {device!r}"
-        #: Callbacks that found the queue empty after playing began: the program was late.
+        #: Times silence was played mid-stream: the queue was empty after playing began (the
+        #: program was late), or the device ran dry before a callback (PortAudio was late).
         self.underruns = 0
         self._stream: Any = None
         self._queue = _SampleQueue()
@@ -489,6 +490,8 @@ class DeviceSpeaker:
         mono = np.zeros(frames, np.float32)
         with self._ready:
             self._last_callback = time.monotonic()
+            # The device itself ran dry before this call (PortAudio's callback was late).
+            self.underruns += int(bool(status.output_underflow))
             if not self._flowing and (self._queue.size >= self._prefill or not self._playing):
                 self._flowing = self._queue.size > 0
             if self._flowing:

@@ -167,7 +167,7 @@ def record_command(out: Path, seconds: float, input_device: str | None) -> None:
             # Keep what was recorded before the device went away.
             lost = err
     if not frames:
-        raise AudioDeviceError(f"nothing was recorded from {label}", event=label)
+        raise lost or AudioDeviceError(f"nothing was recorded from {label}", event=label)
     samples = np.concatenate(frames)
     write_wav(out, samples)
     recorded_seconds = len(samples) / RATE_HZ
