@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from voicecoach.cli import main
+from voicecoach.cli.options import input_device_option, output_device_option
 from voicecoach.errors import AudioDeviceError, UsageError
 
 _SETUP_HELP = (
@@ -83,12 +84,7 @@ def voices_command(as_json: bool, language: str | None) -> None:
     show_default=True,
     help="Loudness from 0 (silent) to 1 (full).",
 )
-@click.option(
-    "--output-device",
-    metavar="DEV",
-    help="Play on this device: its number or part of its name (see: voicecoach devices). "
-    "[default: the system's default output]",
-)
+@output_device_option
 def say_command(
     text: str,
     out: Path | None,
@@ -130,12 +126,7 @@ def say_command(
     show_default=True,
     help="How long to record.",
 )
-@click.option(
-    "--input-device",
-    metavar="DEV",
-    help="Microphone: a number or part of a name (see `voicecoach devices`). "
-    "[default: the system's default input]",
-)
+@input_device_option
 def record_command(out: Path, seconds: float, input_device: str | None) -> None:
     """Record the microphone to OUT, a 16 kHz mono WAV file, to check with `voicecoach detect`.
 

@@ -117,21 +117,23 @@ def voice_options(func: F) -> F:
     )
 
 
+#: ``--input-device``: the microphone (the system's default input without it).
+input_device_option = click.option(
+    "--input-device",
+    metavar="DEV",
+    help="Microphone: a number or part of a name (see `voicecoach devices`).",
+)
+#: ``--output-device``: the speaker (the system's default output without it).
+output_device_option = click.option(
+    "--output-device",
+    metavar="DEV",
+    help="Speaker: a number or part of a name (see `voicecoach devices`).",
+)
+
+
 def audio_options(func: F) -> F:
     """``--input-device`` and ``--output-device``."""
-    return _stack(
-        func,
-        click.option(
-            "--input-device",
-            metavar="DEV",
-            help="Microphone: a number or part of a name (see `voicecoach devices`).",
-        ),
-        click.option(
-            "--output-device",
-            metavar="DEV",
-            help="Speaker: a number or part of a name (see `voicecoach devices`).",
-        ),
-    )
+    return _stack(func, input_device_option, output_device_option)
 
 
 def session_options(func: F) -> F:
