@@ -282,7 +282,7 @@ def no_model_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_recognizer_auto_loads_and_says_which_backend_it_chose() -> None:
     check = check_recognizer("auto", None)
     assert check.status == "ok", check
-    assert check.detail.startswith("--backend auto chose pocketsphinx")
+    assert check.detail.startswith("--backend auto chose Silero VAD and Whisper tiny.en")
     assert "loaded in " in check.detail
 
 

@@ -31,8 +31,8 @@ from voicecoach.runner import Runner
 from voicecoach.selfhearing import SelfHearingGuard
 from voicecoach.session import Session
 from voicecoach.simulation import Script, make_room
-from voicecoach.speech.sphinx_recognizer import SphinxRecognizer
 from voicecoach.speech.tts import Pyttsx3Synthesizer
+from voicecoach.speech.whisper_recognizer import WhisperRecognizer
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +67,7 @@ def simulate(
         mic=mic,
         speaker=room.speaker(),
         synthesizer=Pyttsx3Synthesizer(cache_dir=cache),
-        recognizer=SphinxRecognizer(),
+        recognizer=WhisperRecognizer(),
         listeners=[recorder],
         echo=EchoCanceller(),
         guard=SelfHearingGuard(),

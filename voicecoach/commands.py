@@ -105,6 +105,47 @@ def parse(text: str) -> Parsed | None:
     return None
 
 
+#: The most words an utterance may have to be taken as a command: "okay stop", "I feel pain",
+#: "can we pause please" and "it's about a six" are commands; a sentence that merely contains
+#: "stop" is ordinary talk.
+MAX_COMMAND_WORDS = 5
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+
+
+def parse_utterance(text: str) -> Parsed | None:
+    """The command a whole short utterance gives, or None for anything longer or else.
+
+    Unlike ``parse``, which reads a constrained recognizer's output, this reads free text from
+    a general recognizer, which writes out whole sentences. A sentence or word it repeated in a
+    loop ("About 1. About 1.", "pause pause pause") counts once.
+    """
+    sentences = [normalize(s) for s in _SENTENCE.findall(text)]
+    joined = " ".join(dict.fromkeys(s for s in sentences if s)).split()
+    words = [w for i, w in enumerate(joined) if i == 0 or w != joined[i - 1]]
+    if not words or len(words) > MAX_COMMAND_WORDS:
+        return None
+    # A command opens or closes what a person says ("stop please", "I feel pain"); one in the
+    # middle is a piece of a sentence ("and you'll stop her technique").
+    longest = max(len(phrase.split()) for phrase in command_phrases())
+    spans = range(1, min(longest, len(words)) + 1)
+    edges = {" ".join(words[:n]) for n in spans} | {" ".join(words[-n:]) for n in spans}
+    found = [parsed for edge in edges if (parsed := _whole_phrase(edge)) is not None]
+    if len({p.value for p in found if p.command == Command.NUMBER}) > 1:
+        # Two different scores in one answer: which one was meant is a guess, so ask again.
+        found = [p for p in found if p.command != Command.NUMBER]
+    ranked = [*PRIORITY, Command.NUMBER]
+    return min(found, key=lambda p: ranked.index(p.command), default=None)
+
+
+def _whole_phrase(text: str) -> Parsed | None:
+    """The command or score that ``text`` is exactly, or None."""
+    for command, phrases in PHRASES.items():
+        if text in phrases:
+            return Parsed(command)
+    value = number_value(text)
+    return None if value is None else Parsed(Command.NUMBER, value)
+
+
 def expected(parsed: Parsed, *, numbers: bool, answers: bool) -> bool:
     """Whether a session listening for numbers and answers (or not) acts on ``parsed``."""
     if parsed.command == Command.NUMBER:

