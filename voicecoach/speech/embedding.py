@@ -1,18 +1,17 @@
 """Speech embeddings: Google's speech-embedding network over a log-mel front end, streamed.
 
-The two ONNX models ship inside the ``openwakeword`` 0.4.0 wheel (the mel front end and the
-embedding network, both Apache-2.0; that release is the last one whose wheel carries them, so
-the version is pinned). The network was trained by Google on a large body of real speech, so
-its embeddings separate words spoken by people even when the classifier on top of them was
-trained on synthetic voices alone. Only the model files are used; openwakeword's own code and
-its wake-word models are not.
+The two ONNX models (the mel front end and the embedding network, both Apache-2.0) ship in
+this package's ``speech/data`` folder, taken from the ``openwakeword`` 0.4.0 wheel; see
+``speech/data/NOTICE.md``. Shipping the two files spares a Raspberry Pi's SD card the
+openwakeword package and the scipy and scikit-learn it pulls in. The network was trained by
+Google on a large body of real speech, so its embeddings separate words spoken by people even
+when the classifier on top of them was trained on synthetic voices alone.
 
 One 96-number embedding comes out for every 80 ms of audio; each describes the last 0.775 s.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +33,14 @@ _MEL_CONTEXT_SAMPLES = 3 * MEL_HOP_SAMPLES
 _MEL_BANDS = 32
 #: Hops of audio before the first embedding: its window must fill with mel frames first.
 _FIRST_EMBEDDING_HOPS = -(-EMBEDDING_WINDOW_FRAMES // MEL_FRAMES_PER_EMBEDDING)
-_FIX = (
-    "reinstall them with `pip install --force-reinstall openwakeword==0.4.0` (its wheel has them)"
-)
+_FIX = "reinstall voicecoach (`scripts/setup`): the files ship inside the package"
 
 Embeddings = npt.NDArray[np.float32]
 
 
 def model_dir() -> Path:
-    """Where the installed openwakeword wheel keeps its ONNX models (without importing it)."""
-    spec = importlib.util.find_spec("openwakeword")
-    if spec is None or not spec.submodule_search_locations:
-        raise RecognizerError(f"the speech-embedding models are missing; {_FIX}")
-    return Path(next(iter(spec.submodule_search_locations))) / "resources" / "models"
+    """Where the package keeps the two ONNX models."""
+    return Path(__file__).resolve().parent / "data"
 
 
 class SpeechEmbedder:
