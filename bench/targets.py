@@ -134,6 +134,7 @@ def check_all(result: dict[str, Any]) -> list[dict[str, Any]]:
     """Every target; accuracy targets once per split (held out first), cost ones once."""
     out = []
     for target in TARGETS:
-        splits = ("heldout", "tune") if target.per_split else ("all",)
+        measured = [s for s in result["splits"] if s not in ("heldout", "tune")]
+        splits = ("heldout", *measured, "tune") if target.per_split else ("all",)
         out += [check(result, split, target) for split in splits]
     return out
