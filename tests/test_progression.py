@@ -440,8 +440,8 @@ def test_simulated_weeks_step_up_and_back_off(journal_path: Path, tiny_program: 
         today = DAY0 + timedelta(days=day)
         doses, notes, recorder = _session_day(journal_path, tiny_program, today, pain_in)
         said = [e.text for e in recorder.events if isinstance(e, SayStarted)]
-        # Each change is said once, right after the safety note.
-        assert said[2 : 2 + len(notes)] == notes
+        # Each change is said once, right after the opening (safety note, signs, how to stop).
+        assert said[4 : 4 + len(notes)] == notes
         (end,) = [e for e in recorder.events if isinstance(e, SessionEnded)]
         seen.append(([(d.level, d.easy) for d in doses], notes, end.reason))
     assert seen == [

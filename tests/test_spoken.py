@@ -1,0 +1,104 @@
+"""What the coach says in whole simulated sessions: the spoken transcript, not the TOML alone."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from tests.conftest import OPENING_SECONDS, SimulateFn
+from voicecoach.events import SayStarted, StateChanged
+from voicecoach.program import DEFAULT_SAFETY_NOTE, Program, resolve_program
+from voicecoach.recorder import EventRecorder
+from voicecoach.spoken import end_pain_text
+
+BUILT_IN = ["gentle-start", "spine-stabilise", "strength", "three-for-chronic-pain"]
+ANCHORS = "from zero, no pain, to ten, the worst pain you can imagine"
+
+
+def _said(recorder: EventRecorder) -> list[str]:
+    return [e.text for e in recorder.events if isinstance(e, SayStarted)]
+
+
+def _opening(recorder: EventRecorder) -> str:
+    """Everything said before the first exercise starts."""
+    said: list[str] = []
+    for event in recorder.events:
+        if isinstance(event, StateChanged) and event.exercise is not None:
+            break
+        if isinstance(event, SayStarted):
+            said.append(event.text)
+    return " ".join(said)
+
+
+@pytest.mark.parametrize("name", [*BUILT_IN, "no safety note"])
+def test_every_opening_says_how_to_report_pain_and_where_to_go_for_the_urgent_signs(
+    simulate: SimulateFn, tiny_program: Program, name: str
+) -> None:
+    program = (
+        replace(tiny_program, safety_note=DEFAULT_SAFETY_NOTE)
+        if name == "no safety note"
+        else resolve_program(name)
+    )
+    # Stopped once the opening is over, which is all this test listens to.
+    opening = _opening(simulate([(90.0, "stop")], program=program))
+    for words in (
+        "At any time, say stop, pause, or pain, and I will stop.",
+        "numbness around your genitals or bottom",
+        "trouble peeing or controlling your bowels",
+        "weakness in both legs",
+        "don't exercise: get emergency help now",
+        "ambulance or an emergency department",
+    ):
+        assert words in opening
+
+
+@pytest.mark.parametrize(
+    ("heard", "fits"),
+    [
+        ("seven", "If this pain has not settled in a day or two, or keeps coming back"),
+        ("it feels numb", "If this numbness or tingling has not settled in a day or two"),
+        (None, "I did not hear an answer"),
+    ],
+)
+def test_the_end_for_pain_says_what_the_signs_are_and_where_to_go(
+    simulate: SimulateFn, heard: str | None, fits: str
+) -> None:
+    script = [(OPENING_SECONDS + 15.0, "pain")]
+    if heard is not None:
+        script.append((OPENING_SECONDS + 30.0, heard))
+    last = _said(simulate(script))[-1]
+    for words in (
+        "numbness or tingling around your genitals or bottom",
+        "new trouble peeing or controlling your bladder or bowels",
+        "numbness, tingling or weakness in both legs",
+        "call nine nine nine for an ambulance, or go to an emergency department now",
+        "keep gently active",
+        fits,
+    ):
+        assert words in last
+    assert "before exercising again" not in last
+
+
+def test_the_end_for_pain_fits_its_cause() -> None:
+    assert "this pain" in end_pain_text("pain", "911")
+    assert "this pain" not in end_pain_text("numbness or tingling", "911")
+    assert "call nine one one" in end_pain_text("no answer", "911")
+
+
+def test_both_pain_questions_carry_their_anchors(simulate: SimulateFn) -> None:
+    said = _said(
+        simulate(
+            [
+                (OPENING_SECONDS + 15.0, "pain"),
+                (OPENING_SECONDS + 30.0, "two"),
+                (OPENING_SECONDS + 50.0, "continue"),
+            ]
+        )
+    )
+    questions = [text for text in said if ANCHORS in text]
+    assert [q.rsplit(", ", 1)[-1] for q in questions] == [
+        "how bad is the pain?",
+        "how much pain do you have now?",
+    ]
+    assert not any("how is your back" in text for text in said)
