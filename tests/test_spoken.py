@@ -10,7 +10,7 @@ from tests.conftest import OPENING_SECONDS, SimulateFn
 from voicecoach.events import SayStarted, StateChanged
 from voicecoach.program import DEFAULT_SAFETY_NOTE, Program, resolve_program
 from voicecoach.recorder import EventRecorder
-from voicecoach.spoken import end_pain_text
+from voicecoach.spoken import end_pain_text, transition
 
 BUILT_IN = ["gentle-start", "spine-stabilise", "strength", "three-for-chronic-pain"]
 ANCHORS = "from zero, no pain, to ten, the worst pain you can imagine"
@@ -102,3 +102,70 @@ def test_both_pain_questions_carry_their_anchors(simulate: SimulateFn) -> None:
         "how much pain do you have now?",
     ]
     assert not any("how is your back" in text for text in said)
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_every_change_of_position_gives_time_to_get_there(simulate: SimulateFn, name: str) -> None:
+    program = resolve_program(name)
+    position = {exercise.id: exercise.position for exercise in program.exercises}
+    records = simulate(program=program).records()
+    before = program.exercises[0].position
+    changes = 0
+    for index, record in enumerate(records):
+        if record["type"] != "state" or record["state"] != "setup":
+            continue
+        after = position[str(record["exercise"])]
+        if after != before:
+            changes += 1
+            # The transition is said first; the exercise's set-up waits until they are there.
+            says = [r for r in records[index:] if r["type"] in ("say", "say_end")]
+            said, end, following = says[0], says[1], says[2]
+            assert said["text"].startswith("Take your time")
+            assert float(following["t"]) - float(end["t"]) >= 20.0, said["text"]
+        before = after
+    assert changes == {"strength": 4, "three-for-chronic-pain": 2}.get(name, 0)
+
+
+@pytest.mark.parametrize(
+    ("name", "gets_up"),
+    [
+        ("gentle-start", True),
+        ("spine-stabilise", True),
+        ("strength", True),
+        ("three-for-chronic-pain", False),
+    ],
+)
+def test_the_closing_follows_the_last_position(
+    simulate: SimulateFn, name: str, gets_up: bool
+) -> None:
+    said = _said(simulate(program=resolve_program(name)))
+    closing = next(text for text in said if text.startswith("That is the end of today's"))
+    if gets_up:
+        assert "bend your knees, roll onto your side, and push yourself up with your arms" in (
+            closing
+        )
+    else:
+        assert "lie" not in closing.lower().split()
+        assert "roll onto your side" not in closing
+        assert "Stand still" in closing
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "says", "seconds"),
+    [
+        ("quadruped", "standing", "from your hands and knees, hold a sturdy chair", 30.0),
+        ("supine", "standing", "roll onto your side, come to hands and knees, and use a", 30.0),
+        ("standing", "supine", "getting down to the floor", 30.0),
+        ("standing", "seated", "sitting down on a sturdy chair", 20.0),
+        ("prone", "seated", "use a chair to come up and sit on it", 30.0),
+        ("supine", "prone", "roll onto your stomach", 20.0),
+        ("quadruped", "side-lying", "Come down onto your side", 20.0),
+    ],
+)
+def test_a_program_without_its_own_transition_gets_a_general_one(
+    before: str, after: str, says: str, seconds: float
+) -> None:
+    text, given = transition(before, after)  # type: ignore[arg-type]
+    assert says in text
+    assert text.startswith("Take your time")
+    assert given == seconds
