@@ -8,9 +8,18 @@ import pytest
 
 from tests.conftest import OPENING_SECONDS, SimulateFn
 from voicecoach.events import SayStarted, StateChanged
+from voicecoach.plan import build_plan
 from voicecoach.program import DEFAULT_SAFETY_NOTE, Program, resolve_program
+from voicecoach.progression import effective_progression
 from voicecoach.recorder import EventRecorder
-from voicecoach.spoken import end_pain_text, transition
+from voicecoach.spoken import (
+    MAX_SPOKEN_COUNTS,
+    count_every_seconds,
+    count_schedule,
+    end_pain_text,
+    number_words,
+    transition,
+)
 
 BUILT_IN = ["gentle-start", "spine-stabilise", "strength", "three-for-chronic-pain"]
 ANCHORS = "from zero, no pain, to ten, the worst pain you can imagine"
@@ -169,3 +178,75 @@ def test_a_program_without_its_own_transition_gets_a_general_one(
     assert says in text
     assert text.startswith("Take your time")
     assert given == seconds
+
+
+@pytest.mark.parametrize(
+    ("hold_seconds", "style", "numbers"),
+    [
+        (3, "up", "one two three"),
+        (10, "down", "ten nine eight seven six five four three two one"),
+        (12, "down", "twelve ten five four three two one"),
+        (15, "up", "one five ten eleven twelve thirteen fourteen fifteen"),
+        (30, "down", "thirty twenty-five twenty fifteen ten five four three two one"),
+        (
+            30,
+            "up",
+            "one five ten fifteen twenty twenty-five twenty-six twenty-seven twenty-eight "
+            "twenty-nine thirty",
+        ),
+        (60, "down", "sixty fifty forty thirty twenty ten five four three two one"),
+    ],
+)
+def test_long_holds_are_counted_every_five_seconds_then_the_last_five(
+    hold_seconds: float, style: str, numbers: str
+) -> None:
+    every = count_every_seconds(hold_seconds)
+    schedule = count_schedule(hold_seconds, style, every)  # type: ignore[arg-type]
+    assert " ".join(text for text, _ in schedule) == numbers
+    # Each number lasts until the next one is due, so the hold keeps its length.
+    assert sum(seconds for _, seconds in schedule) == pytest.approx(hold_seconds)
+
+
+@pytest.mark.parametrize("hold_seconds", [11, 37, 59.5, 61, 120, 299, 300])
+@pytest.mark.parametrize("style", ["up", "down"])
+def test_no_hold_says_more_than_twelve_numbers(hold_seconds: float, style: str) -> None:
+    schedule = count_schedule(hold_seconds, style, count_every_seconds(hold_seconds))  # type: ignore[arg-type]
+    assert len(schedule) <= MAX_SPOKEN_COUNTS == 12
+
+
+COUNTS = {number_words(n) for n in range(1, 301)}
+
+
+def _longest_count(said: list[str]) -> int:
+    """The most numbers said in a row: a hold's count."""
+    longest = run = 0
+    for text in said:
+        run = run + 1 if text in COUNTS else 0
+        longest = max(longest, run)
+    return longest
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+@pytest.mark.parametrize("dose", ["base", "ceiling"])
+def test_no_hold_in_a_session_says_more_than_twelve_numbers(
+    simulate: SimulateFn, name: str, dose: str
+) -> None:
+    program = resolve_program(name)
+    if dose == "ceiling":
+        exercises = tuple(
+            replace(ex, hold_seconds=effective_progression(ex).hold_max_seconds or 0.0)
+            for ex in program.exercises
+        )
+        program = replace(program, exercises=exercises)
+    said = _said(simulate(program=program))
+    assert _longest_count(said) <= MAX_SPOKEN_COUNTS
+
+
+@pytest.mark.parametrize(("every", "numbers"), [(None, 11), (1, 30), (10, 8)])
+def test_a_program_may_set_how_often_a_hold_is_counted(
+    tiny_program: Program, every: int | None, numbers: int
+) -> None:
+    knee = replace(tiny_program.exercises[0], hold_seconds=30, count_every_seconds=every)
+    steps = build_plan(replace(tiny_program, exercises=(knee,))).steps
+    first_hold = [s for s in steps if s.kind == "count" and s.rep == 1 and s.side == "right"]
+    assert len(first_hold) == numbers
