@@ -250,3 +250,44 @@ def test_a_program_may_set_how_often_a_hold_is_counted(
     steps = build_plan(replace(tiny_program, exercises=(knee,))).steps
     first_hold = [s for s in steps if s.kind == "count" and s.rep == 1 and s.side == "right"]
     assert len(first_hold) == numbers
+
+
+@pytest.mark.parametrize(
+    ("name", "said", "not_said"),
+    [
+        ("strength", "Not for a flare-up: use the gentle programs until your back settles.", ""),
+        ("strength", "a fall or a car accident, see a professional before you start", ""),
+        ("strength", "If this hurts, lift only your arms.", ""),
+        ("strength", "Squeeze your buttocks, and stand up tall.", "Squeeze, and stand"),
+        ("strength", "lift your chest, and let your back dip", "curve the other way"),
+        ("strength", "your face toward the floor", "eyes on the floor"),
+        ("strength", "Stomach in, step your feet back, or keep your knees down.", ""),
+        ("strength", "You start on your right side. Lie on your right side", "Lie on one side"),
+        ("three-for-chronic-pain", "leg, leave this one out.", "eyes on the floor"),
+        ("three-for-chronic-pain", "Slide forward, then straighten your arms", ""),
+        ("spine-stabilise", "Your tailbone curls up slightly; your bottom stays down", "tip up"),
+        ("spine-stabilise", "until your thighs are side by side", "level with your other"),
+        ("gentle-start", "Gently press the back of your long knee toward the floor.", ""),
+        (
+            "gentle-start",
+            "up to three is fine; at four or five we'll ease off",
+            "no more than five",
+        ),
+    ],
+)
+def test_cues_work_with_eyes_closed_and_risky_moves_are_warned(
+    simulate: SimulateFn, name: str, said: str, not_said: str
+) -> None:
+    transcript = " ".join(_said(simulate(program=resolve_program(name))))
+    assert said in transcript
+    assert not not_said or not_said not in transcript
+
+
+def test_the_side_plank_gives_time_to_roll_over_between_sides(simulate: SimulateFn) -> None:
+    records = simulate(program=resolve_program("strength")).records()
+    says = [r for r in records if r["type"] in ("say", "say_end")]
+    turns = [i for i, r in enumerate(says) if str(r.get("text", "")).startswith("Now the left")]
+    assert turns
+    for i in turns:
+        assert "roll over onto your left side" in str(says[i]["text"])
+        assert float(says[i + 2]["t"]) - float(says[i + 1]["t"]) >= 10.0

@@ -12,6 +12,8 @@ from voicecoach.program import Exercise, Position, Program, cue_for_side
 from voicecoach.spoken import (
     EMERGENCY_OPENING,
     HOW_TO_STOP,
+    ROLL_OVER,
+    ROLL_OVER_SECONDS,
     closing,
     count_every_seconds,
     count_schedule,
@@ -304,11 +306,19 @@ def _add_set(build: _Builder, set_number: int, first_side: Side | None) -> None:
     for position, (side, rep) in enumerate(order):
         where = (set_number, side, rep)
         if exercise.sides == "blocks" and side != previous_side:
-            build.add("side", f"Now the {side} side.", 0.5, where)
+            build.add("side", *_side_change(build, side), where)
         previous_side = side
         _add_rep(build, where)
         if position < len(order) - 1 and exercise.rest_between_reps_seconds > 0:
             build.add("rest", "", exercise.rest_between_reps_seconds, where)
+
+
+def _side_change(build: _Builder, side: Side | None) -> tuple[str, float]:
+    """Naming the side; lying on it, after the other side, means rolling over first."""
+    turns = build.exercise.position == "side-lying" and any(s.kind == "side" for s in build.steps)
+    if turns:
+        return f"Now the {side} side. {ROLL_OVER.format(side=side)}", ROLL_OVER_SECONDS
+    return f"Now the {side} side.", 0.5
 
 
 def _add_rep(build: _Builder, where: tuple[int, Side | None, int]) -> None:

@@ -125,6 +125,11 @@ def transition(before: Position, after: Position) -> tuple[str, float]:
     return _BETWEEN_CHAIR_AND_STANDING[after], ON_THE_FLOOR_SECONDS
 
 
+#: Said between the sides of an exercise lying on one side, with the seconds it takes.
+ROLL_OVER = "Lower your hips, and roll over onto your {side} side. Take your time."
+ROLL_OVER_SECONDS = 10.0
+
+
 # --- the closing, which follows the last exercise's position ---
 
 _DONE = "That is the end of today's session. Well done."
