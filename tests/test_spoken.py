@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from click.testing import CliRunner
 
 from tests.conftest import OPENING_SECONDS, SimulateFn
+from voicecoach.cli import main
 from voicecoach.events import SayStarted, StateChanged
 from voicecoach.plan import build_plan
 from voicecoach.program import DEFAULT_SAFETY_NOTE, Program, resolve_program
@@ -291,3 +293,20 @@ def test_the_side_plank_gives_time_to_roll_over_between_sides(simulate: Simulate
     for i in turns:
         assert "roll over onto your left side" in str(says[i]["text"])
         assert float(says[i + 2]["t"]) - float(says[i + 1]["t"]) >= 10.0
+
+
+@pytest.mark.parametrize(
+    ("option", "exit_code", "output"),
+    [
+        ([], 0, "call nine nine nine for an ambulance"),
+        (["--emergency-number", "911"], 0, "call nine one one for an ambulance"),
+        (["--emergency-number", "nine"], 2, "error: emergency number: need 2 to 6 digits"),
+    ],
+)
+def test_simulate_says_the_emergency_number_it_is_given(
+    option: list[str], exit_code: int, output: str
+) -> None:
+    args = ["simulate", "gentle-start", "--no-journal", "--heard", "80:pain", *option]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == exit_code, result.output
+    assert output in result.output
