@@ -10,14 +10,22 @@ import pytest
 from voicecoach.clock import VirtualClock
 from voicecoach.events import Listener
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
-from voicecoach.plan import build_plan
+from voicecoach.plan import build_plan, estimate_speech_seconds
 from voicecoach.program import Exercise, Program
 from voicecoach.recorder import EventRecorder
 from voicecoach.runner import Runner
 from voicecoach.session import Session
 from voicecoach.settings import SessionSettings
+from voicecoach.spoken import EMERGENCY_OPENING, HOW_TO_STOP
 
 SimulateFn = Callable[..., EventRecorder]
+
+#: Seconds the opening lines every program shares add before the first exercise (each is an
+#: intro step: its speech, then a second's pause), for scripts timed against a program's own.
+#: Rounded to whole seconds so that shifted times stay on the 20 ms frames.
+OPENING_SECONDS = round(
+    sum(estimate_speech_seconds(t) + 1.0 for t in (EMERGENCY_OPENING, HOW_TO_STOP))
+)
 
 
 @pytest.fixture(autouse=True)

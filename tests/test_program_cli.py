@@ -97,6 +97,74 @@ def test_check_prints_warnings_without_failing(tmp_path: Path) -> None:
     ]
 
 
+STANDING = """
+[[exercises]]
+id = "hinge"
+name = "Hip hinge"
+position = "standing"
+setup = ["Stand tall."]
+move_cue = "Hips back."
+release_cue = "Stand up tall."
+"""
+TRANSITION = 'transition = "Take your time getting up, using a chair."\n'
+
+
+@pytest.mark.parametrize(
+    ("extra", "bridge_keys", "warning"),
+    [
+        (
+            STANDING,
+            "",
+            "exercises[2]: changes position from lying on your back to standing with no "
+            "transition; the coach says a general one: write 'transition' to say how to get "
+            "there safely",
+        ),
+        (STANDING + TRANSITION, "", None),
+        (
+            "",
+            TRANSITION,
+            "exercises[1].transition: is never said: the position does not change before "
+            "this exercise",
+        ),
+        (
+            "",
+            "hold_seconds = 30\ncount_every_seconds = 1\n",
+            "exercises[1].count_every_seconds: counts every second of a hold of up to 60 "
+            "seconds, 60 numbers in a row; leave count_every_seconds out to count every five "
+            "seconds and the last five",
+        ),
+        ("", "hold_seconds = 30\ncount_every_seconds = 1\ncount = 'none'\n", None),
+        (
+            "",
+            "hold_seconds = 10\ncount_every_seconds = 1\n",
+            "exercises[1].count_every_seconds: counts every second of a hold of up to 20 "
+            "seconds, 20 numbers in a row; leave count_every_seconds out to count every five "
+            "seconds and the last five",
+        ),
+        (
+            "[exercises.progression]\nreps_step = 1\nreps_max = 6\n",
+            "hold_seconds = 10\ncount_every_seconds = 1\n",
+            None,
+        ),
+        (
+            "",
+            "hold_seconds = 60\ncount_every_seconds = 2\n",
+            "exercises[1].count_every_seconds: says 33 numbers in a hold of up to 60 seconds; "
+            "keep it to 12 by counting less often",
+        ),
+        ("", "hold_seconds = 30\n", None),
+    ],
+)
+def test_check_warns_of_changes_of_position_and_long_counts(
+    tmp_path: Path, extra: str, bridge_keys: str, warning: str | None
+) -> None:
+    path = _write(tmp_path / "mine.toml", GOOD + bridge_keys + extra)
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 0
+    warnings = [] if warning is None else [f"{path}: warning: {warning}"]
+    assert result.output.splitlines() == [f"{path}: ok", *warnings]
+
+
 def test_check_user_program_must_match_its_file_name(user_dir: Path) -> None:
     path = _write(user_dir / "other-name.toml", GOOD)
     result = CliRunner().invoke(main, ["check", str(path)])

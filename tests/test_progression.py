@@ -335,6 +335,16 @@ def test_personal_program_carries_todays_doses() -> None:
         (KNEE, "ok ok ok gap9 ok p4", "Today we'll hold the knee to chest for five seconds."),
         (ROLLS, "p6", "We'll keep the knee rolls easy today."),
         (replace(ROLLS, reps=2), "p4", "Today we'll do the knee rolls once on each side."),
+        (
+            replace(ROLLS, sets=3),
+            "ok ok ok",
+            "Today we'll do the knee rolls six times on each side in each set.",
+        ),
+        (
+            replace(BRIDGE, sets=2),
+            "ok ok ok",
+            "Today we'll do the bridge six times in each set, and hold it for twelve seconds.",
+        ),
     ],
 )
 def test_announcements_say_each_change_once(exercise: Exercise, spec: str, sentence: str) -> None:
@@ -343,6 +353,29 @@ def test_announcements_say_each_change_once(exercise: Exercise, spec: str, sente
     today = sessions[-1].started + timedelta(days=1)
     _, doses = personal_program(program, {exercise.id: sessions}, today)
     assert announcements(doses, program) == [sentence]
+
+
+@pytest.mark.parametrize(
+    ("name", "exercise_id", "reps", "hold_seconds"),
+    [
+        # The article gives 5-7 repetitions, in 3 sets, with 2 s and 1 s pauses.
+        ("three-for-chronic-pain", "press-up-sit-back", 7, 2),
+        ("three-for-chronic-pain", "side-hip-lift", 7, 0),
+        ("three-for-chronic-pain", "good-morning-squat", 7, 1),
+        # The articles give ten: ten knee rolls to each side, the hip hinge ten times.
+        ("gentle-start", "knee-rolls", 10, 0),
+        ("strength", "hip-hinge", 10, 1),
+    ],
+)
+def test_fifteen_comfortable_days_keep_the_doses_the_articles_give(
+    name: str, exercise_id: str, reps: int, hold_seconds: float
+) -> None:
+    program = resolve_program(name)
+    days = [PastSession(DAY0 + timedelta(days=day), "completed", True) for day in range(15)]
+    today = DAY0 + timedelta(days=15)
+    personal, _ = personal_program(program, {ex.id: days for ex in program.exercises}, today)
+    exercise = next(ex for ex in personal.exercises if ex.id == exercise_id)
+    assert (exercise.reps, exercise.hold_seconds) == (reps, hold_seconds)
 
 
 def test_unchanged_doses_are_not_announced() -> None:
@@ -440,8 +473,8 @@ def test_simulated_weeks_step_up_and_back_off(journal_path: Path, tiny_program: 
         today = DAY0 + timedelta(days=day)
         doses, notes, recorder = _session_day(journal_path, tiny_program, today, pain_in)
         said = [e.text for e in recorder.events if isinstance(e, SayStarted)]
-        # Each change is said once, right after the safety note.
-        assert said[2 : 2 + len(notes)] == notes
+        # Each change is said once, right after the opening (safety note, signs, how to stop).
+        assert said[4 : 4 + len(notes)] == notes
         (end,) = [e for e in recorder.events if isinstance(e, SessionEnded)]
         seen.append(([(d.level, d.easy) for d in doses], notes, end.reason))
     assert seen == [
@@ -450,7 +483,10 @@ def test_simulated_weeks_step_up_and_back_off(journal_path: Path, tiny_program: 
         ([(0, False), (0, False)], [], "completed"),
         (
             [(1, False), (1, False)],
-            [THREE_TIMES, "Today we'll do the bridge three times, and hold it for four seconds."],
+            [
+                THREE_TIMES,
+                "Today we'll do the bridge three times in each set, and hold it for four seconds.",
+            ],
             "pain",
         ),
         ([(1, False), (-1, True)], ["We'll keep the bridge easy today."], "completed"),

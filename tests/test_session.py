@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import SimulateFn
+from tests.conftest import OPENING_SECONDS, SimulateFn
 from voicecoach.clock import VirtualClock
 from voicecoach.commands import Command, Parsed
 from voicecoach.events import (
@@ -20,8 +20,9 @@ from voicecoach.plan import build_plan
 from voicecoach.program import Program
 from voicecoach.runner import Runner
 from voicecoach.session import (
-    END_PAIN_TEXT,
+    GENTLE_TEXT,
     OFFER_TEXT,
+    PAIN_AGAIN_TEXT,
     PAIN_TEXT,
     PAUSE_TEXT,
     STOP_TEXT,
@@ -33,6 +34,10 @@ from voicecoach.session import (
     score_reply,
 )
 from voicecoach.settings import PainBands, SessionSettings
+from voicecoach.spoken import end_pain_text
+
+END_FOR_PAIN = end_pain_text("pain", "999")
+END_FOR_NUMBNESS = end_pain_text("numbness or tingling", "999")
 
 
 def _walk_to_count(session: Session) -> float:
@@ -66,7 +71,7 @@ def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
         ("running", Parsed(Command.PAUSE), "paused", PAUSE_TEXT),
         ("running", Parsed(Command.STOP), "ending", STOP_TEXT),
         ("running", Parsed(Command.PAIN), "pain_check", PAIN_TEXT),
-        ("running", Parsed(Command.NUMB), "ending", END_PAIN_TEXT),
+        ("running", Parsed(Command.NUMB), "ending", END_FOR_NUMBNESS),
         ("running", Parsed(Command.SKIP), "running", "Moving on. Bridge."),
         ("running", Parsed(Command.REPEAT), "running", "Bring your right knee"),
         ("running", Parsed(Command.RESUME), "running", None),
@@ -93,28 +98,28 @@ def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
         (
             "pain_check",
             Parsed(Command.NUMBER, 4),
-            "running",
+            "paused",
             "Thank you. I heard four out of ten. If I heard it wrong, say pain. We will leave",
         ),
         (
             "pain_check",
             Parsed(Command.NUMBER, 5),
-            "running",
+            "paused",
             "Thank you. I heard five out of ten. If I heard it wrong, say pain. We will leave",
         ),
         (
             "pain_check",
             Parsed(Command.NUMBER, 6),
             "ending",
-            "Thank you. I heard six out of ten. " + END_PAIN_TEXT,
+            "Thank you. I heard six out of ten. " + END_FOR_PAIN,
         ),
         (
             "pain_check",
             Parsed(Command.NUMBER, 10),
             "ending",
-            "Thank you. I heard ten out of ten. " + END_PAIN_TEXT,
+            "Thank you. I heard ten out of ten. " + END_FOR_PAIN,
         ),
-        ("pain_check", Parsed(Command.NUMB), "ending", END_PAIN_TEXT),
+        ("pain_check", Parsed(Command.NUMB), "ending", END_FOR_NUMBNESS),
         ("pain_check", Parsed(Command.STOP), "ending", STOP_TEXT),
         ("pain_check", Parsed(Command.REPEAT), "pain_check", PAIN_TEXT),
         ("pain_check", Parsed(Command.PAUSE), "pain_check", None),
@@ -154,13 +159,57 @@ def test_pain_check_listens_for_numbers_then_stops(tiny_program: Program) -> Non
     assert Expect() in session.command(Parsed(Command.NUMBER, 2), t + 1)
 
 
-def test_no_pain_answer_ends_the_session_after_the_timeout(tiny_program: Program) -> None:
+def test_no_pain_answer_asks_once_more_then_ends_the_session(tiny_program: Program) -> None:
     session, t = _in_mode(tiny_program, "pain_check")
     session.speech_ended(t + 5)
     assert session.tick(t + 24.9) == []
-    out = session.tick(t + 25.0)
-    assert PainReported(t + 25.0, "knee-to-chest", "right", 1, None, "no answer") in out
+    assert session.tick(t + 25.0) == [Say(PAIN_AGAIN_TEXT)]
+    session.speech_ended(t + 30)
+    assert session.tick(t + 49.9) == []
+    out = session.tick(t + 50.0)
+    assert PainReported(t + 50.0, "knee-to-chest", "right", 1, None, "no answer") in out
+    assert Say(end_pain_text("no answer", "999")) in out
     assert session.mode == "ending"
+
+
+def test_a_moderate_score_rests_until_continue(tiny_program: Program) -> None:
+    session, t = _in_mode(tiny_program, "pain_check")
+    out = session.command(Parsed(Command.NUMBER, 4), t + 1)
+    assert Say(GENTLE_TEXT.format(score="four")) in out
+    session.speech_ended(t + 10)
+    assert session.tick(t + 300) == []
+    assert session.mode == "paused"
+    out = session.command(Parsed(Command.RESUME), t + 301)
+    spoken = [o.text for o in out if isinstance(o, Say)]
+    assert spoken == ["Okay, here we go. Bridge. Keep your feet flat on the floor."]
+
+
+@pytest.mark.parametrize(
+    ("number", "said"),
+    [
+        ("999", "call nine nine nine for an"),
+        ("911", "call nine one one for an"),
+        ("112", "call one one two for an"),
+    ],
+)
+def test_the_end_for_pain_says_the_emergency_number(
+    tiny_program: Program, number: str, said: str
+) -> None:
+    session = Session(build_plan(tiny_program), SessionSettings(emergency_number=number))
+    t = _walk_to_count(session)
+    session.command(Parsed(Command.PAIN), t)
+    out = session.command(Parsed(Command.NUMBER, 7), t + 1)
+    spoken = [o.text for o in out if isinstance(o, Say)]
+    assert said in spoken[0]
+    assert "emergency department now" in spoken[0]
+
+
+@pytest.mark.parametrize("number", ["", "9", "1234567", "99a", "٩٩٩"])
+def test_a_bad_emergency_number_is_refused(number: str) -> None:
+    from voicecoach.errors import UsageError
+
+    with pytest.raises(UsageError, match="emergency number"):
+        SessionSettings(emergency_number=number)
 
 
 def test_pain_bands_are_configurable(tiny_program: Program) -> None:
@@ -204,11 +253,11 @@ def test_completed_session_does_every_rep(simulate: SimulateFn, tiny_program: Pr
 
 
 def test_pause_then_resume_restarts_the_hold(simulate: SimulateFn) -> None:
-    rec = simulate([(15.0, "pause"), (20.0, "go on")])
+    rec = simulate([(OPENING_SECONDS + 15.0, "pause"), (OPENING_SECONDS + 20.0, "go on")])
     records = rec.records()
     paused_at = next(i for i, r in enumerate(records) if r.get("state") == "paused")
     assert [r["type"] for r in records[paused_at - 2 : paused_at]] == ["heard", "command"]
-    assert records[paused_at]["t"] == 15.0
+    assert records[paused_at]["t"] == OPENING_SECONDS + 15.0
     said = [r["text"] for r in rec.records() if r["type"] == "say"]
     resumed = said.index("Okay, here we go. Bring your right knee toward your chest.")
     # The hold starts again from one after resuming.
@@ -217,15 +266,15 @@ def test_pause_then_resume_restarts_the_hold(simulate: SimulateFn) -> None:
 
 
 def test_pause_freezes_timers(simulate: SimulateFn) -> None:
-    rec = simulate([(15.0, "pause"), (300.0, "resume")])
+    rec = simulate([(OPENING_SECONDS + 15.0, "pause"), (OPENING_SECONDS + 300.0, "resume")])
     records = rec.records()
-    after_pause = [r for r in records if r["t"] >= 15.0 and r["type"] == "say"]
+    after_pause = [r for r in records if r["t"] >= OPENING_SECONDS + 15.0 and r["type"] == "say"]
     assert after_pause[0]["text"] == PAUSE_TEXT
-    assert after_pause[1]["t"] == 300.0
+    assert after_pause[1]["t"] == OPENING_SECONDS + 300.0
 
 
 def test_stop_ends_with_reason_stopped(simulate: SimulateFn) -> None:
-    rec = simulate([(15.0, "please stop")])
+    rec = simulate([(OPENING_SECONDS + 15.0, "please stop")])
     records = rec.records()
     assert [r["type"] for r in records[-6:]] == [
         "heard",
@@ -237,7 +286,7 @@ def test_stop_ends_with_reason_stopped(simulate: SimulateFn) -> None:
     ]
     assert records[-1]["reason"] == "stopped"
     assert records[-5] == {
-        "t": 15.0,
+        "t": OPENING_SECONDS + 15.0,
         "type": "command",
         "command": "stop",
         "state": "running",
@@ -248,13 +297,13 @@ def test_stop_ends_with_reason_stopped(simulate: SimulateFn) -> None:
 
 
 def test_skip_goes_to_the_next_exercise(simulate: SimulateFn) -> None:
-    rec = simulate([(15.0, "skip")])
+    rec = simulate([(OPENING_SECONDS + 15.0, "skip")])
     reps = [e for e in rec.events if isinstance(e, RepDone)]
     assert [r.exercise for r in reps] == ["bridge"] * 4
 
 
 def test_repeat_says_the_cue_again(simulate: SimulateFn) -> None:
-    rec = simulate([(11.0, "repeat")])
+    rec = simulate([(OPENING_SECONDS + 12.0, "repeat")])
     said = [r["text"] for r in rec.records() if r["type"] == "say"]
     assert said.count("Bring your right knee toward your chest.") == 3  # twice in rep 1, rep 2
 
@@ -264,14 +313,20 @@ def test_repeat_says_the_cue_again(simulate: SimulateFn) -> None:
     [
         ("two", "completed", 4, "Thank you. I heard two out of ten, which sounds mild."),
         ("five", "completed", 1, "Thank you. I heard five out of ten. If I heard it wrong"),
-        ("eight", "pain", 0, "Thank you. I heard eight out of ten. " + END_PAIN_TEXT),
-        ("it feels numb", "pain", 0, END_PAIN_TEXT),
+        ("eight", "pain", 0, "Thank you. I heard eight out of ten. " + END_FOR_PAIN),
+        ("it feels numb", "pain", 0, END_FOR_NUMBNESS),
     ],
 )
 def test_pain_bands(
     simulate: SimulateFn, score: str, reason: str, bridge_reps: int, after: str
 ) -> None:
-    rec = simulate([(15.0, "ouch pain"), (25.0, score), (40.0, "continue")])
+    rec = simulate(
+        [
+            (OPENING_SECONDS + 15.0, "ouch pain"),
+            (OPENING_SECONDS + 25.0, score),
+            (OPENING_SECONDS + 40.0, "continue"),
+        ]
+    )
     said = [r["text"] for r in rec.records() if r["type"] == "say"]
     assert PAIN_TEXT in said
     assert said[said.index(PAIN_TEXT) + 1].startswith(after)
@@ -285,11 +340,18 @@ def test_pain_bands(
 
 def test_a_misheard_score_is_said_back_and_corrected_by_saying_pain(simulate: SimulateFn) -> None:
     """A "nine" heard as "five" is said back; "pain" asks again and the right band follows."""
-    rec = simulate([(15.0, "pain"), (25.0, "five"), (35.0, "pain"), (45.0, "nine")])
+    rec = simulate(
+        [
+            (OPENING_SECONDS + 15.0, "pain"),
+            (OPENING_SECONDS + 25.0, "five"),
+            (OPENING_SECONDS + 35.0, "pain"),
+            (OPENING_SECONDS + 45.0, "nine"),
+        ]
+    )
     said = [r["text"] for r in rec.records() if r["type"] == "say"]
     assert any(text.startswith("Thank you. I heard five out of ten.") for text in said)
     assert said.count(PAIN_TEXT) == 2
-    assert said[-1] == "Thank you. I heard nine out of ten. " + END_PAIN_TEXT
+    assert said[-1] == "Thank you. I heard nine out of ten. " + END_FOR_PAIN
     scores = [e.score for e in rec.events if isinstance(e, PainReported)]
     assert scores == [5, 9]
     assert rec.events[-1].reason == "pain"  # type: ignore[union-attr]
@@ -313,18 +375,28 @@ def test_the_reply_to_every_score_is_rendered_before_the_session(tiny_program: P
     assert score_reply(7, "gentle") not in phrases
 
 
-def test_pain_with_no_answer_ends_after_twenty_seconds(simulate: SimulateFn) -> None:
-    rec = simulate([(15.0, "pain")])
+def test_pain_with_no_answer_asks_again_then_ends_after_twenty_seconds(
+    simulate: SimulateFn,
+) -> None:
+    rec = simulate([(OPENING_SECONDS + 15.0, "pain")])
     records = rec.records()
-    question_end = next(r["t"] for r in records if r["type"] == "say_end" and r["t"] > 15.0)
+    ends = [r["t"] for r in records if r["type"] == "say_end" and r["t"] > OPENING_SECONDS + 15]
+    again = next(r for r in records if r["type"] == "say" and r["text"] == PAIN_AGAIN_TEXT)
+    assert again["t"] == pytest.approx(ends[0] + 20.0, abs=0.021)
     pain = next(r for r in records if r["type"] == "pain")
     assert pain["score"] is None
-    assert pain["t"] == pytest.approx(question_end + 20.0, abs=0.021)
+    assert pain["t"] == pytest.approx(ends[1] + 20.0, abs=0.021)
     assert records[-1]["reason"] == "pain"
 
 
 def test_nonsense_commands_are_logged_and_ignored(simulate: SimulateFn) -> None:
-    rec = simulate([(5.0, "resume"), (6.0, "seven"), (7.0, "banana")])
+    rec = simulate(
+        [
+            (OPENING_SECONDS + 5.0, "resume"),
+            (OPENING_SECONDS + 6.0, "seven"),
+            (OPENING_SECONDS + 7.0, "banana"),
+        ]
+    )
     ignored = [e for e in rec.events if isinstance(e, CommandHandled) and e.ignored]
     assert [e.command for e in ignored] == ["resume", "number"]
     heard = [r for r in rec.records() if r["type"] == "heard"]

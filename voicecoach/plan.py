@@ -8,15 +8,38 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from voicecoach.events import Side
-from voicecoach.program import Exercise, Program, cue_for_side
+from voicecoach.program import Exercise, Position, Program, cue_for_side
+from voicecoach.spoken import (
+    EMERGENCY_OPENING,
+    HOW_TO_STOP,
+    ROLL_OVER,
+    ROLL_OVER_SECONDS,
+    closing,
+    count_every_seconds,
+    count_schedule,
+    transition,
+)
+from voicecoach.spoken import number_words as number_words
 
 StepKind = Literal[
-    "intro", "setup", "move", "count", "hold", "release", "rest", "side", "set", "summary"
+    "intro",
+    "transition",
+    "setup",
+    "move",
+    "count",
+    "hold",
+    "release",
+    "rest",
+    "side",
+    "set",
+    "summary",
 ]
 
 #: The machine state each kind of step puts the session in (as written to the event log).
 STATE_OF_KIND: dict[StepKind, str] = {
     "intro": "intro",
+    # Changing position is the start of the next exercise, as its set-up is.
+    "transition": "setup",
     "setup": "setup",
     "move": "move",
     "count": "hold",
@@ -30,11 +53,6 @@ STATE_OF_KIND: dict[StepKind, str] = {
 
 #: Words per minute the duration estimate assumes, matching the default TTS rate.
 ESTIMATE_RATE_WPM = 160.0
-
-SUMMARY_TEXT = (
-    "That is the end of today's session. Well done. Lie still for a moment and breathe. "
-    "When you are ready, roll onto your side and get up slowly."
-)
 
 
 @dataclass(frozen=True)
@@ -146,8 +164,10 @@ def steps_from(
         exercise = program.exercises[index]
         dose = gentler(exercise) if gentle else exercise
         side = first_side if index == first_exercise else None
-        steps.extend(_exercise_steps(dose, index, offset + len(steps), side))
-    steps.append(Step("summary", SUMMARY_TEXT, 2.0, restart=offset + len(steps)))
+        before = program.exercises[index - 1].position if index > 0 else None
+        steps.extend(_exercise_steps(dose, index, offset + len(steps), side, before))
+    last = program.exercises[-1].position
+    steps.append(Step("summary", closing(last), 2.0, restart=offset + len(steps)))
     return steps
 
 
@@ -178,7 +198,13 @@ def _sides_of(exercise: Exercise) -> tuple[Side | None, ...]:
 
 
 def _intro_steps(program: Program, notes: Sequence[str]) -> Iterator[Step]:
-    texts = [f"Welcome. This is {program.title}.", program.safety_note, *notes]
+    texts = [
+        f"Welcome. This is {program.title}.",
+        program.safety_note,
+        EMERGENCY_OPENING,
+        HOW_TO_STOP,
+        *notes,
+    ]
     for index, text in enumerate(texts):
         yield Step("intro", text, 0.5 if index == 0 else 1.0, restart=index)
 
@@ -245,14 +271,21 @@ def _exercise_index(program: Program, exercise_id: str | None) -> int:
 
 
 def _exercise_steps(
-    exercise: Exercise, index: int, offset: int, first_side: Side | None = None
+    exercise: Exercise,
+    index: int,
+    offset: int,
+    first_side: Side | None = None,
+    before: Position | None = None,
 ) -> list[Step]:
-    """Set-up cues, then every set and rep, with rests and side changes.
+    """A change of position from ``before``, set-up cues, then every set and rep.
 
     With ``first_side`` "left" an exercise done in blocks skips its right-side blocks: they
     were done before an interrupted session ended.
     """
     build = _Builder(exercise, index, offset)
+    if before is not None and before != exercise.position:
+        text, seconds = transition(before, exercise.position)
+        build.add("transition", exercise.transition or text, seconds)
     for n, sentence in enumerate(exercise.setup + exercise.safety):
         build.add("setup", f"{exercise.name}. {sentence}" if n == 0 else sentence, 0.5)
     for set_number in range(1, exercise.sets + 1):
@@ -273,11 +306,19 @@ def _add_set(build: _Builder, set_number: int, first_side: Side | None) -> None:
     for position, (side, rep) in enumerate(order):
         where = (set_number, side, rep)
         if exercise.sides == "blocks" and side != previous_side:
-            build.add("side", f"Now the {side} side.", 0.5, where)
+            build.add("side", *_side_change(build, side), where)
         previous_side = side
         _add_rep(build, where)
         if position < len(order) - 1 and exercise.rest_between_reps_seconds > 0:
             build.add("rest", "", exercise.rest_between_reps_seconds, where)
+
+
+def _side_change(build: _Builder, side: Side | None) -> tuple[str, float]:
+    """Naming the side; lying on it, after the other side, means rolling over first."""
+    turns = build.exercise.position == "side-lying" and any(s.kind == "side" for s in build.steps)
+    if turns:
+        return f"Now the {side} side. {ROLL_OVER.format(side=side)}", ROLL_OVER_SECONDS
+    return f"Now the {side} side.", 0.5
 
 
 def _add_rep(build: _Builder, where: tuple[int, Side | None, int]) -> None:
@@ -305,33 +346,13 @@ def _side_cue(cue: str, side: Side | None) -> str:
 
 
 def _hold_counts(exercise: Exercise) -> list[tuple[str, float]]:
-    """The spoken count of a hold: one word per second, up or down, or a silent hold."""
+    """The spoken count of a hold, up or down (see ``spoken.count_schedule``), or a silent hold."""
     if exercise.hold_seconds <= 0:
         return []
     if exercise.count == "none":
         return [("Hold.", exercise.hold_seconds)]
-    whole = max(1, round(exercise.hold_seconds))
-    per_count = exercise.hold_seconds / whole
-    numbers = range(1, whole + 1) if exercise.count == "up" else range(whole, 0, -1)
-    return [(number_words(n), per_count) for n in numbers]
-
-
-_ONES = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen"
-).split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-
-
-def number_words(n: int) -> str:
-    """English words for 0..999, as the coach counts them."""
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
-    hundreds, rest = divmod(n, 100)
-    return f"{_ONES[hundreds]} hundred" + (f" and {number_words(rest)}" if rest else "")
+    every = exercise.count_every_seconds or count_every_seconds(exercise.hold_seconds)
+    return count_schedule(exercise.hold_seconds, exercise.count, every)
 
 
 def _seconds_words(seconds: float) -> str:

@@ -79,10 +79,14 @@ class Exercise:
     sets: int = 1
     hold_seconds: float = 0.0
     count: CountStyle = "up"
+    #: Seconds between spoken numbers in a hold; None lets the coach choose by the hold's length.
+    count_every_seconds: int | None = None
     move_seconds: float = 2.0
     rest_between_reps_seconds: float = 3.0
     rest_between_sets_seconds: float = 20.0
     safety: tuple[str, ...] = ()
+    #: Said when the position differs from the exercise before, to get into this one's.
+    transition: str = ""
     source: str = ""
     progression: Progression | None = None
 
@@ -296,10 +300,12 @@ _EXERCISE_KEYS: dict[str, _Key] = {
     "sets": _Key(_whole(1, 10)),
     "hold_seconds": _Key(_number(0, 300)),
     "count": _Key(_choice(COUNT_STYLES)),
+    "count_every_seconds": _Key(_whole(1, 60)),
     "move_seconds": _Key(_number(0.5, 60)),
     "rest_between_reps_seconds": _Key(_number(0, 600)),
     "rest_between_sets_seconds": _Key(_number(0, 600)),
     "safety": _Key(_sentences(at_least=0)),
+    "transition": _Key(_text),
     "source": _Key(_text),
     "progression": _Key(_progression),
 }
@@ -315,7 +321,7 @@ def _usable(values: Mapping[str, Any], raw: object, keys: tuple[str, ...]) -> bo
 
 def _exercise(raw: object) -> Exercise:
     values, problems = _read_table(raw, _EXERCISE_KEYS)
-    if _usable(values, raw, ("setup", "move_cue", "release_cue", "sides")):
+    if _usable(values, raw, ("setup", "move_cue", "release_cue", "sides", "transition")):
         problems += _cue_rules(values)
     if _usable(values, raw, ("reps", "hold_seconds")) and "progression" in values:
         problems += _dose_rules(values)
@@ -326,7 +332,9 @@ def _exercise(raw: object) -> Exercise:
 
 def _cues(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     setup = [(f".setup[{i}]", line) for i, line in enumerate(values["setup"], start=1)]
-    return [*setup, (".move_cue", values["move_cue"]), (".release_cue", values["release_cue"])]
+    transition = [(".transition", values["transition"])] if values.get("transition") else []
+    cues = [(".move_cue", values["move_cue"]), (".release_cue", values["release_cue"])]
+    return [*transition, *setup, *cues]
 
 
 def _cue_rules(values: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -336,8 +344,8 @@ def _cue_rules(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     for path, text in _cues(values):
         if "{" in _PLACEHOLDER.sub("", text) or "}" in _PLACEHOLDER.sub("", text):
             problems.append((path, "braces may only hold {side} or {other_side}"))
-        elif _PLACEHOLDER.search(text) and path.startswith(".setup"):
-            # Set-up is spoken once, before either side, so it cannot name the side.
+        elif _PLACEHOLDER.search(text) and not path.endswith("_cue"):
+            # Set-up and transition are spoken once, before either side, so cannot name it.
             problems.append((path, "cannot use {side} or {other_side}; name the side in move_cue"))
         elif _PLACEHOLDER.search(text) and not sided:
             problems.append((path, "uses {side} or {other_side} but sides is 'none'"))
@@ -544,6 +552,7 @@ def cue_warnings(program: Program) -> list[str]:
             "setup": exercise.setup,
             "move_cue": exercise.move_cue,
             "release_cue": exercise.release_cue,
+            "transition": exercise.transition,
         }
         for path, text in _cues(cues):
             warnings += [f"exercises[{index}]{path}: {rule}" for rule in _cue_advice(path, text)]
@@ -555,7 +564,7 @@ def _cue_advice(path: str, text: str) -> list[str]:
     phrases = sorted({p for ps in PHRASES.values() for p in ps if f" {p} " in padded})
     advice = [f"says '{p}', a spoken command; the coach's voice may trigger it" for p in phrases]
     words = len(text.split())
-    if not path.startswith(".setup") and words > LONG_CUE_WORDS:
+    if path.endswith("_cue") and words > LONG_CUE_WORDS:
         advice.append(
             f"has {words} words but is spoken on every repetition; keep it to {LONG_CUE_WORDS}"
             " and explain the move in setup"

@@ -306,7 +306,10 @@ def _announcement(dose: Dose, exercise: Exercise, name: str) -> str:
         return f"We'll keep {name} easy today."
     table = effective_progression(exercise)
     each_side = " on each side" if exercise.sides != "none" else ""
-    times = ("once" if dose.reps == 1 else f"{number_words(dose.reps)} times") + each_side
+    each_set = " in each set" if exercise.sets > 1 else ""
+    times = (
+        ("once" if dose.reps == 1 else f"{number_words(dose.reps)} times") + each_side + each_set
+    )
     hold = f"for {_seconds(dose.hold_seconds)}"
     # Say what the exercise's steps move: its hold, its reps, or both.
     holds = table.hold_step_seconds > 0 and dose.hold_seconds > 0

@@ -120,7 +120,7 @@ class Runner:
         """Every fixed phrase the session may say, for pre-rendering."""
         from voicecoach import session as texts
 
-        fixed = [*texts.FIXED_TEXTS, *texts.score_replies(self.session.settings.pain)]
+        fixed = [*texts.FIXED_TEXTS, *texts.setting_texts(self.session.settings)]
         plans = (
             [self.plan]
             if self.session.resume_plan is None

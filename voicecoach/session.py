@@ -24,7 +24,8 @@ from voicecoach.events import (
     StateChanged,
 )
 from voicecoach.plan import Plan, Step, steps_from
-from voicecoach.settings import PainBands, SessionSettings
+from voicecoach.settings import DEFAULT_EMERGENCY_NUMBER, PainBands, SessionSettings
+from voicecoach.spoken import PAIN_SCALE, PainCause, end_pain_text
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -62,10 +63,12 @@ STOP_TEXT = (
     "Stopping here. Slowly come back to a comfortable position, and rest for as long as you "
     "need. Well done today."
 )
+PAIN_QUESTION = f"On a scale {PAIN_SCALE}, how bad is the pain?"
 PAIN_TEXT = (
-    "Stop the movement now. Slowly return to a comfortable position and breathe. "
-    "On a scale from zero to ten, how bad is the pain?"
+    "Stop the movement now. Slowly return to a comfortable position and breathe. " + PAIN_QUESTION
 )
+#: Asked once more when no score came: a missed answer should not end the session at once.
+PAIN_AGAIN_TEXT = "I did not hear a number. " + PAIN_QUESTION
 #: Replies to a pain score, by band. Each first says the number heard, so that a misheard one
 #: is noticed and can be corrected: pocketsphinx names many numbers "five" (bench/results.md),
 #: and a "nine" taken for "five" would carry on, more gently, instead of ending the session.
@@ -76,7 +79,8 @@ MILD_TEXT = (
 )
 GENTLE_TEXT = (
     "Thank you. I heard {score} out of ten. If I heard it wrong, say pain. We will leave this "
-    "exercise and carry on more gently. Move slowly, and only as far as feels comfortable."
+    "exercise and carry on more gently. Rest a moment. When you are ready, say continue, or "
+    "say stop to finish for today. Then move slowly, and only as far as feels comfortable."
 )
 LOST_TEXT = {
     "microphone": (
@@ -89,30 +93,37 @@ BACK_TEXT = {
     "microphone": "I can hear you again. Say resume when you are ready.",
     "speaker": "The speaker is working again. Say resume when you are ready.",
 }
-RATING_TEXT = "On a scale from zero to ten, how is your back now?"
+# Asked about pain, not "your back": a "ten" meaning "great" would be stored as ten out of ten.
+RATING_TEXT = f"On a scale {PAIN_SCALE}, how much pain do you have now?"
 RATING_THANKS = "Thank you. Rest well."
 OFFER_TEXT = (
     "Welcome back. Last time ended early. Say yes to carry on where you left off, "
     "or say start over to begin again."
 )
-END_PAIN_TEXT = (
-    "We will end the session here. Rest in a comfortable position. Please see a doctor or "
-    "physiotherapist about this pain before exercising again. Get urgent medical help if you "
-    "notice numbness in the groin or saddle area, new problems with your bladder or bowel, or "
-    "weakness in your legs."
-)
-SEVERE_TEXT = "Thank you. I heard {score} out of ten. " + END_PAIN_TEXT
+SEVERE_TEXT = "Thank you. I heard {score} out of ten. "
 _REPLIES = {"continue": MILD_TEXT, "gentle": GENTLE_TEXT, "end": SEVERE_TEXT}
 
 
-def score_reply(score: int, band: str) -> str:
+def score_reply(score: int, band: str, emergency_number: str = DEFAULT_EMERGENCY_NUMBER) -> str:
     """What the coach says to a pain score in a band: the number it heard, then what next."""
-    return _REPLIES[band].format(score=NUMBER_WORDS[score])
+    reply = _REPLIES[band].format(score=NUMBER_WORDS[score])
+    return reply + end_pain_text("pain", emergency_number) if band == "end" else reply
 
 
-def score_replies(bands: PainBands) -> list[str]:
+def score_replies(bands: PainBands, emergency_number: str = DEFAULT_EMERGENCY_NUMBER) -> list[str]:
     """The reply to every score from zero to ten under ``bands``, for pre-rendering."""
-    return [score_reply(score, bands.band(score)) for score in range(len(NUMBER_WORDS))]
+    return [
+        score_reply(score, bands.band(score), emergency_number)
+        for score in range(len(NUMBER_WORDS))
+    ]
+
+
+def setting_texts(settings: SessionSettings) -> list[str]:
+    """Everything the machine says that depends on its settings, for pre-rendering."""
+    ends = [
+        end_pain_text(c, settings.emergency_number) for c in ("numbness or tingling", "no answer")
+    ]
+    return [*score_replies(settings.pain, settings.emergency_number), *ends]
 
 
 #: Everything the machine says besides the plan's steps, for pre-rendering.
@@ -122,10 +133,10 @@ FIXED_TEXTS = (
     SKIP_LEAD,
     STOP_TEXT,
     PAIN_TEXT,
+    PAIN_AGAIN_TEXT,
     RATING_TEXT,
     RATING_THANKS,
     OFFER_TEXT,
-    END_PAIN_TEXT,
     *LOST_TEXT.values(),
     *BACK_TEXT.values(),
 )
@@ -169,6 +180,7 @@ class Session:
         self._deadline: float | None = None
         self._resume_index = 0
         self._pain_deadline: float | None = None
+        self._pain_asked_again = False
         self._answer_deadline: float | None = None
         self._end_reason: EndReason = "completed"
         self._last_state: tuple[object, ...] | None = None
@@ -195,7 +207,7 @@ class Session:
             self._advance(t)
         elif self.mode == "pain_check" and self._pain_deadline is not None:
             if t >= self._pain_deadline:
-                self._pain_report(t, None, "no answer")
+                self._pain_timeout(t)
         elif self._answer_deadline is not None and t >= self._answer_deadline:
             self._no_answer(t)
         return self._flush()
@@ -426,6 +438,7 @@ class Session:
         self._stop_speaking()
         self.mode = "pain_check"
         self._pain_deadline = None
+        self._pain_asked_again = False
         self._emit_state("pain_check", t)
         self._out.append(Expect(numbers=True))
         self._say(PAIN_TEXT)
@@ -443,11 +456,24 @@ class Session:
     def _pain_score(self, parsed: Parsed, t: float) -> None:
         self._pain_report(t, parsed.value, None)
 
-    def _pain_report(self, t: float, score: int | None, symptom: str | None) -> None:
+    def _pain_timeout(self, t: float) -> None:
+        """No score came: ask once more, then end the session for safety."""
+        if self._pain_asked_again:
+            self._pain_report(t, None, "no answer")
+            return
+        self._pain_asked_again = True
+        self._pain_deadline = None
+        self._say(PAIN_AGAIN_TEXT)
+
+    def _pain_report(self, t: float, score: int | None, symptom: PainCause | None) -> None:
         step = self.current
         self._out.append(PainReported(t, step.exercise, step.side, step.rep, score, symptom))
+        number = self.settings.emergency_number
         band = "end" if score is None else self.settings.pain.band(score)
-        reply = END_PAIN_TEXT if score is None else score_reply(score, band)
+        if score is None:
+            reply = end_pain_text(symptom or "no answer", number)
+        else:
+            reply = score_reply(score, band, number)
         if band == "end":
             self._end("pain", reply, t)
             return
@@ -462,11 +488,16 @@ class Session:
             self._go_gentler(reply, t)
 
     def _go_gentler(self, reply: str, t: float) -> None:
-        """Drop the rest of this exercise and ease every later one, after saying ``reply``."""
+        """Drop the rest of this exercise and ease every later one; rest until "continue"."""
         first = self.current.exercise_index + 1
-        note = Step("rest", reply, 2.0)
+        # An empty rest stands for the pause, so a pain report in it names no exercise.
+        note = Step("rest", "", 0.0)
         self.steps = [note, *steps_from(self.plan.program, first, offset=1, gentle=True)]
-        self._begin(0, t)
+        self.index = 0
+        self._resume_index = 1
+        self.mode = "paused"
+        self._emit_state("paused", t)
+        self._say(reply)
 
     # -- helpers ------------------------------------------------------------------------
 

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 from voicecoach.errors import UsageError
 
+#: The number the coach tells a person to call for an ambulance (999 UK, 911 US, 112 EU).
+DEFAULT_EMERGENCY_NUMBER = "999"
+
 
 @dataclass(frozen=True)
 class PainBands:
@@ -39,5 +42,12 @@ class SessionSettings:
     pain_answer_seconds: float = 20.0
     #: How long the coach waits for a yes/no or an end-of-session rating before moving on.
     question_answer_seconds: float = 15.0
-    #: Ask "how is your back now?" at the end of a completed session.
+    #: Ask "how much pain do you have now?" at the end of a completed session.
     ask_rating: bool = True
+    #: Said digit by digit when the coach tells a person where to get emergency help.
+    emergency_number: str = DEFAULT_EMERGENCY_NUMBER
+
+    def __post_init__(self) -> None:
+        number = self.emergency_number
+        if not (number.isascii() and number.isdigit() and 2 <= len(number) <= 6):
+            raise UsageError(f"emergency number: need 2 to 6 digits, like 999, got {number!r}")

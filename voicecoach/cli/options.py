@@ -12,6 +12,7 @@ import click
 from voicecoach.eventlog import JsonLinesLog, Transcript
 from voicecoach.events import Listener
 from voicecoach.journal import Journal
+from voicecoach.settings import DEFAULT_EMERGENCY_NUMBER
 from voicecoach.speech.backends import BACKENDS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -54,7 +55,7 @@ def journal_options(func: F) -> F:
 
 
 def pain_options(func: F) -> F:
-    """The pain-score bands."""
+    """The pain-score bands, and the emergency number said when a session ends for pain."""
     return _stack(
         func,
         click.option(
@@ -70,6 +71,14 @@ def pain_options(func: F) -> F:
             default=5,
             show_default=True,
             help="Highest score that carries on more gently; above it the session ends.",
+        ),
+        click.option(
+            "--emergency-number",
+            envvar="VOICECOACH_EMERGENCY_NUMBER",
+            show_envvar=True,
+            default=DEFAULT_EMERGENCY_NUMBER,
+            show_default=True,
+            help="The number the coach says to call for an ambulance, such as 999, 911 or 112.",
         ),
     )
 

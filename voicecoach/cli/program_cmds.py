@@ -9,12 +9,12 @@ from typing import Any
 
 import click
 
+from voicecoach.advice import program_warnings
 from voicecoach.cli import main
 from voicecoach.errors import ProgramError
 from voicecoach.program import (
     DEFAULT_PROGRAM,
     Program,
-    cue_warnings,
     list_programs,
     load_program_file,
     user_programs_dir,
@@ -42,7 +42,7 @@ def check(ctx: click.Context, files: tuple[Path, ...]) -> None:
             click.echo("\n".join(_problem_line(err.source, p) for p in err.problems))
             continue
         click.echo(f"{path}: ok")
-        for warning in cue_warnings(program):
+        for warning in program_warnings(program):
             click.echo(f"{path}: warning: {warning}")
     if bad:
         ctx.exit(ProgramError.exit_code)

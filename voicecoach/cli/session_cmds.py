@@ -186,7 +186,10 @@ def _prepare(
 
 
 def _settings(opts: dict[str, Any]) -> SessionSettings:
-    return SessionSettings(pain=PainBands(opts["pain_continue_max"], opts["pain_gentle_max"]))
+    return SessionSettings(
+        pain=PainBands(opts["pain_continue_max"], opts["pain_gentle_max"]),
+        emergency_number=opts["emergency_number"],
+    )
 
 
 def _audio_parts(
