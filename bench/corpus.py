@@ -46,7 +46,7 @@ VOICES: dict[str, str] = {
     "en-us-nyc+f5": "heldout",
     "en-gb-x-gbclan+m4": "heldout",
 }
-#: Voices that only the command network learns from (bench/train_commands.py), never scored by
+#: Voices that only the command network learns from (training/train_commands.py), never scored by
 #: a bench: MBROLA voices of speakers of other languages reading English, and formant variants
 #: unlike any scored voice. VALIDATION_VOICES among them choose its thresholds.
 TRAIN_VOICES: tuple[str, ...] = (

@@ -20,8 +20,9 @@ from voicecoach.speech.detect import Detection, Detector
     type=click.Choice(BACKENDS),
     default="auto",
     show_default=True,
-    help="Recognizer: Vosk when a model is installed (auto), else the embedded pocketsphinx "
-    "(sphinx); net is the embedded command network.",
+    help="Recognizer: auto is whisper (Silero VAD and Whisper tiny.en, trained on real "
+    "speech); vosk needs a model (`voicecoach model download`); net is the command network, "
+    "sphinx is pocketsphinx.",
 )
 @click.option(
     "--model",

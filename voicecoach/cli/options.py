@@ -92,8 +92,9 @@ def recognizer_options(func: F) -> F:
             type=click.Choice(BACKENDS),
             default="auto",
             show_default=True,
-            help="Recognizer: auto uses Vosk when a model is found, else the embedded "
-            "pocketsphinx (sphinx); net is the embedded command network.",
+            help="Recognizer: auto is whisper (Silero VAD and Whisper tiny.en, trained on "
+            "real speech); vosk needs a model (`voicecoach model download`); net is the "
+            "command network, sphinx is pocketsphinx.",
         ),
         click.option(
             "--model",

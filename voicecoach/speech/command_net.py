@@ -2,7 +2,7 @@
 
 It reads a window of consecutive embeddings (``voicecoach.speech.embedding``) and gives one
 probability per class: ``none``, each command, and each pain-scale number. The weights are
-trained by ``bench/train_commands.py`` on synthetic speech only, from the tuning voices and a
+trained by ``training/train_commands.py`` on synthetic speech only, from the tuning voices and a
 set of training-only voices; the held-out voices never shape them. They ship in the package.
 """
 
@@ -123,6 +123,6 @@ class CommandNet:
         if net.classes != class_names():
             raise RecognizerError(
                 f"the command network {source} was trained for other commands; "
-                "retrain it with `python -m bench.train_commands`"
+                "retrain it with `python -m training.train_commands`"
             )
         return net

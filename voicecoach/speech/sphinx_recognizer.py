@@ -35,7 +35,8 @@ _LOG_BASE = 1.0001
 _SCORE_SHIFT = 1024
 _KWS_MAX = 1500
 #: Spotting thresholds per phrase, log10 of the likelihood ratio against a free phone loop;
-#: measured by bench/tune_sphinx.py (the highest score any non-command clip reached, plus a margin).
+#: measured by training/tune_sphinx.py (the highest score any non-command clip reached, plus a
+#: margin).
 THRESHOLDS: dict[str, float] = {
     "pause": 4.2,
     "wait": 7.8,

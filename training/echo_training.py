@@ -7,7 +7,7 @@ the bench's own echo stream (``bench.evaluate.EchoStream``) and the cleaned audi
 
 The coach reads the cues of every program except the default one: the bench's echo condition
 and its self-trigger measurement play the default program, so those stay unseen. Used by
-``python -m bench.train_commands --over-coach``; the shipped network was trained without it
+``python -m training.train_commands --over-coach``; the shipped network was trained without it
 (bench/README.md, "Learning from clips said over the coach").
 """
 

@@ -1,9 +1,9 @@
 """Measure and tune the pocketsphinx recognizer on the synthetic corpus.
 
-    python -m bench.tune_sphinx audit            # permissive run on the tuning voices
-    python -m bench.tune_sphinx tune             # per-phrase thresholds from the audit
-    python -m bench.tune_sphinx validate         # tuned recognizer on tuning and held-out voices
-    python -m bench.tune_sphinx report NAME      # print the tables of a saved run
+    python -m training.tune_sphinx audit            # permissive run on the tuning voices
+    python -m training.tune_sphinx tune             # per-phrase thresholds from the audit
+    python -m training.tune_sphinx validate         # tuned recognizer on tuning and held-out voices
+    python -m training.tune_sphinx report NAME      # print the tables of a saved run
 
 Runs are saved as JSON lines under bench/.corpus/runs/. Each worker process feeds a fixed half of
 the clips in order through one recognizer, so a run is the same on every machine.

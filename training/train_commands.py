@@ -1,6 +1,6 @@
 """Train the command network (voicecoach/speech/command_net.py) on the synthetic corpus.
 
-python -m bench.train_commands [--epochs 20] [--jobs 2] [--over-coach] [--hidden 128]
+python -m training.train_commands [--epochs 20] [--jobs 2] [--over-coach] [--hidden 128]
     [--bare-weight 1] [--out FILE.npz]
 
 Embeddings of every training clip (tuning voices, and the training-only voices of
@@ -8,7 +8,7 @@ Embeddings of every training clip (tuning voices, and the training-only voices o
 bench/.corpus/embeddings/. A window of embeddings is labelled with the clip's command when it
 ends just after the spoken phrase, and ``none`` when the clip holds no command or the phrase has
 not begun. With ``--over-coach``, half the clean clips are also said over the coach, through
-the simulated room and the echo canceller (``bench.echo_training``). Thresholds are then
+the simulated room and the echo canceller (``training.echo_training``). Thresholds are then
 chosen on the validation voices (never trained on), and the weights go to
 voicecoach/speech/data/command_net.npz. The held-out voices are untouched: the bench scores the
 shipped network on them. Needs the MBROLA voices the training voices use:
@@ -27,7 +27,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from bench import corpus, echo_training
+from bench import corpus
+from training import echo_training
 from voicecoach.commands import ANSWERS, NUMBER_WORDS, Command, Parsed
 from voicecoach.speech.command_net import NONE, CommandNet, class_names, class_of
 from voicecoach.speech.embedding import EMBEDDING_SIZE, SpeechEmbedder, embedding_end_seconds
@@ -353,7 +354,7 @@ def lower_safety_thresholds(
     "with_echo",
     default=False,
     show_default=True,
-    help="Also learn from clips said over the coach (bench/echo_training.py; not shipped: "
+    help="Also learn from clips said over the coach (training/echo_training.py; not shipped: "
     "bench/README.md has why).",
 )
 @click.option(

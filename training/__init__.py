@@ -1,0 +1,1 @@
+"""How the shipped recognizer weights and rules are made, reproducibly; bench/ only measures."""
