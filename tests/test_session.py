@@ -66,7 +66,8 @@ def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
         ("running", Parsed(Command.PAUSE), "paused", PAUSE_TEXT),
         ("running", Parsed(Command.STOP), "ending", STOP_TEXT),
         ("running", Parsed(Command.PAIN), "pain_check", PAIN_TEXT),
-        ("running", Parsed(Command.NUMB), "ending", END_PAIN_TEXT),
+        # "numb" is an answer to the pain question: heard in ordinary speech, it changes nothing.
+        ("running", Parsed(Command.NUMB), "running", None),
         ("running", Parsed(Command.SKIP), "running", "Moving on. Bridge."),
         ("running", Parsed(Command.REPEAT), "running", "Bring your right knee"),
         ("running", Parsed(Command.RESUME), "running", None),
@@ -78,6 +79,7 @@ def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
         ("paused", Parsed(Command.STOP), "ending", STOP_TEXT),
         ("paused", Parsed(Command.PAIN), "pain_check", PAIN_TEXT),
         ("paused", Parsed(Command.REPEAT), "paused", PAUSE_TEXT),
+        ("paused", Parsed(Command.NUMB), "paused", None),
         (
             "pain_check",
             Parsed(Command.NUMBER, 0),
@@ -120,6 +122,7 @@ def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
         ("pain_check", Parsed(Command.PAUSE), "pain_check", None),
         ("pain_check", Parsed(Command.RESUME), "pain_check", None),
         ("ending", Parsed(Command.PAIN), "ending", None),
+        ("ending", Parsed(Command.NUMB), "ending", None),
         ("ending", Parsed(Command.RESUME), "ending", None),
     ],
 )
@@ -324,11 +327,12 @@ def test_pain_with_no_answer_ends_after_twenty_seconds(simulate: SimulateFn) -> 
 
 
 def test_nonsense_commands_are_logged_and_ignored(simulate: SimulateFn) -> None:
-    rec = simulate([(5.0, "resume"), (6.0, "seven"), (7.0, "banana")])
+    rec = simulate([(5.0, "resume"), (6.0, "seven"), (7.0, "banana"), (8.0, "numb")])
     ignored = [e for e in rec.events if isinstance(e, CommandHandled) and e.ignored]
-    assert [e.command for e in ignored] == ["resume", "number"]
+    assert [e.command for e in ignored] == ["resume"]
+    # Numbers and symptoms are not listened for outside a score question, like "yes".
     heard = [r for r in rec.records() if r["type"] == "heard"]
-    assert heard[2]["command"] is None
+    assert [(r["text"], r["command"]) for r in heard] == [("resume", "resume"), ("banana", None)]
     assert rec.events[-1].reason == "completed"  # type: ignore[union-attr]
 
 
@@ -396,3 +400,22 @@ def test_resume_without_asking_takes_the_resumed_plan(tiny_program: Program) -> 
     session = Session(build_plan(tiny_program), resume_plan=resumed, ask_resume=False)
     session.start(0.0)
     assert [s.exercise for s in session.steps if s.exercise][0] == "bridge"
+
+
+@pytest.mark.parametrize(
+    ("script", "reason", "symptoms"),
+    [
+        # Outside the pain question a heard "numb" changes nothing.
+        ([(12.0, "numb"), (15.0, "my leg is tingling")], "completed", []),
+        ([(15.0, "pause"), (20.0, "numb"), (25.0, "resume")], "completed", []),
+        # Said with "pain", the pain is heard; the pain question then takes the symptom.
+        ([(15.0, "pain, my leg is numb")], "pain", ["no answer"]),
+        ([(15.0, "pain, my leg is numb"), (25.0, "tingling")], "pain", ["numbness or tingling"]),
+    ],
+)
+def test_numb_ends_a_session_only_as_an_answer_to_the_pain_question(
+    simulate: SimulateFn, script: list[tuple[float, str]], reason: str, symptoms: list[str]
+) -> None:
+    rec = simulate(script)
+    assert rec.events[-1].reason == reason  # type: ignore[union-attr]
+    assert [e.symptom for e in rec.events if isinstance(e, PainReported)] == symptoms

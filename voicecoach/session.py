@@ -46,7 +46,8 @@ class StopSpeaking:
 @dataclass(frozen=True)
 class Expect:
     """Action: tell the recognizer what to listen for besides the commands: pain-scale numbers
-    while a score is asked, the answers "yes" and "start over" while the offer to carry on is."""
+    and the symptoms "numb" and "tingling" while a score is asked, the answers "yes" and "start
+    over" while the offer to carry on is."""
 
     numbers: bool = False
     answers: bool = False
@@ -430,12 +431,9 @@ class Session:
         self._out.append(Expect(numbers=True))
         self._say(PAIN_TEXT)
 
-    @_on(
-        ("running", Command.NUMB),
-        ("paused", Command.NUMB),
-        ("pain_check", Command.NUMB),
-        ("rating", Command.NUMB),
-    )
+    # Only while a score is asked: "numb" is heard in ordinary speech ("number"), and acted on
+    # at any time it would end a session with the urgent warning (commands.SYMPTOMS).
+    @_on(("pain_check", Command.NUMB), ("rating", Command.NUMB))
     def _numb(self, parsed: Parsed, t: float) -> None:
         self._pain_report(t, None, "numbness or tingling")
 
