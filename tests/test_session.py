@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import SimulateFn
+from tests.conftest import SimulateFn, finish_steps, walk_to_count
 from voicecoach.clock import VirtualClock
 from voicecoach.commands import Command, Parsed
 from voicecoach.events import (
@@ -21,9 +21,15 @@ from voicecoach.program import Program
 from voicecoach.runner import Runner
 from voicecoach.session import (
     END_PAIN_TEXT,
+    OFFER_REMINDER,
     OFFER_TEXT,
+    OFFER_UNANSWERED,
     PAIN_TEXT,
+    PAUSE_REMINDER,
     PAUSE_TEXT,
+    RATING_REMINDER,
+    RATING_THANKS,
+    RATING_UNANSWERED,
     STOP_TEXT,
     Expect,
     Mode,
@@ -35,20 +41,9 @@ from voicecoach.session import (
 from voicecoach.settings import PainBands, SessionSettings
 
 
-def _walk_to_count(session: Session) -> float:
-    """Drive the machine (speech ending at once) until it is counting a hold; returns the time."""
-    t = 0.0
-    session.start(t)
-    while session.current.kind != "count":
-        t += 0.5
-        session.speech_ended(t)
-        session.tick(t)
-    return t
-
-
 def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
     session = Session(build_plan(program))
-    t = _walk_to_count(session)
+    t = walk_to_count(session)
     setup = {
         "paused": Command.PAUSE,
         "pain_check": Command.PAIN,
@@ -56,6 +51,8 @@ def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
     }
     if mode in setup:
         session.command(Parsed(setup[mode]), t)
+    elif mode == "rating":
+        t = finish_steps(session, t)
     assert session.mode == mode
     return session, t
 
@@ -121,6 +118,10 @@ def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
         ("pain_check", Parsed(Command.REPEAT), "pain_check", PAIN_TEXT),
         ("pain_check", Parsed(Command.PAUSE), "pain_check", None),
         ("pain_check", Parsed(Command.RESUME), "pain_check", None),
+        ("rating", Parsed(Command.NUMBER, 2), "ending", RATING_THANKS),
+        ("rating", Parsed(Command.NUMB), "ending", END_PAIN_TEXT),
+        ("rating", Parsed(Command.PAIN), "pain_check", PAIN_TEXT),
+        ("rating", Parsed(Command.PAUSE), "rating", None),
         ("ending", Parsed(Command.PAIN), "ending", None),
         ("ending", Parsed(Command.NUMB), "ending", None),
         ("ending", Parsed(Command.RESUME), "ending", None),
@@ -169,7 +170,7 @@ def test_no_pain_answer_ends_the_session_after_the_timeout(tiny_program: Program
 def test_pain_bands_are_configurable(tiny_program: Program) -> None:
     settings = SessionSettings(pain=PainBands(continue_max=1, gentle_max=2))
     session = Session(build_plan(tiny_program), settings)
-    t = _walk_to_count(session)
+    t = walk_to_count(session)
     session.command(Parsed(Command.PAIN), t)
     session.command(Parsed(Command.NUMBER, 3), t + 1)
     assert session.mode == "ending"
@@ -224,7 +225,11 @@ def test_pause_freezes_timers(simulate: SimulateFn) -> None:
     records = rec.records()
     after_pause = [r for r in records if r["t"] >= 15.0 and r["type"] == "say"]
     assert after_pause[0]["text"] == PAUSE_TEXT
-    assert after_pause[1]["t"] == 300.0
+    # Nothing but reminders until the resume: no step moved on while paused.
+    reminders = [r for r in after_pause[1:] if r["t"] < 300.0]
+    assert len(reminders) == 4
+    assert {r["text"] for r in reminders} == {PAUSE_REMINDER}
+    assert after_pause[1 + len(reminders)]["t"] == 300.0
 
 
 def test_stop_ends_with_reason_stopped(simulate: SimulateFn) -> None:
@@ -336,18 +341,9 @@ def test_nonsense_commands_are_logged_and_ignored(simulate: SimulateFn) -> None:
     assert rec.events[-1].reason == "completed"  # type: ignore[union-attr]
 
 
-def _finish_steps(session: Session, t: float) -> float:
-    """Let every step play out (speech ending at once) until the machine leaves ``running``."""
-    while session.mode == "running":
-        t += 0.5
-        session.speech_ended(t)
-        session.tick(t)
-    return t
-
-
 def test_rating_is_asked_and_stored_at_the_end(tiny_program: Program) -> None:
     session = Session(build_plan(tiny_program))
-    t = _finish_steps(session, _walk_to_count(session))
+    t = finish_steps(session, walk_to_count(session))
     assert session.mode == "rating"
     out = session.command(Parsed(Command.NUMBER, 2), t + 1)
     assert BackRating(t + 1, 2) in out
@@ -355,13 +351,18 @@ def test_rating_is_asked_and_stored_at_the_end(tiny_program: Program) -> None:
     assert session.finished
 
 
-def test_unanswered_rating_finishes_after_fifteen_seconds(tiny_program: Program) -> None:
+def test_unanswered_rating_is_asked_again_then_finishes(tiny_program: Program) -> None:
     session = Session(build_plan(tiny_program))
-    t = _finish_steps(session, _walk_to_count(session))
+    t = finish_steps(session, walk_to_count(session))
     session.speech_ended(t)
     assert session.tick(t + 14.9) == []
-    out = session.tick(t + 15.0)
-    assert SessionEnded(t + 15.0, "completed", t + 15.0) in out
+    assert session.tick(t + 15.0) == [Say(RATING_REMINDER)]
+    session.speech_ended(t + 20.0)
+    assert session.tick(t + 34.9) == []
+    out = session.tick(t + 35.0)
+    assert Say(RATING_UNANSWERED) in out
+    assert session.mode == "ending"
+    assert SessionEnded(t + 40.0, "completed", t + 40.0) in session.speech_ended(t + 40.0)
     assert not any(isinstance(o, BackRating) for o in out)
 
 
@@ -383,7 +384,10 @@ def test_resume_offer(
     assert Expect(answers=True) in out
     session.speech_ended(4.0)
     if answer is None:
-        after = session.tick(19.0)
+        assert session.tick(19.0) == [Say(OFFER_REMINDER)]
+        session.speech_ended(23.0)
+        after = session.tick(38.0)
+        assert Say(f"{OFFER_UNANSWERED} {session.current.text}") in after
     else:
         parsed = parse(answer)
         assert parsed is not None
