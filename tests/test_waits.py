@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SimulateFn, walk_to_count
+from tests.conftest import SimulateFn, finish_steps, walk_to_count
 from voicecoach.commands import Command, Parsed
 from voicecoach.events import SessionEnded
 from voicecoach.plan import build_plan
@@ -135,3 +135,30 @@ def test_a_session_left_paused_ends_interrupted_with_a_goodbye(
     assert end.reason == "interrupted"
     with Journal(journal_path, readonly=True) as journal:
         assert [s.end_reason for s in journal.sessions()] == ["interrupted"]
+
+
+def test_stop_during_the_offer_ends_stopped_and_the_offer_does_not_time_out(
+    tiny_program: Program,
+) -> None:
+    resumed = build_plan(tiny_program, start_exercise="bridge")
+    session = Session(build_plan(tiny_program), resume_plan=resumed)
+    session.start(0.0)
+    session.speech_ended(4.0)
+    session.command(Parsed(Command.STOP), 18.0)
+    assert session.tick(20.0) == []
+    assert session.mode == "ending"
+    assert session.speech_ended(26.0) == [SessionEnded(26.0, "stopped", 26.0)]
+
+
+def test_pain_during_the_rating_ends_for_pain_and_the_rating_does_not_time_out(
+    tiny_program: Program,
+) -> None:
+    session = Session(build_plan(tiny_program))
+    t = finish_steps(session, walk_to_count(session))
+    session.speech_ended(t)
+    session.command(Parsed(Command.PAIN), t + 14.0)
+    session.speech_ended(t + 20.0)
+    session.command(Parsed(Command.NUMBER, 8), t + 22.0)
+    assert session.tick(t + 30.0) == []
+    assert session.mode == "ending"
+    assert session.speech_ended(t + 40.0) == [SessionEnded(t + 40.0, "pain", t + 40.0)]

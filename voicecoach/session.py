@@ -227,8 +227,9 @@ class Session:
         elif self.mode == "pain_check" and self._pain_deadline is not None:
             if t >= self._pain_deadline:
                 self._pain_report(t, None, "no answer")
-        elif self._answer_deadline is not None and t >= self._answer_deadline:
-            self._no_answer(t)
+        elif self.mode in _QUESTION_REMINDERS and self._answer_deadline is not None:
+            if t >= self._answer_deadline:
+                self._no_answer(t)
         return self._flush()
 
     def speech_ended(self, t: float) -> list[Output]:
@@ -396,6 +397,8 @@ class Session:
 
     def _end(self, reason: EndReason, text: str, t: float, state: str = "stopped") -> None:
         """Say ``text``, then end with ``reason`` once it has been said."""
+        # A question asked before (stop during the offer) must not time out over the goodbye.
+        self._answer_deadline = None
         self._stop_speaking()
         self._out.append(Expect())
         self._end_reason = reason
