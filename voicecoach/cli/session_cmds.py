@@ -186,7 +186,11 @@ def _prepare(
 
 
 def _settings(opts: dict[str, Any]) -> SessionSettings:
-    return SessionSettings(pain=PainBands(opts["pain_continue_max"], opts["pain_gentle_max"]))
+    return SessionSettings(
+        pain=PainBands(opts["pain_continue_max"], opts["pain_gentle_max"]),
+        pause_reminder_seconds=float(opts["pause_reminder_seconds"]),
+        pause_timeout_seconds=float(opts["pause_timeout_seconds"]),
+    )
 
 
 def _audio_parts(
