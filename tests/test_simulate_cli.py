@@ -57,6 +57,7 @@ def test_a_session_left_waiting_ends_interrupted_and_says_why(
     assert len(reminders) == 8
     assert all(b - a > 60.0 for a, b in zip([40.0, *reminders], reminders, strict=False))
     [goodbye] = _said_at(output, PAUSE_TIMEOUT_TEXT)
+    assert "  640.0s  [paused_too_long]\n" in output
     assert goodbye == pytest.approx(640.0, abs=0.05)
     assert re.search(
         r"^ *6[45][0-9]\.[0-9]s  \[end: interrupted after 6[45][0-9] s\]$", output, re.M

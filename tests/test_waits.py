@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import SimulateFn, finish_steps, walk_to_count
 from voicecoach.commands import Command, Parsed
-from voicecoach.events import SessionEnded
+from voicecoach.events import SessionEnded, StateChanged
 from voicecoach.plan import build_plan
 from voicecoach.program import Program
 from voicecoach.session import (
@@ -67,6 +67,7 @@ def test_a_pause_reminds_after_a_silent_minute_and_ends_after_ten(
     assert session.mode == "paused"
     out = session.tick(paused_at + 600.0)
     assert session.mode == "ending"
+    assert [o.state for o in out if isinstance(o, StateChanged)] == ["paused_too_long"]
     assert Say(PAUSE_TIMEOUT_TEXT) in out
     assert Expect() in out
     end = session.speech_ended(paused_at + 615.0)

@@ -381,7 +381,7 @@ class Session:
     def _wait_paused(self, t: float) -> None:
         """Remind the person now and then how to go on; end a pause that lasts too long."""
         if self._paused_until is not None and t >= self._paused_until:
-            self._end("interrupted", PAUSE_TIMEOUT_TEXT, t)
+            self._end("interrupted", PAUSE_TIMEOUT_TEXT, t, state="paused_too_long")
         elif self._remind_at is not None and t >= self._remind_at:
             self._remind_at = None
             self._say(self._reminder)
