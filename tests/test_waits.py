@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import SimulateFn, finish_steps, walk_to_count
-from voicecoach.commands import Command, Parsed
+from voicecoach.commands import NUMBER_WORDS, PHRASES, Command, Parsed, parse
 from voicecoach.events import SessionEnded, StateChanged
 from voicecoach.plan import build_plan
 from voicecoach.program import Program
@@ -17,8 +18,10 @@ from voicecoach.session import (
     PAUSE_REMINDER,
     PAUSE_TIMEOUT_TEXT,
     Expect,
+    Output,
     Say,
     Session,
+    StopSpeaking,
 )
 from voicecoach.settings import SessionSettings
 
@@ -163,3 +166,63 @@ def test_pain_during_the_rating_ends_for_pain_and_the_rating_does_not_time_out(
     assert session.tick(t + 30.0) == []
     assert session.mode == "ending"
     assert session.speech_ended(t + 40.0) == [SessionEnded(t + 40.0, "pain", t + 40.0)]
+
+
+#: Everything a script may do: every phrase, every score, and the microphone coming and going.
+_DOINGS = [
+    *(phrase for phrases in PHRASES.values() for phrase in phrases),
+    *NUMBER_WORDS,
+    "microphone lost",
+    "microphone back",
+]
+
+
+class _Driver:
+    """Plays the runner for a session: speech takes time by its length, commands come on cue."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.t = 0.0
+        self._speech_ends: float | None = None
+
+    def apply(self, out: list[Output]) -> None:
+        for output in out:
+            if isinstance(output, Say):
+                self._speech_ends = self.t + 1.0 + len(output.text) / 20.0
+            elif isinstance(output, StopSpeaking):
+                self._speech_ends = None
+
+    def do(self, doing: str) -> None:
+        if doing == "microphone lost":
+            self.apply(self.session.device_lost(self.t, "microphone"))
+        elif doing == "microphone back":
+            self.apply(self.session.device_back(self.t, "microphone"))
+        elif (parsed := parse(doing)) is not None:
+            self.apply(self.session.command(parsed, self.t))
+
+    def step(self, seconds: float) -> None:
+        self.t += seconds
+        if self._speech_ends is not None and self.t >= self._speech_ends:
+            self._speech_ends = None
+            self.apply(self.session.speech_ended(self.t))
+        self.apply(self.session.tick(self.t))
+
+
+@pytest.mark.parametrize("seed", range(0, 600, 100))
+def test_every_script_ends_by_itself(tiny_program: Program, seed: int) -> None:
+    """Whatever is said when, with or without an offer to carry on, the session ends."""
+    for run in range(seed, seed + 100):
+        rnd = random.Random(run)
+        resumed = build_plan(tiny_program, start_exercise="bridge") if run % 3 == 0 else None
+        driver = _Driver(Session(build_plan(tiny_program), resume_plan=resumed))
+        script = sorted(
+            (rnd.uniform(0, 400), rnd.choice(_DOINGS)) for _ in range(rnd.randint(0, 12))
+        )
+        driver.apply(driver.session.start(0.0))
+        # The rest of the plan, then the rating asked twice, or a whole pause, and a goodbye.
+        ends_by = max((at for at, _ in script), default=0.0) + 1200.0
+        while not driver.session.finished and driver.t < ends_by:
+            driver.step(0.5)
+            while script and script[0][0] <= driver.t:
+                driver.do(script.pop(0)[1])
+        assert driver.session.finished, (run, driver.session.mode)
