@@ -28,6 +28,26 @@ OPENING_SECONDS = round(
 )
 
 
+def walk_to_count(session: Session) -> float:
+    """Drive the machine (speech ending at once) until it is counting a hold; returns the time."""
+    t = 0.0
+    session.start(t)
+    while session.current.kind != "count":
+        t += 0.5
+        session.speech_ended(t)
+        session.tick(t)
+    return t
+
+
+def finish_steps(session: Session, t: float) -> float:
+    """Let every step play out (speech ending at once) until the machine leaves ``running``."""
+    while session.mode == "running":
+        t += 0.5
+        session.speech_ended(t)
+        session.tick(t)
+    return t
+
+
 @pytest.fixture(autouse=True)
 def _private_dirs(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from voicecoach.audio.frames import FRAME_SECONDS, silence
 from voicecoach.commands import (
     NUMBER_WORDS,
     Command,
@@ -13,6 +14,7 @@ from voicecoach.commands import (
     grammar_words,
     parse,
 )
+from voicecoach.fakes import ScriptedRecognizer
 
 
 @pytest.mark.parametrize(
@@ -94,9 +96,46 @@ def test_grammar_has_every_command_word_and_number() -> None:
         (Parsed(Command.YES), False, True, True),
         (Parsed(Command.NUMBER, 7), False, True, False),
         (Parsed(Command.NUMBER, 7), True, False, True),
+        # "numb" and "tingling" answer the pain question: heard outside it, they mean nothing.
+        (Parsed(Command.NUMB), False, False, False),
+        (Parsed(Command.NUMB), False, True, False),
+        (Parsed(Command.NUMB), True, False, True),
     ],
 )
 def test_numbers_and_answers_count_only_while_asked(
     parsed: Parsed, numbers: bool, answers: bool, acted_on: bool
 ) -> None:
     assert expected(parsed, numbers=numbers, answers=answers) == acted_on
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers", "answers", "parsed"),
+    [
+        ("pain, my leg is numb", True, False, Parsed(Command.NUMB)),
+        ("pain, my leg is numb", False, False, Parsed(Command.PAIN)),
+        ("it is numb", False, True, None),
+        ("tingling, about a seven", True, False, Parsed(Command.NUMB)),
+        ("about a seven", False, False, None),
+        ("yes stop", False, False, Parsed(Command.STOP)),
+        ("yes", True, False, None),
+        ("yes", False, True, Parsed(Command.YES)),
+    ],
+)
+def test_parse_finds_only_what_is_listened_for(
+    text: str, numbers: bool, answers: bool, parsed: Parsed | None
+) -> None:
+    assert parse(text, numbers=numbers, answers=answers) == parsed
+
+
+@pytest.mark.parametrize(
+    ("numbers", "heard"),
+    [(False, ["stop", "banana"]), (True, ["numb", "seven", "stop", "banana"])],
+)
+def test_the_scripted_recognizer_hears_numbers_and_symptoms_only_when_asked(
+    numbers: bool, heard: list[str]
+) -> None:
+    script = [(0.02, "numb"), (0.04, "seven"), (0.06, "stop"), (0.08, "banana")]
+    recognizer = ScriptedRecognizer(script)
+    recognizer.expect(numbers)
+    hits = [hit.text for _ in range(5) for hit in recognizer.feed(silence(FRAME_SECONDS))]
+    assert hits == heard

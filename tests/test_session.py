@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import OPENING_SECONDS, SimulateFn
+from tests.conftest import OPENING_SECONDS, SimulateFn, finish_steps, walk_to_count
 from voicecoach.clock import VirtualClock
 from voicecoach.commands import Command, Parsed
 from voicecoach.events import (
@@ -21,10 +21,17 @@ from voicecoach.program import Program
 from voicecoach.runner import Runner
 from voicecoach.session import (
     GENTLE_TEXT,
+    MILD_REMINDER,
+    OFFER_REMINDER,
     OFFER_TEXT,
+    OFFER_UNANSWERED,
     PAIN_AGAIN_TEXT,
     PAIN_TEXT,
+    PAUSE_REMINDER,
     PAUSE_TEXT,
+    RATING_REMINDER,
+    RATING_THANKS,
+    RATING_UNANSWERED,
     STOP_TEXT,
     Expect,
     Mode,
@@ -40,20 +47,9 @@ END_FOR_PAIN = end_pain_text("pain", "999")
 END_FOR_NUMBNESS = end_pain_text("numbness or tingling", "999")
 
 
-def _walk_to_count(session: Session) -> float:
-    """Drive the machine (speech ending at once) until it is counting a hold; returns the time."""
-    t = 0.0
-    session.start(t)
-    while session.current.kind != "count":
-        t += 0.5
-        session.speech_ended(t)
-        session.tick(t)
-    return t
-
-
 def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
     session = Session(build_plan(program))
-    t = _walk_to_count(session)
+    t = walk_to_count(session)
     setup = {
         "paused": Command.PAUSE,
         "pain_check": Command.PAIN,
@@ -61,6 +57,8 @@ def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
     }
     if mode in setup:
         session.command(Parsed(setup[mode]), t)
+    elif mode == "rating":
+        t = finish_steps(session, t)
     assert session.mode == mode
     return session, t
 
@@ -71,7 +69,8 @@ def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
         ("running", Parsed(Command.PAUSE), "paused", PAUSE_TEXT),
         ("running", Parsed(Command.STOP), "ending", STOP_TEXT),
         ("running", Parsed(Command.PAIN), "pain_check", PAIN_TEXT),
-        ("running", Parsed(Command.NUMB), "ending", END_FOR_NUMBNESS),
+        # "numb" is an answer to the pain question: heard in ordinary speech, it changes nothing.
+        ("running", Parsed(Command.NUMB), "running", None),
         ("running", Parsed(Command.SKIP), "running", "Moving on. Bridge."),
         ("running", Parsed(Command.REPEAT), "running", "Bring your right knee"),
         ("running", Parsed(Command.RESUME), "running", None),
@@ -83,6 +82,7 @@ def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
         ("paused", Parsed(Command.STOP), "ending", STOP_TEXT),
         ("paused", Parsed(Command.PAIN), "pain_check", PAIN_TEXT),
         ("paused", Parsed(Command.REPEAT), "paused", PAUSE_TEXT),
+        ("paused", Parsed(Command.NUMB), "paused", None),
         (
             "pain_check",
             Parsed(Command.NUMBER, 0),
@@ -124,7 +124,12 @@ def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
         ("pain_check", Parsed(Command.REPEAT), "pain_check", PAIN_TEXT),
         ("pain_check", Parsed(Command.PAUSE), "pain_check", None),
         ("pain_check", Parsed(Command.RESUME), "pain_check", None),
+        ("rating", Parsed(Command.NUMBER, 2), "ending", RATING_THANKS),
+        ("rating", Parsed(Command.NUMB), "ending", END_FOR_NUMBNESS),
+        ("rating", Parsed(Command.PAIN), "pain_check", PAIN_TEXT),
+        ("rating", Parsed(Command.PAUSE), "rating", None),
         ("ending", Parsed(Command.PAIN), "ending", None),
+        ("ending", Parsed(Command.NUMB), "ending", None),
         ("ending", Parsed(Command.RESUME), "ending", None),
     ],
 )
@@ -177,7 +182,8 @@ def test_a_moderate_score_rests_until_continue(tiny_program: Program) -> None:
     out = session.command(Parsed(Command.NUMBER, 4), t + 1)
     assert Say(GENTLE_TEXT.format(score="four")) in out
     session.speech_ended(t + 10)
-    assert session.tick(t + 300) == []
+    # While it rests, the coach only reminds the person how to go on.
+    assert session.tick(t + 300) == [Say(MILD_REMINDER)]
     assert session.mode == "paused"
     out = session.command(Parsed(Command.RESUME), t + 301)
     spoken = [o.text for o in out if isinstance(o, Say)]
@@ -196,7 +202,7 @@ def test_the_end_for_pain_says_the_emergency_number(
     tiny_program: Program, number: str, said: str
 ) -> None:
     session = Session(build_plan(tiny_program), SessionSettings(emergency_number=number))
-    t = _walk_to_count(session)
+    t = walk_to_count(session)
     session.command(Parsed(Command.PAIN), t)
     out = session.command(Parsed(Command.NUMBER, 7), t + 1)
     spoken = [o.text for o in out if isinstance(o, Say)]
@@ -215,7 +221,7 @@ def test_a_bad_emergency_number_is_refused(number: str) -> None:
 def test_pain_bands_are_configurable(tiny_program: Program) -> None:
     settings = SessionSettings(pain=PainBands(continue_max=1, gentle_max=2))
     session = Session(build_plan(tiny_program), settings)
-    t = _walk_to_count(session)
+    t = walk_to_count(session)
     session.command(Parsed(Command.PAIN), t)
     session.command(Parsed(Command.NUMBER, 3), t + 1)
     assert session.mode == "ending"
@@ -270,7 +276,11 @@ def test_pause_freezes_timers(simulate: SimulateFn) -> None:
     records = rec.records()
     after_pause = [r for r in records if r["t"] >= OPENING_SECONDS + 15.0 and r["type"] == "say"]
     assert after_pause[0]["text"] == PAUSE_TEXT
-    assert after_pause[1]["t"] == OPENING_SECONDS + 300.0
+    # Nothing but reminders until the resume: no step moved on while paused.
+    reminders = [r for r in after_pause[1:] if r["t"] < OPENING_SECONDS + 300.0]
+    assert len(reminders) == 4
+    assert {r["text"] for r in reminders} == {PAUSE_REMINDER}
+    assert after_pause[1 + len(reminders)]["t"] == OPENING_SECONDS + 300.0
 
 
 def test_stop_ends_with_reason_stopped(simulate: SimulateFn) -> None:
@@ -395,27 +405,20 @@ def test_nonsense_commands_are_logged_and_ignored(simulate: SimulateFn) -> None:
             (OPENING_SECONDS + 5.0, "resume"),
             (OPENING_SECONDS + 6.0, "seven"),
             (OPENING_SECONDS + 7.0, "banana"),
+            (OPENING_SECONDS + 8.0, "numb"),
         ]
     )
     ignored = [e for e in rec.events if isinstance(e, CommandHandled) and e.ignored]
-    assert [e.command for e in ignored] == ["resume", "number"]
+    assert [e.command for e in ignored] == ["resume"]
+    # Numbers and symptoms are not listened for outside a score question, like "yes".
     heard = [r for r in rec.records() if r["type"] == "heard"]
-    assert heard[2]["command"] is None
+    assert [(r["text"], r["command"]) for r in heard] == [("resume", "resume"), ("banana", None)]
     assert rec.events[-1].reason == "completed"  # type: ignore[union-attr]
-
-
-def _finish_steps(session: Session, t: float) -> float:
-    """Let every step play out (speech ending at once) until the machine leaves ``running``."""
-    while session.mode == "running":
-        t += 0.5
-        session.speech_ended(t)
-        session.tick(t)
-    return t
 
 
 def test_rating_is_asked_and_stored_at_the_end(tiny_program: Program) -> None:
     session = Session(build_plan(tiny_program))
-    t = _finish_steps(session, _walk_to_count(session))
+    t = finish_steps(session, walk_to_count(session))
     assert session.mode == "rating"
     out = session.command(Parsed(Command.NUMBER, 2), t + 1)
     assert BackRating(t + 1, 2) in out
@@ -423,13 +426,18 @@ def test_rating_is_asked_and_stored_at_the_end(tiny_program: Program) -> None:
     assert session.finished
 
 
-def test_unanswered_rating_finishes_after_fifteen_seconds(tiny_program: Program) -> None:
+def test_unanswered_rating_is_asked_again_then_finishes(tiny_program: Program) -> None:
     session = Session(build_plan(tiny_program))
-    t = _finish_steps(session, _walk_to_count(session))
+    t = finish_steps(session, walk_to_count(session))
     session.speech_ended(t)
     assert session.tick(t + 14.9) == []
-    out = session.tick(t + 15.0)
-    assert SessionEnded(t + 15.0, "completed", t + 15.0) in out
+    assert session.tick(t + 15.0) == [Say(RATING_REMINDER)]
+    session.speech_ended(t + 20.0)
+    assert session.tick(t + 34.9) == []
+    out = session.tick(t + 35.0)
+    assert Say(RATING_UNANSWERED) in out
+    assert session.mode == "ending"
+    assert SessionEnded(t + 40.0, "completed", t + 40.0) in session.speech_ended(t + 40.0)
     assert not any(isinstance(o, BackRating) for o in out)
 
 
@@ -451,7 +459,10 @@ def test_resume_offer(
     assert Expect(answers=True) in out
     session.speech_ended(4.0)
     if answer is None:
-        after = session.tick(19.0)
+        assert session.tick(19.0) == [Say(OFFER_REMINDER)]
+        session.speech_ended(23.0)
+        after = session.tick(38.0)
+        assert Say(f"{OFFER_UNANSWERED} {session.current.text}") in after
     else:
         parsed = parse(answer)
         assert parsed is not None
@@ -468,3 +479,22 @@ def test_resume_without_asking_takes_the_resumed_plan(tiny_program: Program) -> 
     session = Session(build_plan(tiny_program), resume_plan=resumed, ask_resume=False)
     session.start(0.0)
     assert [s.exercise for s in session.steps if s.exercise][0] == "bridge"
+
+
+@pytest.mark.parametrize(
+    ("script", "reason", "symptoms"),
+    [
+        # Outside the pain question a heard "numb" changes nothing.
+        ([(12.0, "numb"), (15.0, "my leg is tingling")], "completed", []),
+        ([(15.0, "pause"), (20.0, "numb"), (25.0, "resume")], "completed", []),
+        # Said with "pain", the pain is heard; the pain question then takes the symptom.
+        ([(15.0, "pain, my leg is numb")], "pain", ["no answer"]),
+        ([(15.0, "pain, my leg is numb"), (25.0, "tingling")], "pain", ["numbness or tingling"]),
+    ],
+)
+def test_numb_ends_a_session_only_as_an_answer_to_the_pain_question(
+    simulate: SimulateFn, script: list[tuple[float, str]], reason: str, symptoms: list[str]
+) -> None:
+    rec = simulate(script)
+    assert rec.events[-1].reason == reason  # type: ignore[union-attr]
+    assert [e.symptom for e in rec.events if isinstance(e, PainReported)] == symptoms

@@ -23,7 +23,7 @@ from speech_audio import (
 )
 
 from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples
-from voicecoach.commands import PHRASES, Command, Parsed, parse
+from voicecoach.commands import PHRASES, SYMPTOMS, Command, Parsed, parse
 from voicecoach.errors import RecognizerError
 from voicecoach.ports import Hit
 from voicecoach.speech.sphinx_recognizer import SphinxRecognizer, _heard_over
@@ -51,6 +51,11 @@ def hear(recognizer: SphinxRecognizer, samples: Samples, numbers: bool = False) 
 def command_of(text: str) -> Command:
     """The command a phrase of the vocabulary stands for."""
     return next(c for c, phrases in PHRASES.items() if text in phrases)
+
+
+def asked_for(text: str) -> bool:
+    """Whether the session listens for numbers when ``text`` is said: for the symptoms."""
+    return command_of(text) in SYMPTOMS
 
 
 #: Phrases heard in both test voices (tuned on mb-us1, mb-us2 never seen in tuning) and in one
@@ -83,7 +88,7 @@ HEARD_IN_FORMANT: tuple[tuple[str, str], ...] = (
 def test_command_is_heard_as_its_command_in_two_voices(
     recognizer: SphinxRecognizer, speech_cache: Path, text: str, voice: str
 ) -> None:
-    hits = hear(recognizer, speak(text, voice, speech_cache))
+    hits = hear(recognizer, speak(text, voice, speech_cache), asked_for(text))
     assert commands(hits) == [Parsed(command_of(text))]
     assert hits[0].end_seconds is not None
     assert 0.5 < hits[0].end_seconds < 2.5
@@ -95,7 +100,7 @@ def test_command_is_heard_as_its_command_in_two_voices(
 def test_command_is_heard_in_a_formant_voice(
     recognizer: SphinxRecognizer, speech_cache: Path, text: str, voice: str
 ) -> None:
-    assert commands(hear(recognizer, speak(text, voice, speech_cache))) == [
+    assert commands(hear(recognizer, speak(text, voice, speech_cache), asked_for(text))) == [
         Parsed(command_of(text))
     ]
 
@@ -139,6 +144,16 @@ def test_numbers_count_only_when_expected(
     numbers_heard = [p for p in heard if p is not None and p.command == Command.NUMBER]
     assert bool(numbers_heard) == numbers
     assert all(p.value == 7 for p in numbers_heard)
+
+
+@needs_mbrola
+@pytest.mark.parametrize("numbers", [False, True])
+def test_symptoms_count_only_while_a_score_is_asked(
+    recognizer: SphinxRecognizer, speech_cache: Path, numbers: bool
+) -> None:
+    # "numb" is heard in ordinary speech ("number"): outside a pain check it must end nothing.
+    heard = commands(hear(recognizer, speak("numb", VOICES[0], speech_cache), numbers))
+    assert heard == ([Parsed(Command.NUMB)] if numbers else [])
 
 
 @needs_testdata

@@ -108,7 +108,8 @@ def test_both_pain_questions_carry_their_anchors(simulate: SimulateFn) -> None:
         )
     )
     questions = [text for text in said if ANCHORS in text]
-    assert [q.rsplit(", ", 1)[-1] for q in questions] == [
+    # The end question is asked once more when it goes unanswered, with its anchors too.
+    assert [q.rsplit(", ", 1)[-1] for q in questions[:2]] == [
         "how bad is the pain?",
         "how much pain do you have now?",
     ]

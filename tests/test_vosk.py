@@ -108,6 +108,15 @@ def test_answers_are_accepted_only_while_the_question_is_asked() -> None:
     assert phrases_of(match_phrases(["yes"], vocabulary(False, answers=True))) == ["yes"]
 
 
+def test_symptoms_are_accepted_only_with_the_numbers() -> None:
+    # "numb" stays in the grammar, so it is heard as itself, and counts only in a pain check.
+    assert {"numb", "tingling"} <= set(build_grammar(False))
+    assert match_phrases(["numb"], vocabulary(False, answers=True)) == []
+    assert match_phrases(["tingling"], vocabulary(False)) == []
+    assert phrases_of(match_phrases(["numb"], vocabulary(True, answers=False))) == ["numb"]
+    assert vocabulary(True)["tingling"] == Command.NUMB.value
+
+
 # --- result parsing -----------------------------------------------------------------------
 
 

@@ -103,5 +103,5 @@ def describe(event: Event) -> str | None:
 
 
 _NOTABLE_STATES = frozenset(
-    {"paused", "pain_check", "stopped", "finished", "rating", "resume_offer"}
+    {"paused", "paused_too_long", "pain_check", "stopped", "finished", "rating", "resume_offer"}
 )

@@ -9,6 +9,7 @@ from typing import Self
 import numpy as np
 
 from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, Samples, silence
+from voicecoach.commands import parse
 from voicecoach.errors import AudioDeviceError
 from voicecoach.plan import estimate_speech_seconds
 from voicecoach.ports import Hit, Unmanaged
@@ -50,7 +51,11 @@ class EstimatedSynthesizer(Unmanaged):
 
 
 class ScriptedRecognizer(Unmanaged):
-    """Hears given text at given stream times: the ``--heard T:TEXT`` of simulation."""
+    """Hears given text at given stream times: the ``--heard T:TEXT`` of simulation.
+
+    Like every recognizer it reports numbers, symptoms and answers only while the session
+    listens for them (``expect``); text naming nothing else is dropped then, not heard.
+    """
 
     name = "scripted"
 
@@ -60,6 +65,8 @@ class ScriptedRecognizer(Unmanaged):
         self.decide_seconds = decide_seconds
         self._next = 0
         self._frames = 0
+        self._numbers = False
+        self._answers = False
         #: Every (numbers, answers) the recognizer was asked for, in order.
         self.expectations: list[tuple[bool, bool]] = []
 
@@ -70,7 +77,8 @@ class ScriptedRecognizer(Unmanaged):
         hits: list[Hit] = []
         while self._next < len(self._script) and self._script[self._next][0] <= now + 1e-9:
             at, text = self._script[self._next]
-            hits.append(Hit(text, 1.0, at))
+            if self._listening_for(text):
+                hits.append(Hit(text, 1.0, at))
             self._next += 1
         if hits and self.decide_seconds > 0.0:
             time.sleep(self.decide_seconds)
@@ -80,8 +88,17 @@ class ScriptedRecognizer(Unmanaged):
         """Scripted text has no utterance state to forget."""
 
     def expect(self, numbers: bool, answers: bool = False) -> None:
-        """Recorded so tests can see when the session asked for numbers or answers."""
+        """Listen for numbers (with the symptoms) and answers, or not; recorded for tests."""
+        self._numbers = numbers
+        self._answers = answers
         self.expectations.append((numbers, answers))
+
+    def _listening_for(self, text: str) -> bool:
+        # Text that is no command at all is still heard, as a real recognizer may report words
+        # the session ignores; a command is heard only if something expected is in it.
+        return parse(text) is None or (
+            parse(text, numbers=self._numbers, answers=self._answers) is not None
+        )
 
 
 class FlakyMicrophone(SilentMicrophone):

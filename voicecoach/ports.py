@@ -96,10 +96,12 @@ class Recognizer(_Managed, Protocol):
         ...
 
     def expect(self, numbers: bool, answers: bool = False) -> None:
-        """Listen for commands, plus the pain-scale numbers zero to ten with ``numbers``, plus
-        the answers "yes" and "start over" (``commands.ANSWERS``) with ``answers``.
+        """Listen for commands, plus the pain-scale numbers zero to ten and the symptoms "numb"
+        and "tingling" (``commands.SYMPTOMS``) with ``numbers``, plus the answers "yes" and
+        "start over" (``commands.ANSWERS``) with ``answers``.
 
-        Both are off by default: the coach's hold counts are numbers, and the answers mean
-        nothing outside the question. The session turns each on only while it asks for it.
+        Both are off by default: the coach's hold counts are numbers, "numb" is heard in
+        ordinary speech, and the answers mean nothing outside the question. The session turns
+        each on only while it asks for it.
         """
         ...

@@ -115,6 +115,9 @@ class Runner:
         self.playback = Playback()
         self._wall_clock = wall_clock
         self._end: SessionEnded | None = None
+        #: What the session listens for now, so that text with several commands in it is taken
+        #: for one the session acts on ("pain, it is numb" is pain outside a pain check).
+        self._expect = Expect()
 
     def phrases(self) -> list[str]:
         """Every fixed phrase the session may say, for pre-rendering."""
@@ -220,7 +223,7 @@ class Runner:
         at = hit.end_seconds if hit.end_seconds is not None else t
         if self._is_own_voice(hit, at):
             return
-        parsed = parse(hit.text)
+        parsed = parse(hit.text, numbers=self._expect.numbers, answers=self._expect.answers)
         command = None if parsed is None else parsed.command.value
         self._publish([Heard(t, hit.text, command, hit.confidence, hit.end_seconds)])
         if parsed is not None:
@@ -259,6 +262,7 @@ class Runner:
                 case StopSpeaking():
                     self._cut(t)
                 case Expect(numbers=numbers, answers=answers):
+                    self._expect = output
                     self.recognizer.expect(numbers, answers)
                 case _:
                     self._publish([output])

@@ -47,7 +47,8 @@ class StopSpeaking:
 @dataclass(frozen=True)
 class Expect:
     """Action: tell the recognizer what to listen for besides the commands: pain-scale numbers
-    while a score is asked, the answers "yes" and "start over" while the offer to carry on is."""
+    and the symptoms "numb" and "tingling" while a score is asked, the answers "yes" and "start
+    over" while the offer to carry on is."""
 
     numbers: bool = False
     answers: bool = False
@@ -57,6 +58,14 @@ Action = Say | StopSpeaking | Expect
 Output = Action | Event
 
 PAUSE_TEXT = "Paused. Relax where you are. Say resume when you are ready."
+PAUSE_REMINDER = (
+    "We are still paused. Say resume when you are ready to go on, or say stop to finish for today."
+)
+PAUSE_TIMEOUT_TEXT = (
+    "We have been paused for a long time, so I am ending the session here. Rest in a "
+    "comfortable position for as long as you need, and start a new session whenever you feel "
+    "ready to exercise again."
+)
 RESUME_LEAD = "Okay, here we go."
 SKIP_LEAD = "Moving on."
 STOP_TEXT = (
@@ -77,6 +86,10 @@ MILD_TEXT = (
     "Rest a moment. When you are ready, say continue to go on with the next exercise, or say "
     "stop to finish for today."
 )
+MILD_REMINDER = (
+    "When you are ready, say continue to go on with the next exercise, or say stop to finish "
+    "for today."
+)
 GENTLE_TEXT = (
     "Thank you. I heard {score} out of ten. If I heard it wrong, say pain. We will leave this "
     "exercise and carry on more gently. Rest a moment. When you are ready, say continue, or "
@@ -96,10 +109,16 @@ BACK_TEXT = {
 # Asked about pain, not "your back": a "ten" meaning "great" would be stored as ten out of ten.
 RATING_TEXT = f"On a scale {PAIN_SCALE}, how much pain do you have now?"
 RATING_THANKS = "Thank you. Rest well."
+RATING_REMINDER = f"How much pain do you have now, {PAIN_SCALE}? Or say stop to skip the question."
+RATING_UNANSWERED = "I did not hear a number, and that is fine. Rest well."
 OFFER_TEXT = (
     "Welcome back. Last time ended early. Say yes to carry on where you left off, "
     "or say start over to begin again."
 )
+OFFER_REMINDER = "Say yes to carry on where you left off, or say start over to begin again."
+OFFER_UNANSWERED = "I did not hear an answer, so we will start from the beginning."
+#: Said again once when a question goes unanswered, before the coach moves on without it.
+_QUESTION_REMINDERS: dict[Mode, str] = {"offer": OFFER_REMINDER, "rating": RATING_REMINDER}
 SEVERE_TEXT = "Thank you. I heard {score} out of ten. "
 _REPLIES = {"continue": MILD_TEXT, "gentle": GENTLE_TEXT, "end": SEVERE_TEXT}
 
@@ -129,6 +148,9 @@ def setting_texts(settings: SessionSettings) -> list[str]:
 #: Everything the machine says besides the plan's steps, for pre-rendering.
 FIXED_TEXTS = (
     PAUSE_TEXT,
+    PAUSE_REMINDER,
+    PAUSE_TIMEOUT_TEXT,
+    MILD_REMINDER,
     RESUME_LEAD,
     SKIP_LEAD,
     STOP_TEXT,
@@ -136,6 +158,8 @@ FIXED_TEXTS = (
     PAIN_AGAIN_TEXT,
     RATING_TEXT,
     RATING_THANKS,
+    RATING_UNANSWERED,
+    *_QUESTION_REMINDERS.values(),
     OFFER_TEXT,
     *LOST_TEXT.values(),
     *BACK_TEXT.values(),
@@ -182,6 +206,11 @@ class Session:
         self._pain_deadline: float | None = None
         self._pain_asked_again = False
         self._answer_deadline: float | None = None
+        self._question_reminded = False
+        #: While paused: what to remind the person of, when next, and when to give up.
+        self._reminder = PAUSE_REMINDER
+        self._remind_at: float | None = None
+        self._paused_until: float | None = None
         self._end_reason: EndReason = "completed"
         self._last_state: tuple[object, ...] | None = None
         self._out: list[Output] = []
@@ -205,11 +234,14 @@ class Session:
         """Advance timers to session time ``t``."""
         if self.mode == "running":
             self._advance(t)
+        elif self.mode == "paused":
+            self._wait_paused(t)
         elif self.mode == "pain_check" and self._pain_deadline is not None:
             if t >= self._pain_deadline:
                 self._pain_timeout(t)
-        elif self._answer_deadline is not None and t >= self._answer_deadline:
-            self._no_answer(t)
+        elif self.mode in _QUESTION_REMINDERS and self._answer_deadline is not None:
+            if t >= self._answer_deadline:
+                self._no_answer(t)
         return self._flush()
 
     def speech_ended(self, t: float) -> list[Output]:
@@ -219,6 +251,8 @@ class Session:
             self._finish(t)
         elif self.mode == "pain_check":
             self._pain_deadline = t + self.settings.pain_answer_seconds
+        elif self.mode == "paused":
+            self._remind_at = t + self.settings.pause_reminder_seconds
         elif self.mode in ("offer", "rating"):
             self._answer_deadline = t + self.settings.question_answer_seconds
         elif self.mode == "running" and self._deadline is None:
@@ -248,9 +282,9 @@ class Session:
         """A device vanished: pause any movement and say (or show) what happened."""
         if self.mode == "running":
             self._stop_speaking()
-            self._resume_index = self.current.restart
-            self.mode = "paused"
-            self._emit_state("paused", t)
+            self._enter_pause(self.current.restart, t)
+        if self.mode == "paused":
+            self._reminder = LOST_TEXT[device]
         if self.mode in ("paused", "offer"):
             self._stop_speaking()
             self._say(LOST_TEXT[device])
@@ -261,6 +295,7 @@ class Session:
         """A lost device works again: tell the person how to carry on."""
         if self.mode == "paused":
             self._stop_speaking()
+            self._reminder = PAUSE_REMINDER
             self._say(BACK_TEXT[device])
         return self._flush()
 
@@ -319,6 +354,7 @@ class Session:
         elif self.settings.ask_rating:
             self.mode = "rating"
             self._answer_deadline = None
+            self._question_reminded = False
             self._emit_state("rating", t)
             self._out.append(Expect(numbers=True))
             self._say(RATING_TEXT)
@@ -332,14 +368,35 @@ class Session:
         self._finish(t)
 
     def _no_answer(self, t: float) -> None:
-        """A question went unanswered: start the full plan, or finish without a rating."""
+        """A question went unanswered: ask once more, then start the full plan, or finish
+        without a rating."""
         self._answer_deadline = None
         self._stop_speaking()
-        if self.mode == "offer":
+        if not self._question_reminded:
+            self._question_reminded = True
+            self._say(_QUESTION_REMINDERS[self.mode])
+        elif self.mode == "offer":
             self._out.append(Expect())
-            self._begin(0, t)
+            self._begin(0, t, OFFER_UNANSWERED)
         else:
-            self._complete_session(t)
+            self._end("completed", RATING_UNANSWERED, t, state="finished")
+
+    def _enter_pause(self, resume_index: int, t: float, reminder: str = PAUSE_REMINDER) -> None:
+        """Freeze the walk until resume; the pause ends the session if it lasts too long."""
+        self._resume_index = resume_index
+        self.mode = "paused"
+        self._reminder = reminder
+        self._remind_at = None
+        self._paused_until = t + self.settings.pause_timeout_seconds
+        self._emit_state("paused", t)
+
+    def _wait_paused(self, t: float) -> None:
+        """Remind the person now and then how to go on; end a pause that lasts too long."""
+        if self._paused_until is not None and t >= self._paused_until:
+            self._end("interrupted", PAUSE_TIMEOUT_TEXT, t, state="paused_too_long")
+        elif self._remind_at is not None and t >= self._remind_at:
+            self._remind_at = None
+            self._say(self._reminder)
 
     def _take_plan(self, plan: Plan, t: float) -> None:
         self.steps = list(plan.steps)
@@ -350,12 +407,15 @@ class Session:
         self.mode = "ended"
         self._out.append(SessionEnded(t, self._end_reason, t))
 
-    def _end(self, reason: EndReason, text: str, t: float) -> None:
+    def _end(self, reason: EndReason, text: str, t: float, state: str = "stopped") -> None:
+        """Say ``text``, then end with ``reason`` once it has been said."""
+        # A question asked before (stop during the offer) must not time out over the goodbye.
+        self._answer_deadline = None
         self._stop_speaking()
         self._out.append(Expect())
         self._end_reason = reason
         self.mode = "ending"
-        self._emit_state("stopped", t)
+        self._emit_state(state, t)
         self._say(text)
 
     # -- command handlers ---------------------------------------------------------------
@@ -363,9 +423,7 @@ class Session:
     @_on(("running", Command.PAUSE))
     def _pause(self, parsed: Parsed, t: float) -> None:
         self._stop_speaking()
-        self._resume_index = self.current.restart
-        self.mode = "paused"
-        self._emit_state("paused", t)
+        self._enter_pause(self.current.restart, t)
         self._say(PAUSE_TEXT)
 
     @_on(("offer", Command.YES))
@@ -389,15 +447,13 @@ class Session:
         self._answer_deadline = None
         self._stop_speaking()
         self._out.append(BackRating(t, parsed.value))
-        self._out.append(Expect())
-        self._end_reason = "completed"
-        self.mode = "ending"
-        self._emit_state("finished", t)
-        self._say(RATING_THANKS)
+        self._end("completed", RATING_THANKS, t, state="finished")
 
     @_on(("rating", Command.STOP))
     def _skip_rating(self, parsed: Parsed, t: float) -> None:
-        self._no_answer(t)
+        self._answer_deadline = None
+        self._stop_speaking()
+        self._complete_session(t)
 
     @_on(("paused", Command.RESUME))
     def _resume(self, parsed: Parsed, t: float) -> None:
@@ -443,12 +499,9 @@ class Session:
         self._out.append(Expect(numbers=True))
         self._say(PAIN_TEXT)
 
-    @_on(
-        ("running", Command.NUMB),
-        ("paused", Command.NUMB),
-        ("pain_check", Command.NUMB),
-        ("rating", Command.NUMB),
-    )
+    # Only while a score is asked: "numb" is heard in ordinary speech ("number"), and acted on
+    # at any time it would end a session with the urgent warning (commands.SYMPTOMS).
+    @_on(("pain_check", Command.NUMB), ("rating", Command.NUMB))
     def _numb(self, parsed: Parsed, t: float) -> None:
         self._pain_report(t, None, "numbness or tingling")
 
@@ -480,9 +533,7 @@ class Session:
         self._stop_speaking()
         self._out.append(Expect())
         if band == "continue":
-            self._resume_index = self._next_exercise_index()
-            self.mode = "paused"
-            self._emit_state("paused", t)
+            self._enter_pause(self._next_exercise_index(), t, MILD_REMINDER)
             self._say(reply)
         else:
             self._go_gentler(reply, t)
@@ -494,9 +545,7 @@ class Session:
         note = Step("rest", "", 0.0)
         self.steps = [note, *steps_from(self.plan.program, first, offset=1, gentle=True)]
         self.index = 0
-        self._resume_index = 1
-        self.mode = "paused"
-        self._emit_state("paused", t)
+        self._enter_pause(1, t, MILD_REMINDER)
         self._say(reply)
 
     # -- helpers ------------------------------------------------------------------------

@@ -29,7 +29,11 @@ from voicecoach.speech.detect import Detection, Detector
     type=click.Path(file_okay=False, path_type=Path),
     help="Vosk model folder (default: $VOICECOACH_VOSK_MODEL, ./models/, the user data folder).",
 )
-@click.option("--numbers", is_flag=True, help="Also listen for pain scores zero to ten.")
+@click.option(
+    "--numbers",
+    is_flag=True,
+    help="Also listen for pain scores zero to ten, and numb or tingling.",
+)
 @click.option(
     "--answers",
     is_flag=True,

@@ -147,7 +147,7 @@ def audio_options(func: F) -> F:
 
 
 def session_options(func: F) -> F:
-    """``--dose`` and ``--resume/--no-resume``."""
+    """``--dose``, ``--resume/--no-resume`` and how long a pause may last."""
     return _stack(
         func,
         click.option(
@@ -162,6 +162,20 @@ def session_options(func: F) -> F:
             default=None,
             help="Continue an unfinished session from under 2 hours ago, or start "
             "afresh, without asking. Default: the coach asks.",
+        ),
+        click.option(
+            "--pause-reminder-seconds",
+            type=click.IntRange(10, 600),
+            default=60,
+            show_default=True,
+            help="Seconds of quiet while paused before the coach reminds how to go on.",
+        ),
+        click.option(
+            "--pause-timeout-seconds",
+            type=click.IntRange(60, 7200),
+            default=600,
+            show_default=True,
+            help="Seconds a session may stay paused before it ends, as interrupted.",
         ),
     )
 

@@ -189,6 +189,8 @@ def _settings(opts: dict[str, Any]) -> SessionSettings:
     return SessionSettings(
         pain=PainBands(opts["pain_continue_max"], opts["pain_gentle_max"]),
         emergency_number=opts["emergency_number"],
+        pause_reminder_seconds=float(opts["pause_reminder_seconds"]),
+        pause_timeout_seconds=float(opts["pause_timeout_seconds"]),
     )
 
 

@@ -18,7 +18,14 @@ from types import TracebackType
 from typing import Any, Self
 
 from voicecoach.audio.frames import RATE_HZ, Samples, to_int16_bytes
-from voicecoach.commands import ANSWERS, NUMBER_WORDS, PHRASES, URGENT, command_phrases
+from voicecoach.commands import (
+    ANSWERS,
+    NUMBER_WORDS,
+    PHRASES,
+    SYMPTOMS,
+    URGENT,
+    command_phrases,
+)
 from voicecoach.errors import RecognizerError
 from voicecoach.ports import Hit
 from voicecoach.speech.models import looks_like_model
@@ -57,11 +64,12 @@ def build_grammar(numbers: bool) -> list[str]:
 
 def vocabulary(numbers: bool, answers: bool = True) -> dict[str, str]:
     """Accepted phrase -> identity key (the command name, or the number word itself); the
-    answers (``commands.ANSWERS``) only with ``answers``."""
+    answers (``commands.ANSWERS``) only with ``answers``, the symptoms (``commands.SYMPTOMS``)
+    only with ``numbers``."""
     phrases = {
         phrase: command.value
         for command, group in PHRASES.items()
-        if answers or command not in ANSWERS
+        if (answers or command not in ANSWERS) and (numbers or command not in SYMPTOMS)
         for phrase in group
     }
     if numbers:
