@@ -197,7 +197,9 @@ _HOLD_COUNTS = (
 def _commands() -> Iterator[Utterance]:
     for command, phrases in PHRASES.items():
         for text in (*phrases, *_CARRIERS[command]):
-            yield Utterance("command", text, numbers=False, expected=Parsed(command))
+            # "numb" and "tingling" are answers to the pain question, listened for only then.
+            asked = command == Command.NUMB
+            yield Utterance("command", text, numbers=asked, expected=Parsed(command))
 
 
 def _numbers() -> Iterator[Utterance]:
