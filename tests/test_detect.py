@@ -27,9 +27,9 @@ def no_vosk_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="module")
 def stop_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A voice saying "stop session", then nothing."""
+    """A voice saying "okay stop", then nothing."""
     folder = tmp_path_factory.mktemp("detect")
-    return write_wav(folder / "stop.wav", speak("stop session", "mb-us1", folder))
+    return write_wav(folder / "stop.wav", speak("okay stop", "mb-us2", folder))
 
 
 def test_pocketsphinx_is_chosen_by_name() -> None:
@@ -99,7 +99,7 @@ def test_table_names_the_backend_and_says_when_nothing_was_heard(
     quiet = write_wav(tmp_path / "quiet.wav", np.zeros(16_000, dtype=np.float32))
     result = CliRunner().invoke(main, ["detect", str(stop_wav), str(quiet)])
     assert result.exit_code == 0, result.output
-    assert "pocketsphinx" in result.stdout
+    assert "Whisper tiny.en" in result.stdout
     assert "stop" in result.stdout
     assert f"{quiet}: no command heard" in result.stdout
 
