@@ -29,7 +29,7 @@ class Size:
 
 
 QUICK = Size(1, ("clean", "pink5"), {"command": 2, "number": 4, "confusable": 3}, 8, 16, 1)
-FULL = Size(None, ALL_CONDITIONS, {"command": 2, "number": 4, "confusable": 3}, 1, 8)
+FULL = Size(None, ALL_CONDITIONS, {"command": 2, "number": 4, "confusable": 3}, 1, 8, 2)
 #: Two voices, clean only: for the CI check.
 TINY = Size(1, ("clean",), {"command": 8, "number": 11, "confusable": 7}, 24, 10**9, 0)
 

@@ -59,7 +59,7 @@ def test_clicks_shorter_than_the_least_speech_are_dropped() -> None:
 
 
 def test_endless_talk_is_cut_into_utterances_of_the_longest_length() -> None:
-    settings = SegmenterSettings(max_seconds=2.0)
+    settings = SegmenterSettings(max_seconds=2.0, end_quiet_seconds=0.2)
     # Words 0.15 s long with 0.05 s between them: never quiet long enough to end.
     word = np.concatenate([tone(0.15), quiet(0.05)])
     talk = np.concatenate([quiet(1), *[word] * 25, quiet(1)])  # 5 s of talk

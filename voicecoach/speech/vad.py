@@ -35,7 +35,7 @@ class SegmenterSettings:
     end_probability: float = 0.35
     #: Quiet needed after speech before the utterance is over: short, because a command is
     #: acted on only after it, and long enough not to split "hold ... on".
-    end_quiet_seconds: float = 0.22
+    end_quiet_seconds: float = 0.3
     #: Audio kept from before the first speech chunk.
     preroll_seconds: float = 0.25
     #: Utterances with less speech than this are clicks and breaths.
