@@ -107,7 +107,8 @@ CASES = [
     )
 ]
 #: Scripted words (of 30) that must be heard. Measured with pocketsphinx on these voices: 8 to
-#: 12 in five runs (the command network also hears about 12, other words: bench/README.md).
+#: 12 in five runs (the command network also hears about 12, other words: bench/README.md);
+#: with Whisper, 9 (it hears mb-us1 and mb-en1 poorly: "stop" comes out as "Just jump").
 #: The count moves because espeak-ng carries internal state from one render to the next in a
 #: process: the same cue rendered twice comes out slightly different (the first renders of a
 #: fresh process are always the same). So the coach's cues differ with what the process rendered
@@ -193,10 +194,10 @@ def _assert_outcome(records: Records, expect: str) -> None:
 
 @pytest.mark.parametrize(
     ("program", "echo_gain_db"),
+    # Two whole programs: each takes about a minute and a half with Whisper hearing every
+    # utterance the coach's echo leaves; bench/safety.py and the bench's sessions cover more.
     [
         ("gentle-start", -6.0),
-        ("gentle-start", 0.0),
-        ("spine-stabilise", -6.0),
         ("three-for-chronic-pain", 0.0),
     ],
 )
