@@ -188,19 +188,3 @@ def test_guard_forgets_words_that_were_cut_off() -> None:
     guard.cut(1.0)
     assert not guard.is_own("resume", 2.5)
     assert not guard.speaking(3.0)
-
-
-def test_canceller_counts_as_learned_in_a_noisy_room(coach_speech: Samples) -> None:
-    """Room noise as loud as the coach's echo fills the microphone and the residual alike, so
-    the measured loss stays low: the filter still counts as learned after some coach speech,
-    or the guard would drop every word said over the coach for the whole session."""
-    person = (0.2 * np.sin(np.arange(RATE_HZ) * 2 * np.pi * 440 / RATE_HZ)).astype(np.float32)
-    at_seconds = len(coach_speech) / RATE_HZ - 1.0
-    settings = RoomSettings(echo_gain_db=-12.0, noise_snr_db=10.0)
-    echo = EchoCanceller()
-    _through_room(
-        coach_speech[: 5 * RATE_HZ], Room(settings, [UserSpeech(at_seconds, person)]), echo
-    )
-    assert not echo.converged
-    _through_room(coach_speech, Room(settings, [UserSpeech(at_seconds, person)]), echo)
-    assert echo.converged

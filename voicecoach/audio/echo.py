@@ -44,11 +44,6 @@ class EchoSettings:
     converged_db: float = 12.0
     #: Seconds of coach speech the loss is measured over (summed), to count as converged.
     converged_seconds: float = 1.0
-    #: Seconds of coach speech after which the filter counts as converged whatever loss is
-    #: measured: in a noisy room the noise fills the microphone and the residual alike, so
-    #: the measured loss stays low however well the echo itself is removed, and until the
-    #: filter counts as converged every word said over the coach is dropped.
-    learned_after_seconds: float = 6.0
     #: Passes over the delay estimator's last second of audio when a delay is measured, so
     #: the filter starts from what it would have learnt instead of from nothing (0: none).
     relearn_passes: int = 2
@@ -77,8 +72,6 @@ class EchoCanceller:
         self._judged: deque[tuple[float, float]] = deque(
             maxlen=max(1, int(self.settings.converged_seconds * RATE_HZ / _N))
         )
-        #: Frames of coach speech since the filter last started learning the room.
-        self._talking_frames = 0
         self._rng = np.random.default_rng(0)
         noise_dbfs = self.settings.comfort_noise_dbfs
         self._noise_rms = 0.0 if noise_dbfs is None else 10.0 ** (noise_dbfs / 20.0)
@@ -129,10 +122,6 @@ class EchoCanceller:
     def _judge(self, mic: Samples, error: np.ndarray) -> None:
         if self.converged:
             return
-        self._talking_frames += 1
-        if self._talking_frames * _N >= self.settings.learned_after_seconds * RATE_HZ:
-            self.converged = True
-            return
         mic_energy = float(np.sum(mic.astype(np.float64) ** 2))
         if mic_energy <= self._floor * _N:
             return
@@ -153,7 +142,6 @@ class EchoCanceller:
         played = estimator.played(bulk + 3 * _N + len(heard) * _N)[:-_N]
         self._weights[:] = 0.0
         self._judged.clear()
-        self._talking_frames = 0
         self.converged = False
         for _ in range(max(1, self.settings.relearn_passes)):
             # The line holds the ``bulk + N`` samples played before the first kept frame; the
