@@ -101,6 +101,8 @@ class Segmenter:
         self._max_chunks = max(1, round(s.max_seconds / CHUNK_SECONDS))
         window = max(1, round(s.background_window_seconds / CHUNK_SECONDS))
         self._levels: deque[float] = deque(maxlen=window)
+        #: Chunks read since the segmenter was made: the stream's clock, kept across resets.
+        self._chunk_index = 0
         self.reset()
 
     def reset(self) -> None:
@@ -113,8 +115,6 @@ class Segmenter:
         self._peak_db = -120.0
         self._start_chunk = 0
         self._last_speech_chunk = 0
-        if not hasattr(self, "_chunk_index"):
-            self._chunk_index = 0
 
     @property
     def in_speech(self) -> bool:

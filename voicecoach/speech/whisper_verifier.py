@@ -27,7 +27,6 @@ import numpy as np
 
 from voicecoach.audio.frames import RATE_HZ, Samples
 from voicecoach.commands import (
-    ANSWERS,
     NUMBER_WORDS,
     PHRASES,
     Command,
@@ -86,9 +85,9 @@ class Verdict:
     closest: Parsed | None = None
 
 
-def _phrase_variants(phrase: str) -> list[str]:
-    """How Whisper writes a spoken phrase as a whole utterance."""
-    return [f" {phrase[0].upper()}{phrase[1:]}."]
+def _as_written(phrase: str) -> str:
+    """How Whisper writes a spoken phrase as a whole utterance: " Hold on."."""
+    return f" {phrase[0].upper()}{phrase[1:]}."
 
 
 def candidates(*, numbers: bool, answers: bool, wake: bool = False) -> list[tuple[str, Parsed]]:
@@ -96,17 +95,14 @@ def candidates(*, numbers: bool, answers: bool, wake: bool = False) -> list[tupl
     out: list[tuple[str, Parsed]] = []
     for command, phrases in PHRASES.items():
         parsed = Parsed(command)
-        if wake != (command == Command.START) or not expected(
+        if wake == (command == Command.START) and expected(
             parsed, numbers=numbers, answers=answers
         ):
-            continue
-        if command == Command.NUMBER or (command in ANSWERS and not answers):
-            continue
-        out += [(v, parsed) for p in phrases for v in _phrase_variants(p)]
+            out += [(_as_written(p), parsed) for p in phrases]
     if numbers and not wake:
         for value, word in enumerate(NUMBER_WORDS):
             parsed = Parsed(Command.NUMBER, value)
-            out += [(f" {value}.", parsed), *((v, parsed) for v in _phrase_variants(word))]
+            out += [(f" {value}.", parsed), (_as_written(word), parsed)]
     return out
 
 
@@ -162,16 +158,18 @@ class WhisperVerifier:
         positions = min(_ENCODER_FRAMES // 2, -(-len(audio) // (2 * HOP_SAMPLES)))
         return self._model.encode(view), positions
 
-    def transcribe(self, samples: Samples) -> str:
-        """Whisper's greedy transcript of ``samples`` (at most ENCODER_SECONDS are read)."""
-        return self._transcribe(self._encode(samples)[0])[0]
-
-    def _transcribe(self, encoded: Any) -> tuple[str, list[int]]:
+    def _transcribe(self, encoded: Any) -> tuple[str, list[int], float]:
+        """The greedy transcript, its tokens, and their mean log-probability."""
         result = self._model.generate(
-            encoded, [self._start], beam_size=1, max_length=_MAX_TOKENS, suppress_blank=True
+            encoded,
+            [self._start],
+            beam_size=1,
+            max_length=_MAX_TOKENS,
+            suppress_blank=True,
+            return_scores=True,
         )[0]
         ids = [int(i) for i in result.sequences_ids[0]]
-        return str(self._tokenizer.decode(ids)).strip(), ids
+        return str(self._tokenizer.decode(ids)).strip(), ids, float(result.scores[0])
 
     def _log_probs(self, encoded: Any, positions: int, sequences: list[list[int]]) -> list[float]:
         """The summed natural-log probability of each token sequence as the transcript.
@@ -199,15 +197,11 @@ class WhisperVerifier:
     ) -> Verdict:
         """What the utterance in ``samples`` says, among what the session listens for."""
         encoded, positions = self._encode(samples)
-        text, ids = self._transcribe(encoded)
+        text, ids, mean_log_prob = self._transcribe(encoded)
         parsed = parse_utterance(text)
         allowed = candidates(numbers=numbers, answers=answers, wake=wake)
-        meanings = {p for _, p in allowed}
-        if parsed is not None and (
-            parsed in meanings or (parsed.command == Command.NUMBER and numbers and not wake)
-        ):
-            free = self._log_probs(encoded, positions, [ids])[0] if ids else 0.0
-            return Verdict(text, parsed, math.exp(free / max(1, len(ids))))
+        if parsed is not None and parsed in {p for _, p in allowed}:
+            return Verdict(text, parsed, math.exp(mean_log_prob))
         if len(text.split()) > MAX_SCORED_WORDS or not allowed:
             return Verdict(text, None, 0.0)
         return self._closed_set(encoded, positions, text, ids, allowed)
