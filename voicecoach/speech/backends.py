@@ -1,9 +1,10 @@
 """Choosing a recognizer: the one that learned from people (``whisper``) unless told otherwise.
 
 ``whisper`` (Silero VAD and Whisper tiny.en, both trained on real human speech) is what
-``auto`` picks: it is the only embedded recognizer that hears a real person's "pause" and
-numbers and leaves "number" alone (bench/README.md). Without its packages ``auto`` falls back
-to Vosk when a model is installed, else pocketsphinx. The command network (``net``) and
+``auto`` picks: on a real person's recordings (an independent check, outside the repository)
+Whisper heard "pause" and the scores that pocketsphinx and the network missed, and on voice
+families never tuned on it hears the most (bench/README.md). Without its packages ``auto``
+falls back to Vosk when a model is installed, else pocketsphinx. The command network (``net``) and
 pocketsphinx (``sphinx``) stay selectable; both learned, or were tuned, on synthetic voices.
 """
 

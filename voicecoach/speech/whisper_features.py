@@ -71,18 +71,19 @@ def _window() -> npt.NDArray[np.float64]:
     return np.hanning(N_FFT + 1)[:-1]
 
 
-def log_mel(samples: Samples) -> Features:
-    """(80, 3000) features of ``samples`` (at most 30 s), zero-padded as Whisper expects."""
-    audio = np.zeros(CHUNK_SECONDS * RATE_HZ, dtype=np.float64)
+def log_mel(samples: Samples, frames: int = CHUNK_FRAMES) -> Features:
+    """(80, ``frames``) features of ``samples``, zero-padded as Whisper expects (30 s by
+    default; fewer frames cost less when the encoder is to read only the start)."""
+    audio = np.zeros(frames * HOP_SAMPLES, dtype=np.float64)
     clip = np.asarray(samples, dtype=np.float64)[: len(audio)]
     audio[: len(clip)] = clip
     padded = np.pad(audio, N_FFT // 2, mode="reflect")
     count = 1 + (len(padded) - N_FFT) // HOP_SAMPLES
     strides = (padded.strides[0] * HOP_SAMPLES, padded.strides[0])
-    frames = np.lib.stride_tricks.as_strided(padded, (count, N_FFT), strides)
-    power = np.abs(np.fft.rfft(frames * _window(), axis=1)) ** 2
+    windows = np.lib.stride_tricks.as_strided(padded, (count, N_FFT), strides)
+    power = np.abs(np.fft.rfft(windows * _window(), axis=1)) ** 2
     mel = mel_filters() @ power[:-1].T
     log_spec = np.log10(np.maximum(mel, 1e-10))
     log_spec = np.maximum(log_spec, log_spec.max() - 8.0)
-    features: Features = ((log_spec + 4.0) / 4.0).astype(np.float32)[:, :CHUNK_FRAMES]
+    features: Features = ((log_spec + 4.0) / 4.0).astype(np.float32)[:, :frames]
     return features

@@ -72,6 +72,11 @@ class _HearingThread:
 
     def close(self) -> None:
         """Finish the job in hand, drop the rest, and end the thread."""
+        while True:
+            try:
+                self._jobs.get_nowait()
+            except queue.Empty:
+                break
         self._jobs.put(None)
         self._thread.join(timeout=5.0)
 

@@ -153,7 +153,7 @@ class WhisperVerifier:
         """The encoder's output, and how many of its positions (20 ms each) hold the audio."""
         tail = np.zeros(int(_TAIL_SECONDS * RATE_HZ), dtype=np.float32)
         audio = np.concatenate([samples, tail])
-        features = log_mel(audio)[:, :_ENCODER_FRAMES]
+        features = log_mel(audio, _ENCODER_FRAMES)
         view = self._ct2.StorageView.from_array(np.ascontiguousarray(features[None]))
         positions = min(_ENCODER_FRAMES // 2, -(-len(audio) // (2 * HOP_SAMPLES)))
         return self._model.encode(view), positions
