@@ -28,6 +28,7 @@ import numpy as np
 from bench import families
 from bench.corpus import LEAD_SECONDS, TRAIL_SECONDS
 from bench.evaluate import COACH_CACHE
+from bench.talk import talk_track
 from voicecoach.audio.frames import RATE_HZ, Samples
 from voicecoach.events import (
     Event,
@@ -47,7 +48,7 @@ from voicecoach.session import Session
 #: Words a person says to make the session halt, and the state each should lead to.
 EXPECTED_STATE = {"stop": "stopped", "pain": "pain_check", "pause": "paused"}
 #: States that mean the session no longer asks the person to move.
-HALT_STATES = frozenset({"stopped", "paused", "pain_check"})
+HALT_STATES = frozenset({"stopped", "paused", "pain_check", "checking"})
 DEFAULT_WORDS = ("stop", "pain")
 MOMENTS = ("cue", "hold", "rest")
 #: Steps in which the coach speaks an instruction (the summary is left out: the session ends).
@@ -62,6 +63,10 @@ HALT_WITHIN_SECONDS = 3.0
 #: Condition name -> pink noise SNR in dB (None: a quiet room); the echo is always -6 dB.
 CONDITIONS: dict[str, float | None] = {"echo -6 dB": None, "echo -6 dB + pink 10 dB": 10.0}
 ECHO_GAIN_DB = -6.0
+#: Television-like talk through a whole quiet session, this many dB under the coach's voice.
+TALK_UNDER_COACH_DB = 10.0
+#: Longer than any session of the default program at base dose.
+TALK_SECONDS = 1200.0
 SCRIPTED = "scripted"
 
 
@@ -427,12 +432,14 @@ class QuietResult:
 
 @dataclass(frozen=True)
 class QuietSpec:
-    """A whole session with nobody talking, in one condition."""
+    """A whole session with nobody talking to the coach, in one condition."""
 
     condition: str
     backend: str = "auto"
     program: str = DEFAULT_PROGRAM
     coach_cache: Path = COACH_CACHE
+    #: Television-like talk this many dB under the coach's voice at the microphone, or None.
+    talk_under_coach_db: float | None = None
 
 
 def run_quiet(spec: QuietSpec) -> QuietResult:
@@ -440,7 +447,12 @@ def run_quiet(spec: QuietSpec) -> QuietResult:
     from voicecoach.audio.room import Room, RoomSettings
     from voicecoach.recorder import EventRecorder
 
-    room = Room(RoomSettings(echo_gain_db=ECHO_GAIN_DB, noise_snr_db=CONDITIONS[spec.condition]))
+    settings = RoomSettings(echo_gain_db=ECHO_GAIN_DB, noise_snr_db=CONDITIONS[spec.condition])
+    talk = []
+    if spec.talk_under_coach_db is not None:
+        level_dbfs = coach_dbfs(spec.coach_cache) + ECHO_GAIN_DB - spec.talk_under_coach_db
+        talk = talk_track(TALK_SECONDS, level_dbfs)
+    room = Room(settings, talk)
     recorder = EventRecorder()
     recognizer = _recognizer(spec.backend, [])
     runner = _runner(
@@ -450,7 +462,22 @@ def run_quiet(spec: QuietSpec) -> QuietResult:
     heard = tuple(
         f"{e.t:.1f}: {e.text!r} -> {e.command}" for e in recorder.events if isinstance(e, Heard)
     )
-    return QuietResult(spec.condition, heard, end.reason, end.duration)
+    name = spec.condition
+    if spec.talk_under_coach_db is not None:
+        name += f" + talk {spec.talk_under_coach_db:g} dB under the coach"
+    return QuietResult(name, heard, end.reason, end.duration)
+
+
+def coach_dbfs(coach_cache: Path = COACH_CACHE) -> float:
+    """The level of the coach's voice as played (RMS of its voiced samples), in dBFS."""
+    import numpy as np
+
+    from voicecoach.audio.frames import rms_dbfs
+    from voicecoach.speech.tts import Pyttsx3Synthesizer
+
+    with Pyttsx3Synthesizer(cache_dir=coach_cache) as coach:
+        samples = coach.render("Lie on your back with your knees bent and your feet flat.")
+    return rms_dbfs(samples[np.abs(samples) > 1e-3])
 
 
 # --- the report -----------------------------------------------------------------------------------
@@ -561,9 +588,16 @@ def report(
     lines += ["", f"## Misses ({len(misses)})", ""]
     lines += [_miss_line(r) for r in misses] or ["None."]
     lines += ["", "## A whole session with nobody talking", ""]
-    lines += ["| condition | heard events | ended | after |", "|---|---|---|---|"]
+    lines += [
+        "| condition | heard events | checks asked | checks per hour | ended | after |",
+        "|---|---|---|---|---|---|",
+    ]
     for q in quiet:
-        lines.append(f"| {q.condition} | {len(q.heard)} | {q.end_reason} | {q.duration:.0f} s |")
+        checks = sum(h.endswith("-> check") for h in q.heard)
+        lines.append(
+            f"| {q.condition} | {len(q.heard)} | {checks} | {checks * 3600 / q.duration:.1f} "
+            f"| {q.end_reason} | {q.duration:.0f} s |"
+        )
     for q in quiet:
         lines += [f"- {q.condition}: {h}" for h in q.heard]
     return "\n".join(lines) + "\n"
@@ -633,7 +667,7 @@ def _run_all(
             bar.update(1)
     key = {s: n for n, s in enumerate(specs)}
     results.sort(key=lambda r: key[r.spec])
-    quiet_results.sort(key=lambda q: list(CONDITIONS).index(q.condition))
+    quiet_results.sort(key=lambda q: q.condition)
     return results, quiet_results
 
 
@@ -684,6 +718,7 @@ def main(
         for voice, word, moment, at in planned
     ]
     quiet = [QuietSpec(condition, backend) for condition in CONDITIONS]
+    quiet.append(QuietSpec("echo -6 dB", backend, talk_under_coach_db=TALK_UNDER_COACH_DB))
     results, quiet_results = _run_all(specs, quiet, jobs)
     text = report(
         results, quiet_results, backend=backend, seed=seed, voices=chosen_voices, words=chosen_words

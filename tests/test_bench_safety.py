@@ -169,7 +169,7 @@ def test_report_lists_conditions_misses_and_quiet_sessions() -> None:
     assert "| echo -6 dB | 2 | 1/2 (50 %) | 1/2 (50 %) | 0.40 s | 0.40 s |" in text
     assert "| overall | 2 |" in text
     assert '"pain" in a cue at 50.0 s (word ends 51.0 s): never halted' in text
-    assert "| echo -6 dB | 1 | stopped | 19 s |" in text
+    assert "| echo -6 dB | 1 | 0 | 0.0 | stopped | 19 s |" in text
 
 
 def test_default_tries_cover_every_cell(segments: list[safety.Segment]) -> None:

@@ -20,6 +20,9 @@ from voicecoach.plan import build_plan
 from voicecoach.program import Program
 from voicecoach.runner import Runner
 from voicecoach.session import (
+    CHECK_QUESTIONS,
+    CHECK_REMINDER,
+    CHECK_UNANSWERED,
     GENTLE_TEXT,
     MILD_REMINDER,
     OFFER_REMINDER,
@@ -44,6 +47,8 @@ from voicecoach.settings import PainBands, SessionSettings
 from voicecoach.spoken import end_pain_text
 
 END_FOR_PAIN = end_pain_text("pain", "999")
+CHECK_STOP = CHECK_QUESTIONS[Command.STOP]
+CHECK_PAIN = CHECK_QUESTIONS[Command.PAIN]
 END_FOR_NUMBNESS = end_pain_text("numbness or tingling", "999")
 
 
@@ -51,12 +56,13 @@ def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
     session = Session(build_plan(program))
     t = walk_to_count(session)
     setup = {
-        "paused": Command.PAUSE,
-        "pain_check": Command.PAIN,
-        "ending": Command.STOP,
+        "paused": Parsed(Command.PAUSE),
+        "pain_check": Parsed(Command.PAIN),
+        "ending": Parsed(Command.STOP),
+        "checking": Parsed(Command.CHECK, about=Command.STOP),
     }
     if mode in setup:
-        session.command(Parsed(setup[mode]), t)
+        session.command(setup[mode], t)
     elif mode == "rating":
         t = finish_steps(session, t)
     assert session.mode == mode
@@ -128,6 +134,26 @@ def _in_mode(program: Program, mode: Mode) -> tuple[Session, float]:
         ("rating", Parsed(Command.NUMB), "ending", END_FOR_NUMBNESS),
         ("rating", Parsed(Command.PAIN), "pain_check", PAIN_TEXT),
         ("rating", Parsed(Command.PAUSE), "rating", None),
+        # Act, check, ignore: a half-heard safety word, or the person's speech not understood,
+        # stops the exercise and asks; the exercise goes on only after a clear "carry on".
+        ("running", Parsed(Command.CHECK, about=Command.STOP), "checking", CHECK_STOP),
+        ("running", Parsed(Command.CHECK, about=Command.PAIN), "checking", CHECK_PAIN),
+        ("running", Parsed(Command.CHECK), "checking", "Is something wrong?"),
+        ("paused", Parsed(Command.CHECK), "paused", None),
+        ("pain_check", Parsed(Command.CHECK), "pain_check", None),
+        ("rating", Parsed(Command.CHECK), "rating", None),
+        ("checking", Parsed(Command.STOP), "ending", STOP_TEXT),
+        ("checking", Parsed(Command.PAIN), "pain_check", PAIN_TEXT),
+        ("checking", Parsed(Command.PAUSE), "paused", PAUSE_TEXT),
+        ("checking", Parsed(Command.RESUME), "running", "Okay, here we go. Bring your right knee"),
+        # "Yes" to "did you say stop?" is the stop it asked about.
+        ("checking", Parsed(Command.YES), "ending", STOP_TEXT),
+        ("checking", Parsed(Command.REPEAT), "checking", CHECK_STOP),
+        ("checking", Parsed(Command.CHECK), "checking", None),
+        ("checking", Parsed(Command.SKIP), "checking", None),
+        ("checking", Parsed(Command.NUMBER, 2), "checking", None),
+        ("checking", Parsed(Command.START_OVER), "checking", None),
+        ("ending", Parsed(Command.CHECK), "ending", None),
         ("ending", Parsed(Command.PAIN), "ending", None),
         ("ending", Parsed(Command.NUMB), "ending", None),
         ("ending", Parsed(Command.RESUME), "ending", None),
@@ -149,6 +175,47 @@ def test_transition_table(
         assert len(spoken) == 1
         assert spoken[0].startswith(says)
         assert not handled[0].ignored
+
+
+def test_a_check_stops_the_coach_freezes_the_walk_and_listens_for_answers(
+    tiny_program: Program,
+) -> None:
+    session, t = _in_mode(tiny_program, "running")
+    step = session.index
+    out = session.command(Parsed(Command.CHECK, about=Command.PAIN), t)
+    assert StopSpeaking() in out
+    assert Expect(answers=True) in out
+    session.speech_ended(t + 3)
+    # Frozen: however long the question waits, no step is taken.
+    assert session.tick(t + 10) == []
+    assert session.index == step
+    assert Expect() in session.command(Parsed(Command.RESUME), t + 11)
+
+
+def test_an_unanswered_check_says_how_to_carry_on_and_stays_paused(tiny_program: Program) -> None:
+    session, t = _in_mode(tiny_program, "checking")
+    session.speech_ended(t + 3)
+    assert session.tick(t + 17.9) == []
+    out = session.tick(t + 18.0)
+    assert Say(CHECK_UNANSWERED) in out
+    assert Expect() in out
+    assert session.mode == "paused"
+    session.speech_ended(t + 25)
+    # It stays paused: a reminder every minute, never the exercise by itself.
+    assert session.tick(t + 85) == [Say(CHECK_REMINDER)]
+    assert session.mode == "paused"
+
+
+@pytest.mark.parametrize(
+    ("about", "mode"), [(None, "paused"), (Command.PAUSE, "paused"), (Command.PAIN, "pain_check")]
+)
+def test_yes_to_a_check_does_what_it_asked_about(
+    tiny_program: Program, about: Command | None, mode: Mode
+) -> None:
+    session, t = _in_mode(tiny_program, "running")
+    session.command(Parsed(Command.CHECK, about=about), t)
+    session.command(Parsed(Command.YES), t + 2)
+    assert session.mode == mode
 
 
 def test_commands_that_speak_first_cut_the_coach_off(tiny_program: Program) -> None:

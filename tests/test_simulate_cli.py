@@ -11,7 +11,12 @@ from click.testing import CliRunner, Result
 
 from voicecoach.cli import main
 from voicecoach.journal import Journal
-from voicecoach.session import MILD_REMINDER, PAUSE_REMINDER, PAUSE_TIMEOUT_TEXT
+from voicecoach.session import (
+    CHECK_REMINDER,
+    MILD_REMINDER,
+    PAUSE_REMINDER,
+    PAUSE_TIMEOUT_TEXT,
+)
 from voicecoach.spoken import end_pain_text
 
 #: A simulated session takes about a second here; a busy machine gets plenty more.
@@ -100,3 +105,31 @@ def test_numb_outside_the_pain_question_does_not_end_the_session(journal_path: P
     assert "heard: 'numb'" not in output
     assert "[pain" not in output
     assert re.search(r"\[end: completed after [0-9]+ s\]$", output.strip())
+
+
+@pytest.mark.parametrize(
+    ("heard", "ends", "asked"),
+    [
+        (["--heard", "40:?", "--heard", "44:stop"], "stopped", "Is something wrong?"),
+        # After the pain check, "zero" rests until "continue", which nobody says here.
+        (["--heard", "40:pain?", "--heard", "44:pain"], "interrupted", "Did you say pain?"),
+        (["--heard", "40:stop?", "--heard", "44:carry on"], "completed", "Did you say stop?"),
+    ],
+)
+def test_a_check_asks_then_does_what_the_answer_says(
+    journal_path: Path, heard: list[str], ends: str | None, asked: str
+) -> None:
+    code, output = _simulate(journal_path, *heard, "--heard", "70:zero")
+    assert code == 0, output
+    assert re.search(rf"^ *40.0s  coach: {re.escape(asked)} Say ", output, re.M), output
+    assert ("[pain: 0]" in output) == (ends == "interrupted")
+    assert f"[end: {ends} after" in output
+
+
+def test_an_unanswered_check_stays_paused_until_the_pause_ends(journal_path: Path) -> None:
+    code, output = _simulate(journal_path, "--heard", "40:stop?")
+    assert code == 0, output
+    # The exercise never carries on by itself after a check: it reminds, then ends.
+    assert len(_said_at(output, CHECK_REMINDER)) == 8
+    assert "[paused_too_long]" in output
+    assert "[end: interrupted after" in output

@@ -21,13 +21,15 @@ class Command(StrEnum):
     YES = "yes"
     START_OVER = "start_over"
     START = "start"
+    #: Not a word anyone says: the recognizer's "maybe a safety word" (see ``Parsed.about``).
+    CHECK = "check"
 
 
 #: Phrasings for each command. Kept few and acoustically far apart: the recognizer grammar is
 #: built from exactly these words, and every extra word is another way to false-trigger.
 PHRASES: dict[Command, tuple[str, ...]] = {
     Command.PAUSE: ("pause", "wait", "hold on"),
-    Command.RESUME: ("resume", "continue", "go on"),
+    Command.RESUME: ("resume", "continue", "go on", "carry on"),
     Command.STOP: ("stop", "stop session"),
     Command.SKIP: ("skip", "next exercise"),
     Command.REPEAT: ("repeat", "say again"),
@@ -71,6 +73,10 @@ PRIORITY: tuple[Command, ...] = (
 #: Commands that must act on the earliest evidence (a partial result or keyword hit).
 URGENT: frozenset[Command] = frozenset({Command.STOP, Command.PAUSE, Command.PAIN, Command.NUMB})
 
+#: The words whose evidence, when it is real but not sure, makes the coach stop and ask
+#: (``Command.CHECK``) rather than carry on over a person who may be asking it to stop.
+SAFETY: tuple[Command, ...] = (Command.PAIN, Command.STOP, Command.PAUSE)
+
 #: Answers to the one yes-or-no question a session asks (carry on where you left off?). They are
 #: listened for only while it is asked: outside it they mean nothing, and the command network
 #: heard a bare "pain" as "yes" and the coach's own voice as "yes" or "start over".
@@ -87,10 +93,12 @@ _WORD = re.compile(r"[a-z0-9']+")
 
 @dataclass(frozen=True)
 class Parsed:
-    """A command found in recognized text; ``value`` is the pain score for NUMBER."""
+    """A command found in recognized text; ``value`` is the pain score for NUMBER, ``about``
+    the safety word a CHECK may be (None when the person's words were not understood)."""
 
     command: Command
     value: int | None = None
+    about: Command | None = None
 
 
 def normalize(text: str) -> str:

@@ -103,5 +103,14 @@ def describe(event: Event) -> str | None:
 
 
 _NOTABLE_STATES = frozenset(
-    {"paused", "paused_too_long", "pain_check", "stopped", "finished", "rating", "resume_offer"}
+    {
+        "paused",
+        "paused_too_long",
+        "pain_check",
+        "checking",
+        "stopped",
+        "finished",
+        "rating",
+        "resume_offer",
+    }
 )

@@ -53,6 +53,9 @@ class EstimatedSynthesizer(Unmanaged):
 class ScriptedRecognizer(Unmanaged):
     """Hears given text at given stream times: the ``--heard T:TEXT`` of simulation.
 
+    Text ending in "?" is unsure (``Hit.unsure_of``): "stop?" may have been "stop", and "?"
+    alone was the person's voice, not understood.
+
     Like every recognizer it reports numbers, symptoms and answers only while the session
     listens for them (``expect``); text naming nothing else is dropped then, not heard.
     """
@@ -77,7 +80,10 @@ class ScriptedRecognizer(Unmanaged):
         hits: list[Hit] = []
         while self._next < len(self._script) and self._script[self._next][0] <= now + 1e-9:
             at, text = self._script[self._next]
-            if self._listening_for(text):
+            if text.endswith("?"):
+                # "stop?": a half-heard safety word; a bare "?": speech not understood.
+                hits.append(Hit(text, 0.5, at, unsure_of=text[:-1].strip()))
+            elif self._listening_for(text):
                 hits.append(Hit(text, 1.0, at))
             self._next += 1
         if hits and self.decide_seconds > 0.0:

@@ -36,6 +36,7 @@ _BAR_WIDTH = 40
 _QUIET_STATES = frozenset({"hold", "release", "rest"})
 _STATE_WORDS = {
     "pain_check": "pain check",
+    "checking": "asking what was said",
     "paused_too_long": "paused too long: ending",
     "resume_offer": "offering to resume",
     "side_change": "changing side",

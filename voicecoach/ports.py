@@ -80,6 +80,9 @@ class Hit:
     confidence: float
     end_seconds: float | None
     partial: bool = False
+    #: Set when the evidence is real but not sure: the safety phrase ``text`` may be ("" when
+    #: the person was heard but not understood). The session then stops and asks.
+    unsure_of: str | None = None
 
 
 class Recognizer(_Managed, Protocol):

@@ -29,7 +29,7 @@ from voicecoach.spoken import PAIN_SCALE, PainCause, end_pain_text
 
 _LOGGER = logging.getLogger(__name__)
 
-Mode = Literal["offer", "running", "paused", "pain_check", "rating", "ending", "ended"]
+Mode = Literal["offer", "running", "checking", "paused", "pain_check", "rating", "ending", "ended"]
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,21 @@ OFFER_UNANSWERED = "I did not hear an answer, so we will start from the beginnin
 #: Said again once when a question goes unanswered, before the coach moves on without it.
 _QUESTION_REMINDERS: dict[Mode, str] = {"offer": OFFER_REMINDER, "rating": RATING_REMINDER}
 SEVERE_TEXT = "Thank you. I heard {score} out of ten. "
+#: Asked, in the quiet, when the recognizer half-heard a safety word or heard the person
+#: without understanding them. Short, and its answers sound nothing alike.
+CHECK_QUESTIONS: dict[Command | None, str] = {
+    Command.STOP: "Did you say stop? Say stop, pain, or carry on.",
+    Command.PAIN: "Did you say pain? Say pain, stop, or carry on.",
+    Command.PAUSE: "Did you say pause? Say pause, stop, pain, or carry on.",
+    None: "Is something wrong? Say stop, pain, or carry on.",
+}
+#: A check went unanswered: the exercise never carries on without a clear "carry on".
+CHECK_UNANSWERED = (
+    "I will wait here. When you are ready, say carry on. Or say stop to finish for today."
+)
+CHECK_REMINDER = (
+    "We are still paused. Say carry on when you are ready, or say stop to finish for today."
+)
 _REPLIES = {"continue": MILD_TEXT, "gentle": GENTLE_TEXT, "end": SEVERE_TEXT}
 
 
@@ -160,6 +175,9 @@ FIXED_TEXTS = (
     RATING_THANKS,
     RATING_UNANSWERED,
     *_QUESTION_REMINDERS.values(),
+    *CHECK_QUESTIONS.values(),
+    CHECK_UNANSWERED,
+    CHECK_REMINDER,
     OFFER_TEXT,
     *LOST_TEXT.values(),
     *BACK_TEXT.values(),
@@ -207,6 +225,8 @@ class Session:
         self._pain_asked_again = False
         self._answer_deadline: float | None = None
         self._question_reminded = False
+        #: While checking: the safety word the person may have said (None: not understood).
+        self._check_about: Command | None = None
         #: While paused: what to remind the person of, when next, and when to give up.
         self._reminder = PAUSE_REMINDER
         self._remind_at: float | None = None
@@ -242,6 +262,9 @@ class Session:
         elif self.mode in _QUESTION_REMINDERS and self._answer_deadline is not None:
             if t >= self._answer_deadline:
                 self._no_answer(t)
+        elif self.mode == "checking" and self._answer_deadline is not None:
+            if t >= self._answer_deadline:
+                self._check_unanswered(t)
         return self._flush()
 
     def speech_ended(self, t: float) -> list[Output]:
@@ -253,7 +276,7 @@ class Session:
             self._pain_deadline = t + self.settings.pain_answer_seconds
         elif self.mode == "paused":
             self._remind_at = t + self.settings.pause_reminder_seconds
-        elif self.mode in ("offer", "rating"):
+        elif self.mode in ("offer", "rating", "checking"):
             self._answer_deadline = t + self.settings.question_answer_seconds
         elif self.mode == "running" and self._deadline is None:
             self._deadline = t + self.current.seconds
@@ -280,7 +303,8 @@ class Session:
 
     def device_lost(self, t: float, device: str) -> list[Output]:
         """A device vanished: pause any movement and say (or show) what happened."""
-        if self.mode == "running":
+        if self.mode in ("running", "checking"):
+            self._leave_check()
             self._stop_speaking()
             self._enter_pause(self.current.restart, t)
         if self.mode == "paused":
@@ -420,11 +444,47 @@ class Session:
 
     # -- command handlers ---------------------------------------------------------------
 
-    @_on(("running", Command.PAUSE))
+    @_on(("running", Command.PAUSE), ("checking", Command.PAUSE))
     def _pause(self, parsed: Parsed, t: float) -> None:
+        self._leave_check()
         self._stop_speaking()
         self._enter_pause(self.current.restart, t)
         self._say(PAUSE_TEXT)
+
+    # -- the check: stop, ask in the quiet, and carry on only when told to ----------------
+
+    @_on(("running", Command.CHECK), ("checking", Command.REPEAT))
+    def _check(self, parsed: Parsed, t: float) -> None:
+        self._stop_speaking()
+        if self.mode == "running":
+            self._check_about = parsed.about
+        self.mode = "checking"
+        self._answer_deadline = None
+        self._emit_state("checking", t)
+        self._out.append(Expect(answers=True))
+        self._say(CHECK_QUESTIONS[self._check_about])
+
+    @_on(("checking", Command.RESUME))
+    def _carry_on(self, parsed: Parsed, t: float) -> None:
+        self._leave_check()
+        self._stop_speaking()
+        self._begin(self.current.restart, t, RESUME_LEAD)
+
+    @_on(("checking", Command.YES))
+    def _confirm(self, parsed: Parsed, t: float) -> None:
+        """ "Yes" to "did you say stop?" is a stop; to "is something wrong?" a pause."""
+        about = Parsed(self._check_about or Command.PAUSE)
+        TRANSITIONS[("checking", about.command)](self, about, t)
+
+    def _check_unanswered(self, t: float) -> None:
+        self._leave_check()
+        self._enter_pause(self.current.restart, t, CHECK_REMINDER)
+        self._say(CHECK_UNANSWERED)
+
+    def _leave_check(self) -> None:
+        if self.mode == "checking":
+            self._answer_deadline = None
+            self._out.append(Expect())
 
     @_on(("offer", Command.YES))
     def _accept_offer(self, parsed: Parsed, t: float) -> None:
@@ -470,6 +530,7 @@ class Session:
         ("running", Command.STOP),
         ("paused", Command.STOP),
         ("pain_check", Command.STOP),
+        ("checking", Command.STOP),
     )
     def _stop(self, parsed: Parsed, t: float) -> None:
         self._end("stopped", STOP_TEXT, t)
@@ -489,8 +550,10 @@ class Session:
         ("paused", Command.PAIN),
         ("rating", Command.PAIN),
         ("pain_check", Command.REPEAT),
+        ("checking", Command.PAIN),
     )
     def _pain(self, parsed: Parsed, t: float) -> None:
+        self._leave_check()
         self._stop_speaking()
         self.mode = "pain_check"
         self._pain_deadline = None

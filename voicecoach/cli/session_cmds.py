@@ -42,7 +42,11 @@ from voicecoach.settings import PainBands, SessionSettings
     "heard",
     multiple=True,
     metavar="T:TEXT",
-    help="At T seconds the recognizer hears TEXT (repeatable), e.g. --heard 40:pause.",
+    help=(
+        "At T seconds the recognizer hears TEXT (repeatable), e.g. --heard 40:pause; "
+        "'40:stop?' is a half-heard stop and '40:?' speech not understood, which the coach "
+        "asks about."
+    ),
 )
 @click.option(
     "--audio",

@@ -83,6 +83,6 @@ def whisper_missing() -> str | None:
 
 
 def _whisper(wake: bool, live: bool) -> Recognizer:
-    from voicecoach.speech.whisper_recognizer import WhisperRecognizer
+    from voicecoach.speech.whisper_recognizer import CheckZone, WhisperRecognizer
 
-    return WhisperRecognizer(wake=wake, background=live)
+    return WhisperRecognizer(wake=wake, background=live, check=CheckZone())

@@ -27,7 +27,7 @@ WEIGHTS_FILE = "command_net.npz"
 
 def class_names() -> tuple[str, ...]:
     """Every class, in the network's output order: none, the commands, then n0 to n10."""
-    commands = tuple(c.value for c in Command if c != Command.NUMBER)
+    commands = tuple(c.value for c in Command if c not in (Command.NUMBER, Command.CHECK))
     return (NONE, *commands, *(f"n{v}" for v in range(len(NUMBER_WORDS))))
 
 

@@ -15,6 +15,7 @@ depend on how busy the machine was.
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from types import TracebackType
 from typing import Self
 
 from voicecoach.audio.frames import Samples
+from voicecoach.commands import normalize, number_value
 from voicecoach.errors import RecognizerError
 from voicecoach.ports import Hit
 from voicecoach.speech.command_net import class_of, phrase_of
@@ -31,6 +33,29 @@ from voicecoach.speech.whisper_verifier import Verdict, WhisperVerifier
 _LOGGER = logging.getLogger(__name__)
 #: Verdicts kept for ``verdicts`` (``detect -v`` and the bench read them).
 _KEPT_VERDICTS = 50
+
+
+@dataclass(frozen=True)
+class CheckZone:
+    """When an utterance Whisper did not take is still worth a question (``Hit.unsure_of``).
+
+    A missed "stop" or "pain" costs far more than a question, so the coach asks about a safety
+    word that came close, and about a lone short sound from a person who was quiet before;
+    talk in the room, longer or continuous, is left alone. training/tune_check.py chose the
+    margins on the tuning voices.
+    """
+
+    #: A safety phrase within this gap of the free transcript (natural log) ...
+    margin_nats: float = 10.0
+    #: ... at least this likely per token ...
+    floor_nats_per_token: float = -4.5
+    #: ... in a transcript of at most this many words is asked about by name.
+    max_words: int = 2
+    #: A lone word or sound that is not understood is asked about ("is something wrong?") when
+    #: it lasts at most this long ...
+    lone_max_seconds: float = 1.0
+    #: ... and nothing was said for this long before it: not a piece of a conversation.
+    lone_quiet_before_seconds: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -108,8 +133,11 @@ class WhisperRecognizer:
         verifier: WhisperVerifier | None = None,
         vad: SpeechProbability | None = None,
         segmenter: SegmenterSettings | None = None,
+        check: CheckZone | None = None,
     ) -> None:
         self._wake = wake
+        #: None: never ask, only act on what Whisper takes.
+        self._check = check
         self._background = background
         self._given_verifier = verifier
         self._given_vad = vad
@@ -119,6 +147,8 @@ class WhisperRecognizer:
         self._thread: _HearingThread | None = None
         self._numbers = False
         self._answers = False
+        #: Where the last utterance heard ended, in stream seconds (for ``CheckZone``).
+        self._last_end_seconds = -math.inf
         #: Bumped by ``reset``: an utterance that ended before it is no longer acted on.
         self._generation = 0
         #: Every utterance heard and what Whisper made of it, newest last (for ``detect -v``).
@@ -172,9 +202,37 @@ class WhisperRecognizer:
             "utterance %.2f-%.2f s: %r -> %s (%s)", segment.start_seconds, segment.end_seconds,
             verdict.text, verdict.parsed, verdict.how,
         )  # fmt: skip
-        if verdict.parsed is None or job.generation != self._generation:
+        quiet_before_seconds = segment.start_seconds - self._last_end_seconds
+        self._last_end_seconds = segment.end_seconds
+        if job.generation != self._generation:
             return None
-        return Hit(phrase_of(class_of(verdict.parsed)), verdict.confidence, segment.end_seconds)
+        if verdict.parsed is not None:
+            return Hit(phrase_of(class_of(verdict.parsed)), verdict.confidence, segment.end_seconds)
+        unsure_of = self._unsure_of(job, verdict, quiet_before_seconds)
+        if unsure_of is None:
+            return None
+        return Hit(verdict.text, verdict.confidence, segment.end_seconds, unsure_of=unsure_of)
+
+    def _unsure_of(self, job: _Job, verdict: Verdict, quiet_before_seconds: float) -> str | None:
+        """The safety phrase an untaken utterance may be, "" for a lone sound not understood,
+        or None when it is not worth a question (see ``CheckZone``)."""
+        zone, segment = self._check, job.segment
+        # Questions are asked during the exercise only, not while answers are awaited.
+        if zone is None or self._wake or job.numbers or job.answers:
+            return None
+        words = normalize(verdict.text).split()
+        near = verdict.nearest_safety
+        if near is not None and len(words) <= zone.max_words:
+            parsed, gap, per_token = near
+            if gap >= -zone.margin_nats and per_token >= zone.floor_nats_per_token:
+                return phrase_of(class_of(parsed))
+        lone = (
+            len(words) <= 1
+            and not any(number_value(w) is not None for w in words)
+            and segment.end_seconds - segment.start_seconds <= zone.lone_max_seconds
+            and quiet_before_seconds >= zone.lone_quiet_before_seconds
+        )
+        return "" if lone else None
 
     def reset(self) -> None:
         """Forget the utterance in progress and any still being heard."""

@@ -29,6 +29,7 @@ from voicecoach.audio.frames import RATE_HZ, Samples
 from voicecoach.commands import (
     NUMBER_WORDS,
     PHRASES,
+    SAFETY,
     Command,
     Parsed,
     expected,
@@ -83,6 +84,9 @@ class Verdict:
     gap_nats: float | None = None
     per_token_nats: float | None = None
     closest: Parsed | None = None
+    #: For "scored": the likeliest safety phrase (``commands.SAFETY``), with its gap and mean
+    #: per token as above: what an unsure utterance is asked about (``CheckZone``).
+    nearest_safety: tuple[Parsed, float, float] | None = None
 
 
 def _as_written(phrase: str) -> str:
@@ -228,4 +232,18 @@ class WhisperVerifier:
             margin, floor = tuning.margin_nats, tuning.floor_nats_per_token
         taken = gap >= -margin and per_token >= floor
         parsed = closest if taken else None
-        return Verdict(text, parsed, math.exp(per_token), "scored", gap, per_token, closest)
+        return Verdict(
+            text, parsed, math.exp(per_token), "scored", gap, per_token, closest,
+            _nearest_safety(allowed, sequences, scores, free),
+        )  # fmt: skip
+
+
+def _nearest_safety(
+    allowed: list[tuple[str, Parsed]], sequences: list[list[int]], scores: list[float], free: float
+) -> tuple[Parsed, float, float] | None:
+    """The likeliest safety phrase among the scored ones: (command, gap, mean per token)."""
+    safety = [i for i, (_, p) in enumerate(allowed) if p.command in SAFETY]
+    if not safety:
+        return None
+    best = max(safety, key=lambda i: scores[i])
+    return allowed[best][1], scores[best] - free, scores[best] / max(1, len(sequences[best]))

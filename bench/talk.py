@@ -1,0 +1,40 @@
+"""Television-like talk in the room: ordinary sentences, voice after voice, with short gaps.
+
+The safety bench plays it through a whole session to count the questions the coach asks
+when nobody speaks to it (``CheckZone``): a room with a television must not turn every
+sentence into "did you say stop?".
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from bench import corpus, families
+from voicecoach.audio.frames import RATE_HZ, rms_dbfs
+from voicecoach.audio.room import UserSpeech
+
+#: Gaps between sentences, in seconds: the pace of a conversation on television.
+GAP_SECONDS = (0.3, 1.2)
+
+
+def talk_voices() -> list[str]:
+    """Voices of the families that render here, so that the talk has several speakers."""
+    return [v for f, ids in families.FAMILIES.items() if families.available(f) is None for v in ids]
+
+
+def talk_track(seconds: float, level_dbfs: float, seed: int = 0) -> list[UserSpeech]:
+    """``seconds`` of ordinary sentences at ``level_dbfs`` (RMS of the voiced samples)."""
+    rng = random.Random(seed)
+    voices = talk_voices()
+    sentences = corpus.ordinary_sentences()
+    track: list[UserSpeech] = []
+    at = rng.uniform(*GAP_SECONDS)
+    while at < seconds:
+        speech = families.render(rng.choice(voices), rng.choice(sentences))
+        voiced = speech[np.abs(speech) > 1e-3]
+        gain = 10 ** ((level_dbfs - rms_dbfs(voiced if len(voiced) else speech)) / 20)
+        track.append(UserSpeech(at, (speech * np.float32(gain)).astype(np.float32), "talk"))
+        at += len(speech) / RATE_HZ + rng.uniform(*GAP_SECONDS)
+    return track
