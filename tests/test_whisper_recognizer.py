@@ -32,7 +32,7 @@ from voicecoach.audio.frames import RATE_HZ, Samples, rms_dbfs
 from voicecoach.commands import Command, Parsed
 from voicecoach.ports import Hit
 from voicecoach.speech.backends import open_recognizer, whisper_missing
-from voicecoach.speech.whisper_recognizer import WhisperRecognizer
+from voicecoach.speech.whisper_recognizer import CheckZone, WhisperRecognizer
 from voicecoach.speech.whisper_verifier import candidates
 
 pytestmark = pytest.mark.skipif(
@@ -61,6 +61,13 @@ def said(voice: str, text: str, cache: Path) -> Samples:
 @pytest.fixture(scope="module")
 def recognizer() -> Iterator[WhisperRecognizer]:
     with WhisperRecognizer() as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def asking() -> Iterator[WhisperRecognizer]:
+    """The recognizer as sessions use it: it also reports what is worth a question."""
+    with WhisperRecognizer(check=CheckZone()) as opened:
         yield opened
 
 
@@ -155,6 +162,33 @@ def test_a_hit_ends_where_the_word_ends(speech_cache: Path) -> None:
 @pytest.mark.parametrize("path", sorted(LIBRIVOX.glob("*.wav")), ids=lambda p: p.stem)
 def test_recorded_reading_gives_no_command(recognizer: WhisperRecognizer, path: Path) -> None:
     assert commands(hear(recognizer, with_room_noise(read_wav(path)))) == []
+
+
+@needs_testdata
+def test_recorded_speech_raises_no_question(asking: WhisperRecognizer) -> None:
+    """People reading aloud and naming cards: the check zone leaves talk alone."""
+    for path in sorted(LIBRIVOX.glob("*.wav")) + sorted(CARDS_NUMBERS.parent.glob("*.wav")):
+        hits = hear(asking, np.concatenate([quiet(3.5), with_room_noise(read_wav(path))]))
+        assert hits == [], path
+
+
+@needs_mbrola
+@pytest.mark.parametrize(("text", "asks_about"), [("help", ""), ("top", "stop")])
+def test_a_lone_cry_or_a_near_safety_word_is_asked_about_never_acted_on(
+    asking: WhisperRecognizer, text: str, asks_about: str, speech_cache: Path
+) -> None:
+    hits = hear(asking, np.concatenate([quiet(3.5), speak(text, UNSEEN, speech_cache)]))
+    assert [h.unsure_of for h in hits] == [asks_about], hits
+
+
+@needs_mbrola
+@pytest.mark.parametrize(
+    "text", ["the number is on the page", "we walked to the top of the hill", "pass the pen"]
+)
+def test_ordinary_talk_raises_no_question(
+    asking: WhisperRecognizer, text: str, speech_cache: Path
+) -> None:
+    assert hear(asking, np.concatenate([quiet(3.5), speak(text, UNSEEN, speech_cache)])) == []
 
 
 @needs_testdata
