@@ -382,7 +382,7 @@ def _recognizer(backend: str, script: list[tuple[float, str]]) -> Recognizer:
 
     if backend == SCRIPTED:
         return ScriptedRecognizer(script)
-    return open_recognizer(backend, None)[0]  # type: ignore[arg-type]
+    return open_recognizer(backend, None, check=True)[0]  # type: ignore[arg-type]
 
 
 def _runner(

@@ -40,7 +40,7 @@ def run_session(
 
     prepared = prepare(resolve_program(program), None, dose="base")
     room = Room(RoomSettings(echo_gain_db=echo_gain_db))
-    recognizer, _ = open_recognizer(backend, None)  # type: ignore[arg-type]
+    recognizer, _ = open_recognizer(backend, None, check=True)  # type: ignore[arg-type]
     recorder = EventRecorder()
     guard = SelfHearingGuard()
     runner = Runner(

@@ -32,7 +32,7 @@ from voicecoach.selfhearing import SelfHearingGuard
 from voicecoach.session import Session
 from voicecoach.simulation import Script, make_room
 from voicecoach.speech.tts import Pyttsx3Synthesizer
-from voicecoach.speech.whisper_recognizer import WhisperRecognizer
+from voicecoach.speech.whisper_recognizer import CheckZone, WhisperRecognizer
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +67,7 @@ def simulate(
         mic=mic,
         speaker=room.speaker(),
         synthesizer=Pyttsx3Synthesizer(cache_dir=cache),
-        recognizer=WhisperRecognizer(),
+        recognizer=WhisperRecognizer(check=CheckZone()),
         listeners=[recorder],
         echo=EchoCanceller(),
         guard=SelfHearingGuard(),
@@ -150,7 +150,9 @@ def _heard_for(records: Records, at: float) -> Records:
     return [
         r
         for r in _heard(records)
-        if r["audio_end"] is not None and at <= float(r["audio_end"]) <= at + WORD_SPAN_SECONDS
+        if r["audio_end"] is not None
+        and at <= float(r["audio_end"]) <= at + WORD_SPAN_SECONDS
+        and r["command"] != "check"
     ]
 
 

@@ -25,7 +25,12 @@ WHISPER_DESCRIPTION = "Silero VAD and Whisper tiny.en (both trained on real spee
 
 
 def open_recognizer(
-    backend: Backend, model: str | Path | None, *, wake: bool = False, live: bool = False
+    backend: Backend,
+    model: str | Path | None,
+    *,
+    wake: bool = False,
+    live: bool = False,
+    check: bool = False,
 ) -> tuple[Recognizer, str]:
     """The recognizer to use (not yet entered) and a one-line description of it.
 
@@ -35,7 +40,8 @@ def open_recognizer(
     waits for the start phrase (the command network and ``whisper`` then listen for nothing
     else; the other backends hear every command and the caller filters). ``live`` is for a
     session on real devices: ``whisper`` then hears utterances on a thread of its own, so that
-    the speaker is never starved while it works.
+    the speaker is never starved while it works. ``check`` is for sessions: ``whisper`` then
+    also reports utterances worth a question (``Hit.unsure_of``, ``CheckZone``).
     """
     if backend not in BACKENDS:
         raise RecognizerError(f"unknown recognizer backend {backend!r}; use one of {BACKENDS}")
@@ -44,7 +50,7 @@ def open_recognizer(
     if backend == "net":
         return _net(NET_DESCRIPTION, wake)
     if backend == "whisper" or (backend == "auto" and whisper_missing() is None):
-        return _whisper(wake, live), WHISPER_DESCRIPTION
+        return _whisper(wake, live, check), WHISPER_DESCRIPTION
     # Imported here: the model finder pulls in nothing heavy, but Vosk itself must stay lazy.
     from voicecoach.speech.models import find_model, no_model_message
 
@@ -82,7 +88,7 @@ def whisper_missing() -> str | None:
     return ", ".join(missing) or None
 
 
-def _whisper(wake: bool, live: bool) -> Recognizer:
+def _whisper(wake: bool, live: bool, check: bool) -> Recognizer:
     from voicecoach.speech.whisper_recognizer import CheckZone, WhisperRecognizer
 
-    return WhisperRecognizer(wake=wake, background=live, check=CheckZone())
+    return WhisperRecognizer(wake=wake, background=live, check=CheckZone() if check else None)
