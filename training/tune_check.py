@@ -12,8 +12,14 @@ utterance's verdict; the grid then replays the zone for each margin, floor and w
   about (a question there costs a few seconds; too many make the coach a nuisance)
 
 The shipped default is the row that asks about the most missed safety words while asking about
-at most 3 % of the confusable clips and 2 % of the ordinary sentences. Held-out voices and the
-other voice families never take part (bench/safety.py and bench/ report them).
+at most 12 % of the confusable words said alone ("top", "pane": a question there costs a few
+seconds, a missed "stop" far more), 3 % of the coach's hold counts and 1 % of the ordinary
+sentences. Held-out voices and the other voice families never take part (bench/safety.py and
+bench/ report them).
+
+Measured (every 3rd clip, 945 clips): Whisper missed 55 of 285 safety-word clips; the chosen
+zone (10 nats, -4 nats per token, up to 3 words) asks about 17 of them (30.9 %), and about
+12.0 % of confusable clips, 1.0 % of counts and 0.4 % of ordinary sentences.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ MAX_WORDS = (1, 2, 3)
 CONDITIONS = ("clean", "pink10", "babble10")
 NEGATIVE_GROUPS = ("confusable", "count", "ordinary")
 #: The most questions the chosen zone may ask, as a share of each negative group's clips.
-MAX_QUESTIONS = {"confusable": 0.03, "count": 0.03, "ordinary": 0.02}
+MAX_QUESTIONS = {"confusable": 0.12, "count": 0.03, "ordinary": 0.01}
 
 
 @dataclass(frozen=True)

@@ -48,9 +48,11 @@ class CheckZone:
     #: A safety phrase within this gap of the free transcript (natural log) ...
     margin_nats: float = 10.0
     #: ... at least this likely per token ...
-    floor_nats_per_token: float = -4.5
-    #: ... in a transcript of at most this many words is asked about by name.
-    max_words: int = 2
+    floor_nats_per_token: float = -4.0
+    #: ... in a transcript of at most this many words is asked about by name. On the tuning
+    #: voices this asked about 31 % of the safety words Whisper missed, 12 % of confusable
+    #: words said alone, 1 % of hold counts and 0.4 % of ordinary sentences.
+    max_words: int = 3
     #: A lone word or sound that is not understood is asked about ("is something wrong?") when
     #: it lasts at most this long ...
     lone_max_seconds: float = 1.0
