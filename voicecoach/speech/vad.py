@@ -117,6 +117,11 @@ class Segmenter:
         self._last_speech_chunk = 0
 
     @property
+    def stream_seconds(self) -> float:
+        """Seconds of audio read since the segmenter was made."""
+        return self._chunk_index * CHUNK_SECONDS
+
+    @property
     def in_speech(self) -> bool:
         """True while an utterance is open."""
         return bool(self._chunks)

@@ -53,11 +53,15 @@ class CheckZone:
     #: voices this asked about 31 % of the safety words Whisper missed, 12 % of confusable
     #: words said alone, 1 % of hold counts and 0.4 % of ordinary sentences.
     max_words: int = 3
-    #: A lone word or sound that is not understood is asked about ("is something wrong?") when
-    #: it lasts at most this long ...
-    lone_max_seconds: float = 1.0
-    #: ... and nothing was said for this long before it: not a piece of a conversation.
+    #: A lone word or two that is not understood is asked about ("is something wrong?") when
+    #: it has at most this many words (a cry, a name, a misheard "pain") ...
+    lone_max_words: int = 2
+    #: ... lasts at most this long ...
+    lone_max_seconds: float = 1.5
+    #: ... and nothing was said for this long before it, nor for this long after it: not the
+    #: start or a piece of a conversation. The wait after delays only these questions.
     lone_quiet_before_seconds: float = 3.0
+    lone_quiet_after_seconds: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,8 @@ class WhisperRecognizer:
         self._thread: _HearingThread | None = None
         self._numbers = False
         self._answers = False
+        #: A lone utterance not understood, waiting for the quiet after it (``CheckZone``).
+        self._lone: Hit | None = None
         #: Where the last utterance heard ended, in stream seconds (for ``CheckZone``).
         self._last_end_seconds = -math.inf
         #: Bumped by ``reset``: an utterance that ended before it is no longer acted on.
@@ -188,7 +194,21 @@ class WhisperRecognizer:
                 heard.append((job, self._hear(job)))
         if self._thread is not None:
             heard += self._thread.finished()
-        return [hit for job, verdict in heard if (hit := self._hit(job, verdict)) is not None]
+        hits = [hit for job, verdict in heard if (hit := self._hit(job, verdict)) is not None]
+        return hits + self._lone_after_quiet()
+
+    def _lone_after_quiet(self) -> list[Hit]:
+        """The lone utterance held back, once the quiet after it has lasted (else nothing)."""
+        lone, segmenter, zone = self._lone, self._segmenter, self._check
+        if lone is None or segmenter is None or zone is None:
+            return []
+        if segmenter.in_speech:
+            self._lone = None  # more speech followed: the start of a sentence, not a cry
+            return []
+        if segmenter.stream_seconds - (lone.end_seconds or 0.0) < zone.lone_quiet_after_seconds:
+            return []
+        self._lone = None
+        return [lone]
 
     def _hear(self, job: _Job) -> Verdict:
         assert self._verifier is not None
@@ -206,6 +226,7 @@ class WhisperRecognizer:
         )  # fmt: skip
         quiet_before_seconds = segment.start_seconds - self._last_end_seconds
         self._last_end_seconds = segment.end_seconds
+        self._lone = None  # another utterance followed the one held back
         if job.generation != self._generation:
             return None
         if verdict.parsed is not None:
@@ -213,7 +234,11 @@ class WhisperRecognizer:
         unsure_of = self._unsure_of(job, verdict, quiet_before_seconds)
         if unsure_of is None:
             return None
-        return Hit(verdict.text, verdict.confidence, segment.end_seconds, unsure_of=unsure_of)
+        hit = Hit(verdict.text, verdict.confidence, segment.end_seconds, unsure_of=unsure_of)
+        if unsure_of:
+            return hit
+        self._lone = hit  # asked about only if the quiet after it lasts
+        return None
 
     def _unsure_of(self, job: _Job, verdict: Verdict, quiet_before_seconds: float) -> str | None:
         """The safety phrase an untaken utterance may be, "" for a lone sound not understood,
@@ -229,7 +254,7 @@ class WhisperRecognizer:
             if gap >= -zone.margin_nats and per_token >= zone.floor_nats_per_token:
                 return phrase_of(class_of(parsed))
         lone = (
-            len(words) <= 1
+            len(words) <= zone.lone_max_words
             and not any(number_value(w) is not None for w in words)
             and segment.end_seconds - segment.start_seconds <= zone.lone_max_seconds
             and quiet_before_seconds >= zone.lone_quiet_before_seconds
@@ -239,6 +264,7 @@ class WhisperRecognizer:
     def reset(self) -> None:
         """Forget the utterance in progress and any still being heard."""
         self._generation += 1
+        self._lone = None
         if self._segmenter is not None:
             self._segmenter.reset()
 
