@@ -10,8 +10,8 @@ from voicecoach.audio.echo import EchoCanceller, EchoSettings, echo_return_loss_
 from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs, split_frames
 from voicecoach.audio.room import Room, RoomSettings, UserSpeech
 from voicecoach.selfhearing import SelfHearingGuard
-from voicecoach.session import PAIN_TEXT, RATING_TEXT
 from voicecoach.speech.tts import Pyttsx3Synthesizer
+from voicecoach.spoken import PAIN_TEXT, RATING_TEXT
 
 CUES = [
     "Lie on your back with your knees bent and your feet flat on the floor.",

@@ -23,7 +23,8 @@ from voicecoach.ports import Microphone, Speaker
 from voicecoach.program import Program
 from voicecoach.recorder import EventRecorder
 from voicecoach.runner import Runner
-from voicecoach.session import BACK_TEXT, LOST_TEXT, Session
+from voicecoach.session import Session
+from voicecoach.spoken import BACK_TEXT, LOST_TEXT
 
 
 def _run(

@@ -19,7 +19,9 @@ from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecogniz
 from voicecoach.plan import build_plan
 from voicecoach.program import Program
 from voicecoach.runner import Runner
-from voicecoach.session import (
+from voicecoach.session import Expect, Mode, Say, Session, StopSpeaking
+from voicecoach.settings import PainBands, SessionSettings
+from voicecoach.spoken import (
     CHECK_QUESTIONS,
     CHECK_REMINDER,
     CHECK_UNANSWERED,
@@ -36,15 +38,9 @@ from voicecoach.session import (
     RATING_THANKS,
     RATING_UNANSWERED,
     STOP_TEXT,
-    Expect,
-    Mode,
-    Say,
-    Session,
-    StopSpeaking,
+    end_pain_text,
     score_reply,
 )
-from voicecoach.settings import PainBands, SessionSettings
-from voicecoach.spoken import end_pain_text
 
 END_FOR_PAIN = end_pain_text("pain", "999")
 CHECK_STOP = CHECK_QUESTIONS[Command.STOP]

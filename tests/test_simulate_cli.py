@@ -11,13 +11,13 @@ from click.testing import CliRunner, Result
 
 from voicecoach.cli import main
 from voicecoach.journal import Journal
-from voicecoach.session import (
+from voicecoach.spoken import (
     CHECK_REMINDER,
     MILD_REMINDER,
     PAUSE_REMINDER,
     PAUSE_TIMEOUT_TEXT,
+    end_pain_text,
 )
-from voicecoach.spoken import end_pain_text
 
 #: A simulated session takes about a second here; a busy machine gets plenty more.
 ENDS_WITHIN_SECONDS = 120.0

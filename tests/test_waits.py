@@ -12,18 +12,9 @@ from voicecoach.commands import NUMBER_WORDS, PHRASES, Command, Parsed, parse
 from voicecoach.events import SessionEnded, StateChanged
 from voicecoach.plan import build_plan
 from voicecoach.program import Program
-from voicecoach.session import (
-    LOST_TEXT,
-    MILD_REMINDER,
-    PAUSE_REMINDER,
-    PAUSE_TIMEOUT_TEXT,
-    Expect,
-    Output,
-    Say,
-    Session,
-    StopSpeaking,
-)
+from voicecoach.session import Expect, Output, Say, Session, StopSpeaking
 from voicecoach.settings import SessionSettings
+from voicecoach.spoken import LOST_TEXT, MILD_REMINDER, PAUSE_REMINDER, PAUSE_TIMEOUT_TEXT
 
 
 def _paused_by(session: Session, how: str) -> float:

@@ -121,7 +121,7 @@ class Runner:
 
     def phrases(self) -> list[str]:
         """Every fixed phrase the session may say, for pre-rendering."""
-        from voicecoach import session as texts
+        from voicecoach import spoken as texts
 
         fixed = [*texts.FIXED_TEXTS, *texts.setting_texts(self.session.settings)]
         plans = (

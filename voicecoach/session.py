@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from voicecoach.commands import NUMBER_WORDS, Command, Parsed
+from voicecoach.commands import Command, Parsed
 from voicecoach.events import (
     BackRating,
     CommandHandled,
@@ -24,8 +24,33 @@ from voicecoach.events import (
     StateChanged,
 )
 from voicecoach.plan import Plan, Step, steps_from
-from voicecoach.settings import DEFAULT_EMERGENCY_NUMBER, PainBands, SessionSettings
-from voicecoach.spoken import PAIN_SCALE, PainCause, end_pain_text
+from voicecoach.settings import SessionSettings
+from voicecoach.spoken import (
+    BACK_TEXT,
+    CHECK_QUESTIONS,
+    CHECK_REMINDER,
+    CHECK_UNANSWERED,
+    LOST_TEXT,
+    MILD_REMINDER,
+    OFFER_REMINDER,
+    OFFER_TEXT,
+    OFFER_UNANSWERED,
+    PAIN_AGAIN_TEXT,
+    PAIN_TEXT,
+    PAUSE_REMINDER,
+    PAUSE_TEXT,
+    PAUSE_TIMEOUT_TEXT,
+    RATING_REMINDER,
+    RATING_TEXT,
+    RATING_THANKS,
+    RATING_UNANSWERED,
+    RESUME_LEAD,
+    SKIP_LEAD,
+    STOP_TEXT,
+    PainCause,
+    end_pain_text,
+    score_reply,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -57,131 +82,7 @@ class Expect:
 Action = Say | StopSpeaking | Expect
 Output = Action | Event
 
-PAUSE_TEXT = "Paused. Relax where you are. Say resume when you are ready."
-PAUSE_REMINDER = (
-    "We are still paused. Say resume when you are ready to go on, or say stop to finish for today."
-)
-PAUSE_TIMEOUT_TEXT = (
-    "We have been paused for a long time, so I am ending the session here. Rest in a "
-    "comfortable position for as long as you need, and start a new session whenever you feel "
-    "ready to exercise again."
-)
-RESUME_LEAD = "Okay, here we go."
-SKIP_LEAD = "Moving on."
-STOP_TEXT = (
-    "Stopping here. Slowly come back to a comfortable position, and rest for as long as you "
-    "need. Well done today."
-)
-PAIN_QUESTION = f"On a scale {PAIN_SCALE}, how bad is the pain?"
-PAIN_TEXT = (
-    "Stop the movement now. Slowly return to a comfortable position and breathe. " + PAIN_QUESTION
-)
-#: Asked once more when no score came: a missed answer should not end the session at once.
-PAIN_AGAIN_TEXT = "I did not hear a number. " + PAIN_QUESTION
-#: Replies to a pain score, by band. Each first says the number heard, so that a misheard one
-#: is noticed and can be corrected: pocketsphinx names many numbers "five" (bench/results.md),
-#: and a "nine" taken for "five" would carry on, more gently, instead of ending the session.
-MILD_TEXT = (
-    "Thank you. I heard {score} out of ten, which sounds mild. If I heard it wrong, say pain. "
-    "Rest a moment. When you are ready, say continue to go on with the next exercise, or say "
-    "stop to finish for today."
-)
-MILD_REMINDER = (
-    "When you are ready, say continue to go on with the next exercise, or say stop to finish "
-    "for today."
-)
-GENTLE_TEXT = (
-    "Thank you. I heard {score} out of ten. If I heard it wrong, say pain. We will leave this "
-    "exercise and carry on more gently. Rest a moment. When you are ready, say continue, or "
-    "say stop to finish for today. Then move slowly, and only as far as feels comfortable."
-)
-LOST_TEXT = {
-    "microphone": (
-        "I can no longer hear you: the microphone stopped working. We are paused. "
-        "Rest comfortably while I try to reconnect it."
-    ),
-    "speaker": "The speaker stopped working, so the session is paused. The cues are shown here.",
-}
-BACK_TEXT = {
-    "microphone": "I can hear you again. Say resume when you are ready.",
-    "speaker": "The speaker is working again. Say resume when you are ready.",
-}
-# Asked about pain, not "your back": a "ten" meaning "great" would be stored as ten out of ten.
-RATING_TEXT = f"On a scale {PAIN_SCALE}, how much pain do you have now?"
-RATING_THANKS = "Thank you. Rest well."
-RATING_REMINDER = f"How much pain do you have now, {PAIN_SCALE}? Or say stop to skip the question."
-RATING_UNANSWERED = "I did not hear a number, and that is fine. Rest well."
-OFFER_TEXT = (
-    "Welcome back. Last time ended early. Say yes to carry on where you left off, "
-    "or say start over to begin again."
-)
-OFFER_REMINDER = "Say yes to carry on where you left off, or say start over to begin again."
-OFFER_UNANSWERED = "I did not hear an answer, so we will start from the beginning."
-#: Said again once when a question goes unanswered, before the coach moves on without it.
 _QUESTION_REMINDERS: dict[Mode, str] = {"offer": OFFER_REMINDER, "rating": RATING_REMINDER}
-SEVERE_TEXT = "Thank you. I heard {score} out of ten. "
-#: Asked, in the quiet, when the recognizer half-heard a safety word or heard the person
-#: without understanding them. Short, and its answers sound nothing alike.
-CHECK_QUESTIONS: dict[Command | None, str] = {
-    Command.STOP: "Did you say stop? Say stop, pain, or carry on.",
-    Command.PAIN: "Did you say pain? Say pain, stop, or carry on.",
-    Command.PAUSE: "Did you say pause? Say pause, stop, pain, or carry on.",
-    None: "Is something wrong? Say stop, pain, or carry on.",
-}
-#: A check went unanswered: the exercise never carries on without a clear "carry on".
-CHECK_UNANSWERED = (
-    "I will wait here. When you are ready, say carry on. Or say stop to finish for today."
-)
-CHECK_REMINDER = (
-    "We are still paused. Say carry on when you are ready, or say stop to finish for today."
-)
-_REPLIES = {"continue": MILD_TEXT, "gentle": GENTLE_TEXT, "end": SEVERE_TEXT}
-
-
-def score_reply(score: int, band: str, emergency_number: str = DEFAULT_EMERGENCY_NUMBER) -> str:
-    """What the coach says to a pain score in a band: the number it heard, then what next."""
-    reply = _REPLIES[band].format(score=NUMBER_WORDS[score])
-    return reply + end_pain_text("pain", emergency_number) if band == "end" else reply
-
-
-def score_replies(bands: PainBands, emergency_number: str = DEFAULT_EMERGENCY_NUMBER) -> list[str]:
-    """The reply to every score from zero to ten under ``bands``, for pre-rendering."""
-    return [
-        score_reply(score, bands.band(score), emergency_number)
-        for score in range(len(NUMBER_WORDS))
-    ]
-
-
-def setting_texts(settings: SessionSettings) -> list[str]:
-    """Everything the machine says that depends on its settings, for pre-rendering."""
-    ends = [
-        end_pain_text(c, settings.emergency_number) for c in ("numbness or tingling", "no answer")
-    ]
-    return [*score_replies(settings.pain, settings.emergency_number), *ends]
-
-
-#: Everything the machine says besides the plan's steps, for pre-rendering.
-FIXED_TEXTS = (
-    PAUSE_TEXT,
-    PAUSE_REMINDER,
-    PAUSE_TIMEOUT_TEXT,
-    MILD_REMINDER,
-    RESUME_LEAD,
-    SKIP_LEAD,
-    STOP_TEXT,
-    PAIN_TEXT,
-    PAIN_AGAIN_TEXT,
-    RATING_TEXT,
-    RATING_THANKS,
-    RATING_UNANSWERED,
-    *_QUESTION_REMINDERS.values(),
-    *CHECK_QUESTIONS.values(),
-    CHECK_UNANSWERED,
-    CHECK_REMINDER,
-    OFFER_TEXT,
-    *LOST_TEXT.values(),
-    *BACK_TEXT.values(),
-)
 
 _Handler = Callable[["Session", Parsed, float], None]
 
