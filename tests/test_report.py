@@ -315,7 +315,7 @@ def test_an_empty_journal_is_a_friendly_message(journal_path: Path) -> None:
 def test_a_missing_journal_is_a_friendly_message_and_is_not_created(journal_path: Path) -> None:
     result = _run("--journal", str(journal_path), "--json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"sessions": 0}
+    assert json.loads(result.stdout) == {"sessions": 0, "simulated": False, "left_out": 0}
     assert "No sessions" in result.stderr
     assert not journal_path.exists()
 

@@ -54,6 +54,25 @@ def journal_options(func: F) -> F:
     )
 
 
+def simulated_journal_options(func: F) -> F:
+    """``--journal`` and ``--no-journal`` for ``simulate``, which records only when asked."""
+    return _stack(
+        func,
+        click.option(
+            "--journal",
+            "journal_path",
+            envvar="VOICECOACH_JOURNAL",
+            show_envvar=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Record the session, marked as simulated, in this journal file (SQLite). "
+            "Default: not recorded.",
+        ),
+        click.option(
+            "--no-journal", is_flag=True, help="Do not record, even with VOICECOACH_JOURNAL set."
+        ),
+    )
+
+
 def pain_options(func: F) -> F:
     """The pain-score bands, and the emergency number said when a session ends for pain."""
     return _stack(
@@ -198,14 +217,22 @@ def journal_of(listeners: list[Listener]) -> Journal | None:
     return next((item for item in listeners if isinstance(item, Journal)), None)
 
 
-def open_listeners(stack: ExitStack, opts: dict[str, Any], *, transcript: bool) -> list[Listener]:
-    """The journal, event log and transcript a command asked for, entered on ``stack``."""
+def open_listeners(
+    stack: ExitStack, opts: dict[str, Any], *, transcript: bool, simulated: bool = False
+) -> list[Listener]:
+    """The journal, event log and transcript a command asked for, entered on ``stack``.
+
+    A real session is recorded in the default journal unless told otherwise; a simulated one
+    only in a journal named for it, so a rehearsal never lands among a person's sessions.
+    """
     from voicecoach.journal import default_journal_path
 
     listeners: list[Listener] = []
-    if not opts.get("no_journal"):
-        path = opts.get("journal_path") or default_journal_path()
-        listeners.append(stack.enter_context(Journal(path)))
+    path = opts.get("journal_path")
+    if path is None and not simulated:
+        path = default_journal_path()
+    if path is not None and not opts.get("no_journal"):
+        listeners.append(stack.enter_context(Journal(path, simulated=simulated)))
     if opts.get("log_path") is not None:
         log = JsonLinesLog(opts["log_path"], append=bool(opts.get("append_log")))
         listeners.append(stack.enter_context(log))

@@ -15,13 +15,13 @@ from voicecoach.audio.room import RoomSettings
 from voicecoach.cli import main
 from voicecoach.cli.options import (
     journal_of,
-    journal_options,
     live_options,
     open_listeners,
     pain_options,
     parse_timed,
     recognizer_options,
     session_options,
+    simulated_journal_options,
     voice_options,
 )
 from voicecoach.clock import MonotonicClock, VirtualClock
@@ -114,7 +114,7 @@ from voicecoach.settings import PainBands, SessionSettings
 @recognizer_options
 @voice_options
 @session_options
-@journal_options
+@simulated_journal_options
 @pain_options
 @click.pass_context
 def simulate(ctx: click.Context, /, program: str, heard: tuple[str, ...], **opts: Any) -> None:
@@ -125,6 +125,10 @@ def simulate(ctx: click.Context, /, program: str, heard: tuple[str, ...], **opts
     its word count and only --heard words reach the session, so a session takes
     well under a second. With --audio the real voice and real recognizer run
     in a simulated room, still faster than real time.
+
+    Nothing is recorded unless --journal (or VOICECOACH_JOURNAL) names a journal;
+    there the session is marked simulated, so it never sets the dose of a real
+    session nor counts in a report's totals.
     """
     script = [parse_timed(h, "--heard") for h in heard]
     says = [parse_timed(s, "--say") for s in opts["says"]]
@@ -132,7 +136,7 @@ def simulate(ctx: click.Context, /, program: str, heard: tuple[str, ...], **opts
     audio = opts["audio"] or bool(says or plays or opts["record_path"])
     today = (opts["started_at"] or datetime.now()).astimezone()
     with ExitStack() as stack:
-        listeners = open_listeners(stack, opts, transcript=opts["log_path"] is None)
+        listeners = open_listeners(stack, opts, transcript=opts["log_path"] is None, simulated=True)
         prepared = _prepare(program, listeners, opts, today)
         room = None
         if audio:

@@ -23,6 +23,7 @@ COLUMNS = (
     "duration_s",
     "rating",
     "resumed_from",
+    "simulated",
     "event",
     "t",
     "exercise",
@@ -48,6 +49,7 @@ def session_rows(record: SessionRecord) -> list[dict[str, Any]]:
         "duration_s": record.duration_s,
         "rating": record.rating,
         "resumed_from": record.resumed_from,
+        "simulated": int(record.simulated),
     }
     end_t = record.duration_s or 0.0
     rows: list[dict[str, Any]] = [{**session, "event": "start", "t": 0.0}]
