@@ -11,7 +11,7 @@ import click
 
 from voicecoach.eventlog import JsonLinesLog, Transcript
 from voicecoach.events import Listener
-from voicecoach.journal import Journal
+from voicecoach.journal import ENV_VAR, Journal
 from voicecoach.settings import DEFAULT_EMERGENCY_NUMBER
 from voicecoach.speech.backends import BACKENDS
 
@@ -38,6 +38,33 @@ def _stack(func: F, *decorators: Callable[[F], F]) -> F:
     return func
 
 
+#: The type every ``--journal`` option has: one SQLite file.
+JOURNAL_PATH = click.Path(dir_okay=False, path_type=Path)
+
+
+def read_journal_option(func: F) -> F:
+    """``--journal`` for the commands that only read the journal."""
+    return click.option(
+        "--journal",
+        "journal_path",
+        type=JOURNAL_PATH,
+        envvar=ENV_VAR,
+        show_envvar=True,
+        help="Journal file to read. [default: journal.sqlite3 in voicecoach's data folder, "
+        "e.g. ~/.local/share/voicecoach on Linux]",
+    )(func)
+
+
+#: ``--dose``: today's personal dose from the journal, or the program as written.
+dose_option = click.option(
+    "--dose",
+    type=click.Choice(["personal", "base"]),
+    default="personal",
+    show_default=True,
+    help="personal: today's dose from the journal; base: the program as written.",
+)
+
+
 def journal_options(func: F) -> F:
     """``--journal`` and ``--no-journal``."""
     return _stack(
@@ -45,9 +72,9 @@ def journal_options(func: F) -> F:
         click.option(
             "--journal",
             "journal_path",
-            envvar="VOICECOACH_JOURNAL",
+            envvar=ENV_VAR,
             show_envvar=True,
-            type=click.Path(dir_okay=False, path_type=Path),
+            type=JOURNAL_PATH,
             help="Journal file (SQLite). Default: in the user data folder.",
         ),
         click.option("--no-journal", is_flag=True, help="Do not record this session."),
@@ -61,9 +88,9 @@ def simulated_journal_options(func: F) -> F:
         click.option(
             "--journal",
             "journal_path",
-            envvar="VOICECOACH_JOURNAL",
+            envvar=ENV_VAR,
             show_envvar=True,
-            type=click.Path(dir_okay=False, path_type=Path),
+            type=JOURNAL_PATH,
             help="Record the session, marked as simulated, in this journal file (SQLite). "
             "Default: not recorded.",
         ),
@@ -169,13 +196,7 @@ def session_options(func: F) -> F:
     """``--dose``, ``--resume/--no-resume`` and how long a pause may last."""
     return _stack(
         func,
-        click.option(
-            "--dose",
-            type=click.Choice(["personal", "base"]),
-            default="personal",
-            show_default=True,
-            help="personal: today's dose from the journal; base: the program as written.",
-        ),
+        dose_option,
         click.option(
             "--resume/--no-resume",
             default=None,
