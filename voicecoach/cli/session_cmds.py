@@ -25,6 +25,7 @@ from voicecoach.cli.options import (
     voice_options,
 )
 from voicecoach.clock import MonotonicClock, VirtualClock
+from voicecoach.eventlog import Transcript
 from voicecoach.events import Listener, SessionEnded
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
 from voicecoach.ports import Microphone, Recognizer, Speaker, Synthesizer
@@ -136,7 +137,9 @@ def simulate(ctx: click.Context, /, program: str, heard: tuple[str, ...], **opts
     audio = opts["audio"] or bool(says or plays or opts["record_path"])
     today = (opts["started_at"] or datetime.now()).astimezone()
     with ExitStack() as stack:
-        listeners = open_listeners(stack, opts, transcript=opts["log_path"] is None, simulated=True)
+        listeners = open_listeners(stack, opts, transcript=False, simulated=True)
+        if opts["log_path"] is None:
+            listeners.append(Transcript(person=_person_lines(script, says, plays)))
         prepared = _prepare(program, listeners, opts, today)
         room = None
         if audio:
@@ -174,6 +177,20 @@ def simulate(ctx: click.Context, /, program: str, heard: tuple[str, ...], **opts
             f"({end.duration / max(wall_seconds, 1e-6):.1f}x real time)",
             err=True,
         )
+
+
+def _person_lines(
+    heard: list[tuple[float, str]],
+    says: list[tuple[float, str]],
+    plays: list[tuple[float, Path]],
+) -> list[tuple[float, str]]:
+    """What the simulated person does, for the transcript, at the times the script gives."""
+    lines = [(at, f"person says {text!r}") for at, text in says]
+    lines += [(at, f"person plays {path}") for at, path in plays]
+    lines += [
+        (at, f"person says {text!r} (scripted: straight to the recognizer)") for at, text in heard
+    ]
+    return lines
 
 
 def _prepare(
