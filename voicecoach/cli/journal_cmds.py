@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 
 from voicecoach.cli import main
+from voicecoach.cli.options import read_journal_option
 from voicecoach.cli.text import SIMULATED_MARK
 from voicecoach.durations import minutes_seconds
-from voicecoach.journal import ENV_VAR, Journal, SessionSummary, default_journal_path
+from voicecoach.journal import Journal, SessionSummary, default_journal_path
 
 _COLUMNS = ("date", "program", "ended", "duration", "reps", "pain")
 # Reps and duration read best right-aligned, like numbers in a spreadsheet.
@@ -19,15 +20,7 @@ _RIGHT_ALIGNED = {"duration", "reps"}
 
 
 @main.command("journal")
-@click.option(
-    "--journal",
-    "journal_path",
-    type=click.Path(path_type=Path),
-    envvar=ENV_VAR,
-    show_envvar=True,
-    help="Journal file to read. [default: journal.sqlite3 in voicecoach's data folder, "
-    "e.g. ~/.local/share/voicecoach on Linux]",
-)
+@read_journal_option
 @click.option(
     "--limit",
     type=click.IntRange(min=0),

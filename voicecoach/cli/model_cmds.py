@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 
 from voicecoach.cli import main
+from voicecoach.cli.options import model_option
 from voicecoach.errors import ModelError
 from voicecoach.speech.models import (
     CATALOGUE,
     DEFAULT_MODEL,
-    ENV_MODEL,
     ENV_MODEL_URL,
     ModelLocation,
     download_model,
@@ -84,13 +84,8 @@ def download_cmd(name: str, dest_dir: Path | None, url: str | None, sha256: str 
 
 
 @model.command("path")
-@click.option(
-    "--model",
-    "explicit",
-    metavar="PATH",
-    help=f"Check this model folder instead of searching (like ${ENV_MODEL}).",
-)
-def path_cmd(explicit: str | None) -> None:
+@model_option("explicit")
+def path_cmd(explicit: Path | None) -> None:
     """Print the model folder a session would use; exit 1 when there is none."""
     found = find_model(explicit)
     if found is None:

@@ -38,21 +38,92 @@ def _stack(func: F, *decorators: Callable[[F], F]) -> F:
     return func
 
 
-#: The type every ``--journal`` option has: one SQLite file.
-JOURNAL_PATH = click.Path(dir_okay=False, path_type=Path)
+# Every option that more than one command takes is defined here, once, so that it has the same
+# name, type and range everywhere (tests/test_cli_options.py walks every command to check).
+
+#: The type of every ``--journal``: any path, so that the journal itself explains a folder.
+JOURNAL_PATH = click.Path(path_type=Path)
 
 
-def read_journal_option(func: F) -> F:
-    """``--journal`` for the commands that only read the journal."""
+def journal_option(help: str) -> Callable[[F], F]:
+    """``--journal`` (or ``$VOICECOACH_JOURNAL``), with the help of the command that takes it."""
     return click.option(
-        "--journal",
-        "journal_path",
-        type=JOURNAL_PATH,
-        envvar=ENV_VAR,
-        show_envvar=True,
-        help="Journal file to read. [default: journal.sqlite3 in voicecoach's data folder, "
-        "e.g. ~/.local/share/voicecoach on Linux]",
-    )(func)
+        "--journal", "journal_path", type=JOURNAL_PATH, envvar=ENV_VAR, show_envvar=True, help=help
+    )
+
+
+#: ``--journal`` for the commands that only read the journal.
+read_journal_option = journal_option(
+    "Journal file to read. [default: journal.sqlite3 in voicecoach's data folder, "
+    "e.g. ~/.local/share/voicecoach on Linux]"
+)
+
+
+def model_option(dest: str = "model") -> Callable[[F], F]:
+    """``--model``: a Vosk model folder."""
+    # No envvar here: the model search reads $VOICECOACH_VOSK_MODEL itself, so that a bad value
+    # is reported under its own name rather than as --model.
+    return click.option(
+        "--model",
+        dest,
+        type=click.Path(path_type=Path),
+        metavar="PATH",
+        help="Vosk model folder. [default: $VOICECOACH_VOSK_MODEL, ./models/, then the user "
+        "data folder; see `voicecoach model list`]",
+    )
+
+
+#: ``--backend``: which recognizer listens.
+backend_option = click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default="auto",
+    show_default=True,
+    help="Recognizer: auto is whisper (Silero VAD and Whisper tiny.en, trained on "
+    "real speech); vosk needs a model (`voicecoach model download`); net is the "
+    "command network, sphinx is pocketsphinx.",
+)
+
+
+def rate_option(dest: str = "rate") -> Callable[[F], F]:
+    """``--rate``: the coach's speaking rate, in words per minute."""
+    return click.option(
+        "--rate",
+        dest,
+        # espeak-ng speaks from 80 to 450 words per minute.
+        type=click.IntRange(80, 450),
+        default=160,
+        show_default=True,
+        help="Speaking rate in words per minute.",
+    )
+
+
+#: ``--volume``: the coach's loudness.
+volume_option = click.option(
+    "--volume",
+    type=click.FloatRange(0.0, 1.0),
+    default=1.0,
+    show_default=True,
+    help="Loudness of the coach, from 0 (silent) to 1 (full).",
+)
+
+
+def seconds_option(*, default: float, help: str) -> Callable[[F], F]:
+    """``--seconds``: how long a command listens to the microphone."""
+    return click.option(
+        "--seconds",
+        type=click.FloatRange(0.5, 600.0),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
+def log_option(help: str) -> Callable[[F], F]:
+    """``--log``: a JSON Lines file of the session's events."""
+    return click.option(
+        "--log", "log_path", type=click.Path(dir_okay=False, path_type=Path), help=help
+    )
 
 
 #: ``--dose``: today's personal dose from the journal, or the program as written.
@@ -69,14 +140,7 @@ def journal_options(func: F) -> F:
     """``--journal`` and ``--no-journal``."""
     return _stack(
         func,
-        click.option(
-            "--journal",
-            "journal_path",
-            envvar=ENV_VAR,
-            show_envvar=True,
-            type=JOURNAL_PATH,
-            help="Journal file (SQLite). Default: in the user data folder.",
-        ),
+        journal_option("Journal file (SQLite). Default: in the user data folder."),
         click.option("--no-journal", is_flag=True, help="Do not record this session."),
     )
 
@@ -85,14 +149,9 @@ def simulated_journal_options(func: F) -> F:
     """``--journal`` and ``--no-journal`` for ``simulate``, which records only when asked."""
     return _stack(
         func,
-        click.option(
-            "--journal",
-            "journal_path",
-            envvar=ENV_VAR,
-            show_envvar=True,
-            type=JOURNAL_PATH,
-            help="Record the session, marked as simulated, in this journal file (SQLite). "
-            "Default: not recorded.",
+        journal_option(
+            "Record the session, marked as simulated, in this journal file (SQLite). "
+            "Default: not recorded."
         ),
         click.option(
             "--no-journal", is_flag=True, help="Do not record, even with VOICECOACH_JOURNAL set."
@@ -131,24 +190,7 @@ def pain_options(func: F) -> F:
 
 def recognizer_options(func: F) -> F:
     """``--backend`` and ``--model``."""
-    return _stack(
-        func,
-        click.option(
-            "--backend",
-            type=click.Choice(BACKENDS),
-            default="auto",
-            show_default=True,
-            help="Recognizer: auto is whisper (Silero VAD and Whisper tiny.en, trained on "
-            "real speech); vosk needs a model (`voicecoach model download`); net is the "
-            "command network, sphinx is pocketsphinx.",
-        ),
-        click.option(
-            "--model",
-            type=click.Path(path_type=Path),
-            envvar="VOICECOACH_VOSK_MODEL",
-            help="Vosk model folder (see `voicecoach model`).",
-        ),
-    )
+    return _stack(func, backend_option, model_option())
 
 
 def voice_options(func: F) -> F:
@@ -156,20 +198,8 @@ def voice_options(func: F) -> F:
     return _stack(
         func,
         click.option("--voice", default=None, help="TTS voice (see `voicecoach voices`)."),
-        click.option(
-            "--rate",
-            type=click.IntRange(80, 400),
-            default=160,
-            show_default=True,
-            help="Speaking rate in words per minute.",
-        ),
-        click.option(
-            "--volume",
-            type=click.FloatRange(0.0, 1.0),
-            default=1.0,
-            show_default=True,
-            help="Loudness of the coach, 0 to 1.",
-        ),
+        rate_option(),
+        volume_option,
     )
 
 

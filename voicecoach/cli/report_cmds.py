@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from voicecoach.cli import main
-from voicecoach.journal import ENV_VAR, SessionRecord, default_journal_path, read_history
+from voicecoach.cli.options import read_journal_option
+from voicecoach.journal import SessionRecord, default_journal_path, read_history
 from voicecoach.report import build_report, format_report, write_csv
 from voicecoach.report.table import left_out_note
 
@@ -26,14 +27,7 @@ def _parse_since(ctx: click.Context, param: click.Parameter, value: str | None) 
 
 
 @main.command("report")
-@click.option(
-    "--journal",
-    "journal_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar=ENV_VAR,
-    show_envvar=True,
-    help="Journal file to read. [default: journal.sqlite3 in voicecoach's data folder]",
-)
+@read_journal_option
 @click.option(
     "--since",
     metavar="YYYY-MM-DD",

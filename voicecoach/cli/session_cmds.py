@@ -16,6 +16,7 @@ from voicecoach.cli import main
 from voicecoach.cli.options import (
     journal_of,
     live_options,
+    log_option,
     open_listeners,
     pain_options,
     parse_timed,
@@ -100,12 +101,7 @@ from voicecoach.settings import PainBands, SessionSettings
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write what the simulated microphone heard to this WAV file.",
 )
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the event log as JSON Lines to this file instead of a transcript.",
-)
+@log_option("Write the event log as JSON Lines to this file instead of a transcript.")
 @click.option(
     "--started-at",
     type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]),
@@ -259,12 +255,7 @@ def _synthesizer(opts: dict[str, Any]) -> Synthesizer:
 
 @main.command()
 @click.argument("program", default=DEFAULT_PROGRAM)
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the event log as JSON Lines to this file.",
-)
+@log_option("Also write the event log as JSON Lines to this file.")
 @live_options
 def run(program: str, **opts: Any) -> None:
     """Run a live session on the microphone and speaker.
@@ -306,12 +297,7 @@ def _live_session(program: str, opts: dict[str, Any]) -> SessionEnded:
     help="The program to run when the start phrase is heard.",
 )
 @click.option("--once", is_flag=True, help="Run a single session, then exit.")
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also append every session's event log as JSON Lines to this file.",
-)
+@log_option("Also append every session's event log as JSON Lines to this file.")
 @live_options
 def serve(program: str, once: bool, **opts: Any) -> None:
     """Wait, hands-free, for "start session", then run a session; repeat.
