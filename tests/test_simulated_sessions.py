@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 from voicecoach.cli import main
 from voicecoach.clock import VirtualClock
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
+from voicecoach.invocation import voicecoach_command
 from voicecoach.journal import SCHEMA_VERSION, Journal
 from voicecoach.journal.schema import MIGRATIONS
 from voicecoach.preparation import prepare
@@ -144,12 +145,14 @@ def test_the_report_counts_real_sessions_and_names_the_simulated_ones(
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert ": 1 session, " in lines[0]
-    assert "Not counted: 2 simulated sessions (voicecoach report --simulated shows them)." in lines
+    shows = voicecoach_command("report --simulated")
+    assert f"Not counted: 2 simulated sessions ({shows} shows them)." in lines
     as_json = json.loads(_cli("report", "--journal", str(mixed_journal), "--json").output)
     assert (as_json["sessions"], as_json["simulated"], as_json["left_out"]) == (1, False, 2)
     simulated = _cli("report", "--journal", str(mixed_journal), "--simulated")
     assert simulated.output.startswith("Simulated sessions from 2025-03-10 to 2025-03-11: 2 ")
-    assert "Not counted: 1 real session (voicecoach report shows them)." in simulated.output
+    shows = voicecoach_command("report")
+    assert f"Not counted: 1 real session ({shows} shows them)." in simulated.output
 
 
 def test_the_csv_marks_simulated_sessions(mixed_journal: Path, tmp_path: Path) -> None:

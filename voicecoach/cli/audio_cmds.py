@@ -22,6 +22,7 @@ from voicecoach.cli.options import (
     seconds_option,
 )
 from voicecoach.errors import AudioDeviceError, UsageError
+from voicecoach.invocation import voicecoach_command
 
 _SETUP_HELP = (
     "no audio devices found. Connect a USB microphone and speaker and check that the system "
@@ -160,7 +161,7 @@ def record_command(out: Path, seconds: float, input_device: str | None) -> None:
         click.echo(f"warning: {level.detail}; {level.fix}", err=True)
     if lost is not None:
         raise AudioDeviceError(f"{lost}; the {recorded_seconds:.1f} s before it are in {out}")
-    click.echo(f"check it with: voicecoach detect {out}")
+    click.echo(f"check it with: {voicecoach_command(f'detect {out}')}")
 
 
 @main.command("devices")

@@ -10,6 +10,7 @@ import click
 from voicecoach.cli import main
 from voicecoach.cli.options import model_option
 from voicecoach.errors import ModelError
+from voicecoach.invocation import voicecoach_command
 from voicecoach.speech.models import (
     CATALOGUE,
     DEFAULT_MODEL,
@@ -107,7 +108,7 @@ def list_cmd() -> None:
             marker = "*" if found == chosen else " "
             click.echo(f"     {marker} {found}")
     click.echo(f"In use: {chosen}" if chosen else f"In use: none\n{no_model_message()}")
-    click.echo("\nAvailable to download (voicecoach model download NAME):")
+    click.echo(f"\nAvailable to download ({voicecoach_command('model download NAME')}):")
     for entry in CATALOGUE.values():
         default = " (default)" if entry.name == DEFAULT_MODEL else ""
         click.echo(f"  {entry.name}{default}  {entry.size_bytes / _MB:.0f} MB zip")

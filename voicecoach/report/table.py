@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Container, Sequence
 
 from voicecoach.durations import minutes_seconds
+from voicecoach.invocation import voicecoach_command
 from voicecoach.report.build import Report, Streak
 
 #: Marks the side of an exercise that was cut short more often.
@@ -40,11 +41,9 @@ def left_out_note(count: int, *, simulated: bool) -> str:
     them; ``simulated`` is the kind left out."""
     plural = "s" if count != 1 else ""
     if simulated:
-        return (
-            f"Not counted: {count} simulated session{plural} (voicecoach report --simulated "
-            "shows them)."
-        )
-    return f"Not counted: {count} real session{plural} (voicecoach report shows them)."
+        shows = voicecoach_command("report --simulated")
+        return f"Not counted: {count} simulated session{plural} ({shows} shows them)."
+    return f"Not counted: {count} real session{plural} ({voicecoach_command('report')} shows them)."
 
 
 def _streak(streak: Streak, unit: str) -> str:
