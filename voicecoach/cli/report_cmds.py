@@ -39,8 +39,8 @@ def _parse_since(ctx: click.Context, param: click.Parameter, value: str | None) 
     "plot_path",
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="FILE.png",
-    help="Also draw pain over time and minutes per session into this PNG "
-    "(needs the report extra: pip install 'voicecoach[report]').",
+    help="Also draw pain over time and minutes per session (one bar each) into this PNG "
+    "(needs matplotlib, which scripts/setup installs).",
 )
 @click.option(
     "--csv",
