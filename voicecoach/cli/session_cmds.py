@@ -243,8 +243,19 @@ def _recognizer_described(
     from voicecoach.speech.backends import open_recognizer
 
     recognizer, description = open_recognizer(opts["backend"], opts["model"], wake=wake, live=live)
-    click.echo(f"listening with {description}", err=True)
+    _notice_once(f"listening with {description}")
     return recognizer, description
+
+
+def _notice_once(message: str) -> None:
+    """Print ``message`` to stderr unless this command has printed it already (``serve`` opens
+    a recognizer for every wait and every session)."""
+    said: set[str] = (
+        click.get_current_context().find_root().meta.setdefault("voicecoach.notices", set())
+    )
+    if message not in said:
+        said.add(message)
+        click.echo(message, err=True)
 
 
 def _synthesizer(opts: dict[str, Any]) -> Synthesizer:
