@@ -313,9 +313,10 @@ def _live_session(program: str, opts: dict[str, Any]) -> SessionEnded:
 def serve(program: str, once: bool, **opts: Any) -> None:
     """Wait, hands-free, for "start session", then run a session; repeat.
 
-    This is what the service on a Raspberry Pi runs at boot. While waiting it
-    only listens for "start session" or "start my session"; every other word
-    is ignored, and the coach stays silent.
+    This is what the service on a Raspberry Pi runs at boot. Each time it starts
+    waiting it plays a short soft chime, so you know it is ready; then it only
+    listens for "start session" or "start my session". Every other word is
+    ignored, and the coach stays silent.
     """
     from voicecoach.live import open_devices, sigterm_as_interrupt
     from voicecoach.serve import wait_for_start
@@ -323,10 +324,10 @@ def serve(program: str, once: bool, **opts: Any) -> None:
     resolve_program(program)  # a bad program name is reported now, not after the wake word
     while True:
         recognizer, _ = _recognizer_described(opts, wake=True, live=True)
-        mic, _speaker = open_devices(opts["input_device"], opts["output_device"])
+        mic, speaker = open_devices(opts["input_device"], opts["output_device"])
         click.echo('waiting for "start session"', err=True)
         with sigterm_as_interrupt():
-            if not wait_for_start(mic, recognizer):
+            if not wait_for_start(mic, recognizer, speaker=speaker):
                 return
         click.echo(f"starting {program}", err=True)
         end = _live_session(program, {**opts, "append_log": True})
