@@ -27,6 +27,7 @@ from voicecoach.audio.files import read_audio, write_wav
 from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs, split_frames
 from voicecoach.cli import main
 from voicecoach.errors import AudioDeviceError
+from voicecoach.invocation import voicecoach_command
 from voicecoach.ports import Microphone, Speaker
 
 TONE_HZ = 1000.0
@@ -238,7 +239,7 @@ def test_cli_record_writes_what_the_microphone_heard(pulse_sink: PulseSink, tmp_
         player.wait(timeout=30)
     assert done.exit_code == 0, done.output
     assert f"wrote {out} (2.00 s, 16 kHz mono)" in done.output
-    assert f"check it with: voicecoach detect {out}" in done.output
+    assert f"check it with: {voicecoach_command(f'detect {out}')}" in done.output
     heard = read_audio(out).samples
     assert len(heard) == 2 * RATE_HZ
     assert rms_dbfs(heard) > -20.0

@@ -37,6 +37,7 @@ from voicecoach.doctor import (
     peak_dbfs,
     to_json,
 )
+from voicecoach.invocation import voicecoach_command
 from voicecoach.journal import Journal
 
 NOBODY = 65534
@@ -132,7 +133,7 @@ def test_a_missing_device_says_what_to_run(kind: str, tool: str) -> None:
     assert check.status == "fail"
     assert f"no audio {kind} device found" in check.detail
     assert check.fix is not None
-    for hint in (tool, "pactl info", "voicecoach devices", f"--{kind}-device"):
+    for hint in (tool, "pactl info", voicecoach_command("devices"), f"--{kind}-device"):
         assert hint in check.fix
 
 
@@ -295,7 +296,7 @@ def test_recognizer_with_a_corrupt_vosk_model_fails_clearly(tmp_path: Path) -> N
     assert check.status == "fail"
     assert str(model) in check.detail
     assert check.fix is not None
-    assert "voicecoach model download" in check.fix
+    assert voicecoach_command("model download") in check.fix
 
 
 # -- the report ---------------------------------------------------------------------------
@@ -313,7 +314,8 @@ def test_report_marks_each_check_and_indents_fixes() -> None:
     assert lines[1] == "! microphone level  silent"
     assert lines[2] == "                    fix: raise the gain"
     assert lines[3] == "✗ input device      no audio input device found"
-    assert lines[5] == "1 problem(s) block a session; fix them and run voicecoach doctor again"
+    again = voicecoach_command("doctor")
+    assert lines[5] == f"1 problem(s) block a session; fix them and run {again} again"
 
 
 def test_report_falls_back_to_ascii_marks() -> None:
@@ -383,7 +385,7 @@ def test_doctor_without_audio_devices_says_what_is_missing_and_fails(tmp_path: P
     assert "✓ journal" in out
     assert "✓ recognizer" in out
     assert out.rstrip().endswith(
-        "3 problem(s) block a session; fix them and run voicecoach doctor again"
+        f"3 problem(s) block a session; fix them and run {voicecoach_command('doctor')} again"
     )
 
 

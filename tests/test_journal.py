@@ -159,7 +159,9 @@ def test_to_json_has_exactly_the_documented_keys(journal_path: Path) -> None:
         "reps_done",
         "exercises",
         "pain",
+        "simulated",
     ]
+    assert record["simulated"] is False
     assert set(record["exercises"][0]) == {"exercise", "side", "reps", "hold_seconds"}
     assert record["pain"] == [{"exercise": "bridge", "side": None, "rep": 2, "score": 3}]
 

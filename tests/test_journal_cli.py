@@ -19,7 +19,17 @@ from voicecoach.events import (
 )
 from voicecoach.journal import Journal
 
-KEYS = ["id", "program", "started_at", "end_reason", "duration_s", "reps_done", "exercises", "pain"]
+KEYS = [
+    "id",
+    "program",
+    "started_at",
+    "end_reason",
+    "duration_s",
+    "reps_done",
+    "exercises",
+    "pain",
+    "simulated",
+]
 
 
 def _session(started_at: str, program: str, end: SessionEnded, *extra: Event) -> list[Event]:

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from tests.conftest import SimulateFn
 from voicecoach.events import Heard, SayStarted, SessionEnded, SessionStarted, StateChanged
-from voicecoach.liveview import FLOOR_DBFS, LiveView, frame_dbfs
+from voicecoach.liveview import FLOOR_DBFS, LiveView, frame_dbfs, short_backend
 from voicecoach.plan import build_plan, estimate_speech_seconds
 from voicecoach.program import Program
 
@@ -84,7 +84,7 @@ def test_a_panel_on_a_terminal(tiny_program: Program, simulate: SimulateFn) -> N
     assert "'wait' (0.87) -> pause at 41.0 s" in panel
     assert "Paused. Relax where you are." in panel
     assert "vosk grammar" in panel
-    assert "0:42 of about" in panel
+    assert "0:41 of about" in panel
 
 
 def test_the_meter_and_countdown_are_bars(tiny_program: Program) -> None:
@@ -152,3 +152,35 @@ def test_refreshes_at_most_four_times_a_second(tiny_program: Program) -> None:
 )
 def test_frame_level_in_dbfs(samples: np.ndarray, expected: float) -> None:
     assert frame_dbfs(samples) == pytest.approx(expected, abs=0.01)
+
+
+LONG_NOTICE = (
+    "pocketsphinx (embedded English model); no Vosk model found, `voicecoach model download` "
+    "gets one"
+)
+
+
+def test_the_backend_takes_one_line_of_the_panel(tiny_program: Program) -> None:
+    view = LiveView(build_plan(tiny_program), backend=LONG_NOTICE, console=_terminal()[0])
+    console = Console(record=True, width=60, file=io.StringIO())
+    console.print(view.render())
+    lines = console.export_text().splitlines()
+    listening = [line for line in lines if "Listening" in line]
+    assert len(listening) == 1
+    assert "pocketsphinx" in listening[0]
+    assert not any("model download" in line or "gets one" in line for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("description", "name"),
+    [
+        (LONG_NOTICE, "pocketsphinx"),
+        (
+            "Silero VAD and Whisper tiny.en (both trained on real speech, no download)",
+            "Silero VAD and Whisper tiny.en",
+        ),
+        ("Vosk with the model in /models/vosk-small", "Vosk with the model in /models/vosk-small"),
+    ],
+)
+def test_short_backend_names_the_recognizer_alone(description: str, name: str) -> None:
+    assert short_backend(description) == name

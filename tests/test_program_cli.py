@@ -91,10 +91,27 @@ def test_check_prints_warnings_without_failing(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check", str(path)])
     assert result.exit_code == 0
     assert result.output.splitlines() == [
+        f"{path}: warning: exercises[1].move_cue: says 'stop', a spoken command; "
+        "the coach's voice may trigger it",
         f"{path}: ok",
+    ]
+
+
+def test_check_warns_of_command_words_in_a_file_with_errors(tmp_path: Path) -> None:
+    text = GOOD.replace("Lift your hips.", "Stop, then lift.").replace('"supine"', '"lying"')
+    text = text.replace('setup = ["', 'setup = [3, "Pause here. ')
+    path = _write(tmp_path / "talky.toml", text)
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"{path}: exercises[1].position: must be one of")
+    assert lines[-2:] == [
+        f"{path}: warning: exercises[1].setup[2]: says 'pause', a spoken command; "
+        "the coach's voice may trigger it",
         f"{path}: warning: exercises[1].move_cue: says 'stop', a spoken command; "
         "the coach's voice may trigger it",
     ]
+    assert f"{path}: ok" not in lines
 
 
 STANDING = """
@@ -162,7 +179,7 @@ def test_check_warns_of_changes_of_position_and_long_counts(
     result = CliRunner().invoke(main, ["check", str(path)])
     assert result.exit_code == 0
     warnings = [] if warning is None else [f"{path}: warning: {warning}"]
-    assert result.output.splitlines() == [f"{path}: ok", *warnings]
+    assert result.output.splitlines() == [*warnings, f"{path}: ok"]
 
 
 def test_check_user_program_must_match_its_file_name(user_dir: Path) -> None:

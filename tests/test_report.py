@@ -315,7 +315,7 @@ def test_an_empty_journal_is_a_friendly_message(journal_path: Path) -> None:
 def test_a_missing_journal_is_a_friendly_message_and_is_not_created(journal_path: Path) -> None:
     result = _run("--journal", str(journal_path), "--json")
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == {"sessions": 0}
+    assert json.loads(result.stdout) == {"sessions": 0, "simulated": False, "left_out": 0}
     assert "No sessions" in result.stderr
     assert not journal_path.exists()
 
@@ -336,7 +336,8 @@ def test_help_explains_the_definitions() -> None:
         "--json",
         "streak",
         "cut short",
-        "voicecoach[report]",
+        "needs matplotlib",
+        "--simulated",
     ):
         assert text in result.stdout
 
@@ -401,7 +402,34 @@ def test_plot_without_matplotlib_names_the_extra(weeks_journal: Path, tmp_path: 
         timeout=60,
     )
     assert done.returncode == 1, done.stderr
-    assert "pip install 'voicecoach[report]'" in done.stderr
+    assert f"run: {sys.executable} -m pip install 'matplotlib>=3.7'" in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
     assert not out.exists()
+
+
+def test_the_plot_has_one_bar_per_session_even_on_one_day(journal_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="--plot needs the report extra (matplotlib)")
+    from voicecoach.report.plot import draw_sessions
+
+    starts = [MONDAY + timedelta(hours=h) for h in (0, 2, 9, 24)]
+    _record(
+        journal_path,
+        [_session(s, *_full(), duration=60.0 * (i + 5)) for i, s in enumerate(starts)],
+        None,
+    )
+    figure = draw_sessions(_records(journal_path))
+    bars = sorted(figure.axes[1].patches, key=lambda bar: bar.get_x())
+    assert [round(bar.get_height()) for bar in bars] == [5, 6, 7, 8]
+    for left, right in zip(bars, bars[1:], strict=False):
+        assert left.get_x() + left.get_width() < right.get_x()
+
+
+def test_the_csv_has_rounded_numbers(journal_path: Path, tmp_path: Path) -> None:
+    rep = RepDone(140.14000000000001, "bridge", None, 1, 1, 2.9999999999999996)
+    _record(journal_path, [_session(MONDAY, rep, duration=600.0000000000001)], None)
+    out = tmp_path / "s.csv"
+    assert _run("--journal", str(journal_path), "--csv", str(out)).exit_code == 0
+    with out.open(newline="", encoding="utf-8") as file:
+        row = next(r for r in csv.DictReader(file) if r["event"] == "rep")
+    assert (row["t"], row["hold_seconds"], row["duration_s"]) == ("140.14", "3.0", "600.0")

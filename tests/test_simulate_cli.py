@@ -10,6 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from voicecoach.cli import main
+from voicecoach.eventlog import Transcript
+from voicecoach.events import Heard, SayStarted, SessionEnded
 from voicecoach.journal import Journal
 from voicecoach.spoken import (
     CHECK_REMINDER,
@@ -19,6 +21,8 @@ from voicecoach.spoken import (
     end_pain_text,
 )
 
+#: How the transcript marks a word given with --heard.
+SCRIPTED = "(scripted: straight to the recognizer)"
 #: A simulated session takes about a second here; a busy machine gets plenty more.
 ENDS_WITHIN_SECONDS = 120.0
 
@@ -133,3 +137,36 @@ def test_an_unanswered_check_stays_paused_until_the_pause_ends(journal_path: Pat
     assert len(_said_at(output, CHECK_REMINDER)) == 8
     assert "[paused_too_long]" in output
     assert "[end: interrupted after" in output
+
+
+def test_the_transcript_shows_each_scripted_word_at_its_time(journal_path: Path) -> None:
+    code, output = _simulate(
+        journal_path, "--heard", "40:pause", "--heard", "43:resume", "--heard", "5000:stop"
+    )
+    assert code == 0, output
+    lines = output.splitlines()
+    said = lines.index(f"   40.0s  person says 'pause' {SCRIPTED}")
+    assert lines[said + 1].startswith("   40.0s  heard: 'pause' -> pause")
+    assert f"   43.0s  person says 'resume' {SCRIPTED}" in lines
+    assert lines[-2].split()[1:3] == ["[end:", "completed"]
+    assert lines[-1] == f" 5000.0s  person says 'stop' {SCRIPTED} (after the end)"
+
+
+def test_a_word_nobody_heard_still_shows_in_the_transcript() -> None:
+    person = [(12.0, "person says 'stop'"), (5.0, "person plays cough.wav")]
+    transcript = Transcript(echo=False, person=person)
+    for event in (
+        SayStarted(0.0, "Lift your hips."),
+        SayStarted(10.0, "one"),
+        Heard(12.6, "stop", "stop"),
+        SessionEnded(13.0, "stopped", 13.0),
+    ):
+        transcript.on_event(event)
+    assert [line.split("s  ", 1)[1] for line in transcript.lines] == [
+        "coach: Lift your hips.",
+        "person plays cough.wav",
+        "coach: one",
+        "person says 'stop'",
+        "heard: 'stop' -> stop",
+        "[end: stopped after 13 s]",
+    ]

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from voicecoach.errors import VoiceCoachError
+from voicecoach.invocation import voicecoach_command
 
 if TYPE_CHECKING:
     from voicecoach.audio.devices import DeviceInfo, Kind
@@ -66,20 +67,25 @@ _CLIPPING_FIX = (
     "lower the capture gain: run alsamixer, press F6 to pick the microphone, F4 for capture, "
     "lower the level, then sudo alsactl store; or move the microphone further away"
 )
-_MISSING_FIX: dict[str, str] = {
-    "input": (
-        "plug in the USB microphone and check that the system sees it: arecord -l; "
-        "with PulseAudio or PipeWire, check that the sound server runs: pactl info; "
-        "then see what voicecoach finds with voicecoach devices and choose one with "
-        "--input-device NUMBER or NAME"
-    ),
-    "output": (
+
+
+def _missing_fix(kind: str) -> str:
+    devices = voicecoach_command("devices")
+    if kind == "input":
+        return (
+            "plug in the USB microphone and check that the system sees it: arecord -l; "
+            "with PulseAudio or PipeWire, check that the sound server runs: pactl info; "
+            f"then see what voicecoach finds with {devices} and choose one with "
+            "--input-device NUMBER or NAME"
+        )
+    return (
         "connect the speaker (USB, HDMI or the headphone jack) and check that the system sees "
         "it: aplay -l; with PulseAudio or PipeWire, check that the sound server runs: "
-        "pactl info; then see what voicecoach finds with voicecoach devices and choose one "
+        f"pactl info; then see what voicecoach finds with {devices} and choose one "
         "with --output-device NUMBER or NAME"
-    ),
-}
+    )
+
+
 _PORTAUDIO_FIX = "install the sound library: sudo apt-get install libportaudio2 (or scripts/setup)"
 _SPEECH_FIX = "install the speech engine: sudo apt-get install espeak-ng"
 _JOURNAL_FIX = (
@@ -274,8 +280,9 @@ def check_speech_engine() -> Check:
 
 def _recognizer_fix(backend: Backend) -> str:
     vosk = (
-        "get a Vosk model with voicecoach model download (or point --model at an unpacked "
-        "model folder); voicecoach model list shows where models are looked for"
+        f"get a Vosk model with {voicecoach_command('model download')} (or point --model at "
+        f"an unpacked model folder); {voicecoach_command('model list')} shows where models "
+        "are looked for"
     )
     sphinx = "install pocketsphinx into the venv: .venv/bin/pip install pocketsphinx"
     net = (
@@ -328,12 +335,13 @@ def missing_device_check(kind: Kind, listed: int) -> Check:
     else:
         why = "no sound card is listed and no sound server was reached"
     return Check(
-        f"{kind} device", "fail", f"no audio {kind} device found: {why}", _MISSING_FIX[kind]
+        f"{kind} device", "fail", f"no audio {kind} device found: {why}", _missing_fix(kind)
     )
 
 
 def _choose_fix(kind: Kind, spec: str | None) -> str:
-    fix = f"choose one that voicecoach devices lists, with --{kind}-device NUMBER or NAME"
+    devices = voicecoach_command("devices")
+    fix = f"choose one that {devices} lists, with --{kind}-device NUMBER or NAME"
     if spec is not None and "plughw" in spec and not os.environ.get("PA_ALSA_PLUGHW"):
         # PortAudio names ALSA hardware (hw:CARD,DEV) unless this variable asks for plughw.
         fix += "; PortAudio lists plughw:CARD,DEV devices only with PA_ALSA_PLUGHW=1 set"
@@ -508,7 +516,8 @@ def _summary(checks: Sequence[Check]) -> str:
     failed = sum(check.status == "fail" for check in checks)
     warned = sum(check.status == "warn" for check in checks)
     if failed:
-        return f"{failed} problem(s) block a session; fix them and run voicecoach doctor again"
+        again = voicecoach_command("doctor")
+        return f"{failed} problem(s) block a session; fix them and run {again} again"
     if warned:
         return f"ready for a session, with {warned} warning(s)"
     return "ready for a session"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -60,20 +61,40 @@ class JsonLinesLog:
 
 
 class Transcript:
-    """Prints what the coach says, what was heard and state changes, one timed line each."""
+    """Prints what the coach says, what was heard and state changes, one timed line each.
 
-    def __init__(self, echo: bool = True) -> None:
+    ``person`` is what a simulated person does, as (seconds, description): each is printed at
+    its own time among the session's lines, whether or not anything was heard, so a word the
+    recognizer missed shows as a line with no ``heard:`` after it.
+    """
+
+    def __init__(self, echo: bool = True, person: Sequence[tuple[float, str]] = ()) -> None:
         self.echo = echo
         self.lines: list[str] = []
+        self._person = sorted(person, key=lambda item: item[0])
 
     def on_event(self, event: Event) -> None:
         """Print a readable line for the events a person cares about."""
         line = describe(event)
-        if line is not None:
-            text = f"{event.t:7.1f}s  {line}"
-            self.lines.append(text)
-            if self.echo:
-                click.echo(text)
+        if line is None:
+            return
+        self._person_until(event.t)
+        self._print(event.t, line)
+        if isinstance(event, SessionEnded):
+            for at, said in self._person:
+                self._print(at, f"{said} (after the end)")
+            self._person = []
+
+    def _person_until(self, t: float) -> None:
+        while self._person and self._person[0][0] <= t:
+            at, said = self._person.pop(0)
+            self._print(at, said)
+
+    def _print(self, t: float, line: str) -> None:
+        text = f"{t:7.1f}s  {line}"
+        self.lines.append(text)
+        if self.echo:
+            click.echo(text)
 
 
 def describe(event: Event) -> str | None:

@@ -36,6 +36,25 @@ class NullSpeaker(Unmanaged):
         self.frames_played += 1
 
 
+class RecordingSpeaker(NullSpeaker):
+    """A speaker that keeps every frame it is given, to check what was played and when."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[Samples] = []
+
+    def play(self, frame: Samples) -> None:
+        """Keep the frame."""
+        super().play(frame)
+        self.frames.append(np.array(frame, dtype=np.float32))
+
+    def samples(self) -> Samples:
+        """Everything played, in order."""
+        if not self.frames:
+            return np.zeros(0, dtype=np.float32)
+        return np.concatenate(self.frames)
+
+
 class EstimatedSynthesizer(Unmanaged):
     """Silent 'speech' as long as the text would take to say, from its word count."""
 

@@ -14,15 +14,20 @@ import click
 
 from voicecoach.errors import AudioDeviceError
 from voicecoach.events import SessionEnded
+from voicecoach.invocation import voicecoach_command
 from voicecoach.keys import HELP, KeyReader
 from voicecoach.runner import Runner
 
 _LOGGER = logging.getLogger(__name__)
 
-NO_DEVICE_HINT = (
-    "Run `voicecoach devices` to see the audio devices and pick one with --input-device and "
-    "--output-device, or try a session without audio with `voicecoach simulate`."
-)
+
+def no_device_hint() -> str:
+    """What to do when an audio device cannot be opened."""
+    return (
+        f"Run `{voicecoach_command('devices')}` to see the audio devices and pick one with "
+        "--input-device and --output-device, or try a session without audio with "
+        f"`{voicecoach_command('simulate')}`."
+    )
 
 
 @contextmanager
@@ -47,7 +52,7 @@ def open_devices(input_device: str | None, output_device: str | None) -> tuple[A
         find_device(input_device, "input")
         find_device(output_device, "output")
     except AudioDeviceError as err:
-        raise AudioDeviceError(f"{err}\n{NO_DEVICE_HINT}", event=err.event) from err
+        raise AudioDeviceError(f"{err}\n{no_device_hint()}", event=err.event) from err
     return DeviceMicrophone(input_device), DeviceSpeaker(output_device)
 
 

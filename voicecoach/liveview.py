@@ -24,6 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from voicecoach.audio.frames import Samples
+from voicecoach.durations import minutes_seconds
 from voicecoach.events import Event, Heard, PainReported, SayStarted, SessionEnded, StateChanged
 from voicecoach.plan import Plan, estimate_speech_seconds
 
@@ -111,6 +112,9 @@ class LiveView:
         self._said = ""
         self._ended: SessionEnded | None = None
 
+    def _backend_name(self) -> str:
+        return short_backend(self.backend) if self.backend else "unknown"
+
     @property
     def is_terminal(self) -> bool:
         """True when the view redraws a panel; False when it writes plain lines."""
@@ -125,7 +129,7 @@ class LiveView:
             )
             self._live.start()
         else:
-            self._line(f"{self.plan.program.title}; listening with {self.backend or 'unknown'}")
+            self._line(f"{self.plan.program.title}; listening with {self._backend_name()}")
         return self
 
     def __exit__(
@@ -199,8 +203,11 @@ class LiveView:
         grid.add_row("Microphone", self._meter())
         grid.add_row("Heard", self._heard_text() or "-")
         grid.add_row("Coach", Text(self._said or "-", overflow="ellipsis", no_wrap=True))
-        grid.add_row("Listening", self.backend or "-")
-        elapsed = f"{_mmss(self._now)} of about {_mmss(self.plan.total_seconds)}"
+        # One line, never wrapped: the whole notice was printed before the panel started.
+        grid.add_row("Listening", Text(self._backend_name(), overflow="ellipsis", no_wrap=True))
+        elapsed = (
+            f"{minutes_seconds(self._now)} of about {minutes_seconds(self.plan.total_seconds)}"
+        )
         title = f"{self.plan.program.title}  ·  {elapsed}"
         return Panel(Group(grid), title=title, title_align="left", border_style="blue")
 
@@ -262,6 +269,8 @@ def _bar(share: float, style: str) -> Text:
     return Text("█" * filled, style=style) + Text("░" * (_BAR_WIDTH - filled), style="dim")
 
 
-def _mmss(seconds: float) -> str:
-    minutes, rest = divmod(int(round(seconds)), 60)
-    return f"{minutes}:{rest:02d}"
+def short_backend(description: str) -> str:
+    """The recognizer's name alone, without the notes after it: "pocketsphinx" from
+    "pocketsphinx (embedded English model); no Vosk model found, ..."."""
+    name = description.split(";", 1)[0].split(" (", 1)[0].strip()
+    return name or "unknown"

@@ -36,9 +36,10 @@ def todays_plan(
     """The plan at today's personal dose (announcing changes), or at the program's base dose."""
     if journal is None or dose == "base":
         return build_plan(program), []
-    personal, doses = personal_program(
-        program, histories(journal.history(program.name), program), today
+    history = histories(
+        journal.history(program.name), program, before=today, simulated=journal.simulated
     )
+    personal, doses = personal_program(program, history, today)
     return build_plan(personal, notes=announcements(doses, program)), doses
 
 

@@ -8,7 +8,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -546,14 +546,53 @@ LONG_CUE_WORDS = 12
 
 def cue_warnings(program: Program) -> list[str]:
     """Advice that does not stop a program loading: command words in cues, long repeated cues."""
+    return _cue_warnings_of(
+        [
+            {
+                "setup": exercise.setup,
+                "move_cue": exercise.move_cue,
+                "release_cue": exercise.release_cue,
+                "transition": exercise.transition,
+            }
+            for exercise in program.exercises
+        ]
+    )
+
+
+def text_cue_warnings(text: str) -> list[str]:
+    """``cue_warnings`` of program TOML that may not validate: every cue that is text is read,
+    so a file with errors still hears about its command words."""
+    try:
+        data = tomllib.loads(text)
+    except (ValueError, RecursionError):
+        return []
+    exercises = data.get("exercises")
+    if not isinstance(exercises, list):
+        return []
+    tables = []
+    for raw in exercises:
+        values = raw if isinstance(raw, dict) else {}
+        setup = values.get("setup")
+        tables.append(
+            {
+                # Non-text lines stay as empty ones, so each warning names the right line.
+                "setup": [_text_or_empty(s) for s in setup] if isinstance(setup, list) else [],
+                **{key: _text_or_empty(values.get(key)) for key in _SPOKEN_ONCE_OR_MORE},
+            }
+        )
+    return _cue_warnings_of(tables)
+
+
+_SPOKEN_ONCE_OR_MORE = ("move_cue", "release_cue", "transition")
+
+
+def _text_or_empty(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _cue_warnings_of(exercises: Sequence[Mapping[str, Any]]) -> list[str]:
     warnings = []
-    for index, exercise in enumerate(program.exercises, start=1):
-        cues = {
-            "setup": exercise.setup,
-            "move_cue": exercise.move_cue,
-            "release_cue": exercise.release_cue,
-            "transition": exercise.transition,
-        }
+    for index, cues in enumerate(exercises, start=1):
         for path, text in _cues(cues):
             warnings += [f"exercises[{index}]{path}: {rule}" for rule in _cue_advice(path, text)]
     return warnings

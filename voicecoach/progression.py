@@ -252,9 +252,27 @@ def todays_dose(exercise: Exercise, history: Sequence[PastSession], today: datet
     return Dose(exercise.id, reps, hold_seconds, walk.level, easy, reason, changed)
 
 
-def histories(records: Sequence[SessionRecord], program: Program) -> dict[str, list[PastSession]]:
-    """Each exercise's history from the journal's finished sessions of ``program``."""
-    finished = [r for r in records if r.end_reason is not None and r.program == program.name]
+def histories(
+    records: Sequence[SessionRecord],
+    program: Program,
+    *,
+    before: datetime | None = None,
+    simulated: bool = False,
+) -> dict[str, list[PastSession]]:
+    """Each exercise's history from the journal's finished sessions of ``program``.
+
+    Only sessions started before ``before`` count, so a session back-filled on an earlier date
+    takes its dose from what came before it. Simulated sessions count only for a simulated one:
+    a rehearsal never moves a person's real dose.
+    """
+    finished = [
+        r
+        for r in records
+        if r.end_reason is not None
+        and r.program == program.name
+        and (simulated or not r.simulated)
+        and (before is None or r.started < _aware(before))
+    ]
     return {
         exercise.id: [
             PastSession(

@@ -15,8 +15,14 @@ from pathlib import Path
 import click
 
 from voicecoach.cli import main
-from voicecoach.cli.options import input_device_option, output_device_option
+from voicecoach.cli.options import (
+    input_device_option,
+    output_device_option,
+    rate_option,
+    seconds_option,
+)
 from voicecoach.errors import AudioDeviceError, UsageError
+from voicecoach.invocation import voicecoach_command
 
 _SETUP_HELP = (
     "no audio devices found. Connect a USB microphone and speaker and check that the system "
@@ -69,14 +75,7 @@ def voices_command(as_json: bool, language: str | None) -> None:
     help="Write a 16 kHz mono WAV file instead of playing.",
 )
 @click.option("--voice", help="Voice ID, name or language code (see: voicecoach voices).")
-@click.option(
-    "--rate",
-    "rate_wpm",
-    type=click.IntRange(80, 450),
-    default=160,
-    show_default=True,
-    help="Speaking rate in words per minute.",
-)
+@rate_option("rate_wpm")
 @click.option(
     "--volume",
     type=click.FloatRange(0.0, 1.0),
@@ -119,13 +118,7 @@ def say_command(
 
 @main.command("record")
 @click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-@click.option(
-    "--seconds",
-    type=click.FloatRange(0.5, 600.0),
-    default=10.0,
-    show_default=True,
-    help="How long to record.",
-)
+@seconds_option(default=10.0, help="How long to record.")
 @input_device_option
 def record_command(out: Path, seconds: float, input_device: str | None) -> None:
     """Record the microphone to OUT, a 16 kHz mono WAV file, to check with `voicecoach detect`.
@@ -168,7 +161,7 @@ def record_command(out: Path, seconds: float, input_device: str | None) -> None:
         click.echo(f"warning: {level.detail}; {level.fix}", err=True)
     if lost is not None:
         raise AudioDeviceError(f"{lost}; the {recorded_seconds:.1f} s before it are in {out}")
-    click.echo(f"check it with: voicecoach detect {out}")
+    click.echo(f"check it with: {voicecoach_command(f'detect {out}')}")
 
 
 @main.command("devices")

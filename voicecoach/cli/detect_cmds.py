@@ -8,27 +8,15 @@ from pathlib import Path
 import click
 
 from voicecoach.cli import main
+from voicecoach.cli.options import recognizer_options
 from voicecoach.errors import AudioFileError
-from voicecoach.speech.backends import BACKENDS, Backend, open_recognizer
+from voicecoach.speech.backends import Backend, open_recognizer
 from voicecoach.speech.detect import Detection, Detector
 
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--backend",
-    type=click.Choice(BACKENDS),
-    default="auto",
-    show_default=True,
-    help="Recognizer: auto is whisper (Silero VAD and Whisper tiny.en, trained on real "
-    "speech); vosk needs a model (`voicecoach model download`); net is the command network, "
-    "sphinx is pocketsphinx.",
-)
-@click.option(
-    "--model",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Vosk model folder (default: $VOICECOACH_VOSK_MODEL, ./models/, the user data folder).",
-)
+@recognizer_options
 @click.option(
     "--numbers",
     is_flag=True,

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, cast
 import click
 
 from voicecoach.cli import main
-from voicecoach.cli.options import audio_options, recognizer_options
+from voicecoach.cli.options import (
+    audio_options,
+    journal_option,
+    recognizer_options,
+    seconds_option,
+)
 
 if TYPE_CHECKING:
     from voicecoach.speech.backends import Backend
@@ -23,21 +28,8 @@ if TYPE_CHECKING:
 @main.command("doctor")
 @audio_options
 @recognizer_options
-@click.option(
-    "--journal",
-    "journal_path",
-    envvar="VOICECOACH_JOURNAL",
-    show_envvar=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Journal file to check (SQLite). Default: in the user data folder.",
-)
-@click.option(
-    "--seconds",
-    type=click.FloatRange(0.5, 60.0),
-    default=3.0,
-    show_default=True,
-    help="Length of the microphone level check, in seconds.",
-)
+@journal_option("Journal file to check (SQLite). Default: in the user data folder.")
+@seconds_option(default=3.0, help="Length of the microphone level check, in seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON objects.")
 def doctor_command(
     input_device: str | None,

@@ -9,7 +9,10 @@ from pathlib import Path
 import click
 
 from voicecoach.cli import main
-from voicecoach.journal import ENV_VAR, Journal, SessionSummary, default_journal_path
+from voicecoach.cli.options import read_journal_option
+from voicecoach.cli.text import SIMULATED_MARK
+from voicecoach.durations import minutes_seconds
+from voicecoach.journal import Journal, SessionSummary, default_journal_path
 
 _COLUMNS = ("date", "program", "ended", "duration", "reps", "pain")
 # Reps and duration read best right-aligned, like numbers in a spreadsheet.
@@ -17,15 +20,7 @@ _RIGHT_ALIGNED = {"duration", "reps"}
 
 
 @main.command("journal")
-@click.option(
-    "--journal",
-    "journal_path",
-    type=click.Path(path_type=Path),
-    envvar=ENV_VAR,
-    show_envvar=True,
-    help="Journal file to read. [default: journal.sqlite3 in voicecoach's data folder, "
-    "e.g. ~/.local/share/voicecoach on Linux]",
-)
+@read_journal_option
 @click.option(
     "--limit",
     type=click.IntRange(min=0),
@@ -39,14 +34,15 @@ _RIGHT_ALIGNED = {"duration", "reps"}
     "as_json",
     is_flag=True,
     help="Print a JSON list of sessions (id, program, started_at, end_reason, duration_s, "
-    "reps_done, exercises, pain) instead of a table.",
+    "reps_done, exercises, pain, simulated) instead of a table.",
 )
 def journal_command(journal_path: Path | None, limit: int, as_json: bool) -> None:
     """List past sessions, newest first.
 
     Each line shows when a session started, its program, how it ended (completed, stopped,
     pain, interrupted, error), its duration (m:ss), the reps done and the pain scores
-    reported (? for a report without a number). The journal is only read, never created.
+    reported (? for a report without a number). Sessions run by `voicecoach simulate` are
+    marked "simulated". The journal is only read, never created.
     """
     path = journal_path if journal_path is not None else default_journal_path()
     if not path.exists():
@@ -72,26 +68,29 @@ def _no_sessions(message: str, as_json: bool) -> None:
 
 
 def _table(summaries: list[SessionSummary]) -> str:
-    rows = [_COLUMNS] + [_row(s) for s in summaries]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]
+    # The column appears only when there is something to mark, so a person's own list stays lean.
+    columns = _COLUMNS + (("",) if any(s.simulated for s in summaries) else ())
+    rows = [columns] + [_row(s)[: len(columns)] for s in summaries]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
     lines = []
     for row in rows:
         cells = [
             cell.rjust(width) if name in _RIGHT_ALIGNED else cell.ljust(width)
-            for name, cell, width in zip(_COLUMNS, row, widths, strict=True)
+            for name, cell, width in zip(columns, row, widths, strict=True)
         ]
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
 
 
-def _row(summary: SessionSummary) -> tuple[str, str, str, str, str, str]:
+def _row(summary: SessionSummary) -> tuple[str, ...]:
     return (
         _local_time(summary.started_at),
         summary.program,
         summary.end_reason or "running",
-        _minutes_seconds(summary.duration_s),
+        minutes_seconds(summary.duration_s),
         str(summary.reps_done),
         _pain_scores(summary),
+        SIMULATED_MARK if summary.simulated else "",
     )
 
 
@@ -103,13 +102,6 @@ def _local_time(started_at: str) -> str:
     if start.tzinfo is not None:
         start = start.astimezone()
     return start.strftime("%Y-%m-%d %H:%M")
-
-
-def _minutes_seconds(duration_s: float | None) -> str:
-    if duration_s is None:
-        return "-"
-    minutes, seconds = divmod(round(duration_s), 60)
-    return f"{minutes}:{seconds:02d}"
 
 
 def _pain_scores(summary: SessionSummary) -> str:

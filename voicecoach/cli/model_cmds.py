@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 
 from voicecoach.cli import main
+from voicecoach.cli.options import model_option
 from voicecoach.errors import ModelError
+from voicecoach.invocation import voicecoach_command
 from voicecoach.speech.models import (
     CATALOGUE,
     DEFAULT_MODEL,
-    ENV_MODEL,
     ENV_MODEL_URL,
     ModelLocation,
     download_model,
@@ -84,13 +85,8 @@ def download_cmd(name: str, dest_dir: Path | None, url: str | None, sha256: str 
 
 
 @model.command("path")
-@click.option(
-    "--model",
-    "explicit",
-    metavar="PATH",
-    help=f"Check this model folder instead of searching (like ${ENV_MODEL}).",
-)
-def path_cmd(explicit: str | None) -> None:
+@model_option("explicit")
+def path_cmd(explicit: Path | None) -> None:
     """Print the model folder a session would use; exit 1 when there is none."""
     found = find_model(explicit)
     if found is None:
@@ -112,7 +108,7 @@ def list_cmd() -> None:
             marker = "*" if found == chosen else " "
             click.echo(f"     {marker} {found}")
     click.echo(f"In use: {chosen}" if chosen else f"In use: none\n{no_model_message()}")
-    click.echo("\nAvailable to download (voicecoach model download NAME):")
+    click.echo(f"\nAvailable to download ({voicecoach_command('model download NAME')}):")
     for entry in CATALOGUE.values():
         default = " (default)" if entry.name == DEFAULT_MODEL else ""
         click.echo(f"  {entry.name}{default}  {entry.size_bytes / _MB:.0f} MB zip")

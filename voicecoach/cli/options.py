@@ -11,7 +11,7 @@ import click
 
 from voicecoach.eventlog import JsonLinesLog, Transcript
 from voicecoach.events import Listener
-from voicecoach.journal import Journal
+from voicecoach.journal import ENV_VAR, Journal
 from voicecoach.settings import DEFAULT_EMERGENCY_NUMBER
 from voicecoach.speech.backends import BACKENDS
 
@@ -38,19 +38,124 @@ def _stack(func: F, *decorators: Callable[[F], F]) -> F:
     return func
 
 
+# Every option that more than one command takes is defined here, once, so that it has the same
+# name, type and range everywhere (tests/test_cli_options.py walks every command to check).
+
+#: The type of every ``--journal``: any path, so that the journal itself explains a folder.
+JOURNAL_PATH = click.Path(path_type=Path)
+
+
+def journal_option(help: str) -> Callable[[F], F]:
+    """``--journal`` (or ``$VOICECOACH_JOURNAL``), with the help of the command that takes it."""
+    return click.option(
+        "--journal", "journal_path", type=JOURNAL_PATH, envvar=ENV_VAR, show_envvar=True, help=help
+    )
+
+
+#: ``--journal`` for the commands that only read the journal.
+read_journal_option = journal_option(
+    "Journal file to read. [default: journal.sqlite3 in voicecoach's data folder, "
+    "e.g. ~/.local/share/voicecoach on Linux]"
+)
+
+
+def model_option(dest: str = "model") -> Callable[[F], F]:
+    """``--model``: a Vosk model folder."""
+    # No envvar here: the model search reads $VOICECOACH_VOSK_MODEL itself, so that a bad value
+    # is reported under its own name rather than as --model.
+    return click.option(
+        "--model",
+        dest,
+        type=click.Path(path_type=Path),
+        metavar="PATH",
+        help="Vosk model folder. [default: $VOICECOACH_VOSK_MODEL, ./models/, then the user "
+        "data folder; see `voicecoach model list`]",
+    )
+
+
+#: ``--backend``: which recognizer listens.
+backend_option = click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default="auto",
+    show_default=True,
+    help="Recognizer: auto is whisper (Silero VAD and Whisper tiny.en, trained on "
+    "real speech); vosk needs a model (`voicecoach model download`); net is the "
+    "command network, sphinx is pocketsphinx.",
+)
+
+
+def rate_option(dest: str = "rate") -> Callable[[F], F]:
+    """``--rate``: the coach's speaking rate, in words per minute."""
+    return click.option(
+        "--rate",
+        dest,
+        # espeak-ng speaks from 80 to 450 words per minute.
+        type=click.IntRange(80, 450),
+        default=160,
+        show_default=True,
+        help="Speaking rate in words per minute.",
+    )
+
+
+#: ``--volume``: the coach's loudness.
+volume_option = click.option(
+    "--volume",
+    type=click.FloatRange(0.0, 1.0),
+    default=1.0,
+    show_default=True,
+    help="Loudness of the coach, from 0 (silent) to 1 (full).",
+)
+
+
+def seconds_option(*, default: float, help: str) -> Callable[[F], F]:
+    """``--seconds``: how long a command listens to the microphone."""
+    return click.option(
+        "--seconds",
+        type=click.FloatRange(0.5, 600.0),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
+def log_option(help: str) -> Callable[[F], F]:
+    """``--log``: a JSON Lines file of the session's events."""
+    return click.option(
+        "--log", "log_path", type=click.Path(dir_okay=False, path_type=Path), help=help
+    )
+
+
+#: ``--dose``: today's personal dose from the journal, or the program as written.
+dose_option = click.option(
+    "--dose",
+    type=click.Choice(["personal", "base"]),
+    default="personal",
+    show_default=True,
+    help="personal: today's dose from the journal; base: the program as written.",
+)
+
+
 def journal_options(func: F) -> F:
     """``--journal`` and ``--no-journal``."""
     return _stack(
         func,
-        click.option(
-            "--journal",
-            "journal_path",
-            envvar="VOICECOACH_JOURNAL",
-            show_envvar=True,
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Journal file (SQLite). Default: in the user data folder.",
-        ),
+        journal_option("Journal file (SQLite). Default: in the user data folder."),
         click.option("--no-journal", is_flag=True, help="Do not record this session."),
+    )
+
+
+def simulated_journal_options(func: F) -> F:
+    """``--journal`` and ``--no-journal`` for ``simulate``, which records only when asked."""
+    return _stack(
+        func,
+        journal_option(
+            "Record the session, marked as simulated, in this journal file (SQLite). "
+            "Default: not recorded."
+        ),
+        click.option(
+            "--no-journal", is_flag=True, help="Do not record, even with VOICECOACH_JOURNAL set."
+        ),
     )
 
 
@@ -85,24 +190,7 @@ def pain_options(func: F) -> F:
 
 def recognizer_options(func: F) -> F:
     """``--backend`` and ``--model``."""
-    return _stack(
-        func,
-        click.option(
-            "--backend",
-            type=click.Choice(BACKENDS),
-            default="auto",
-            show_default=True,
-            help="Recognizer: auto is whisper (Silero VAD and Whisper tiny.en, trained on "
-            "real speech); vosk needs a model (`voicecoach model download`); net is the "
-            "command network, sphinx is pocketsphinx.",
-        ),
-        click.option(
-            "--model",
-            type=click.Path(path_type=Path),
-            envvar="VOICECOACH_VOSK_MODEL",
-            help="Vosk model folder (see `voicecoach model`).",
-        ),
-    )
+    return _stack(func, backend_option, model_option())
 
 
 def voice_options(func: F) -> F:
@@ -110,20 +198,8 @@ def voice_options(func: F) -> F:
     return _stack(
         func,
         click.option("--voice", default=None, help="TTS voice (see `voicecoach voices`)."),
-        click.option(
-            "--rate",
-            type=click.IntRange(80, 400),
-            default=160,
-            show_default=True,
-            help="Speaking rate in words per minute.",
-        ),
-        click.option(
-            "--volume",
-            type=click.FloatRange(0.0, 1.0),
-            default=1.0,
-            show_default=True,
-            help="Loudness of the coach, 0 to 1.",
-        ),
+        rate_option(),
+        volume_option,
     )
 
 
@@ -150,13 +226,7 @@ def session_options(func: F) -> F:
     """``--dose``, ``--resume/--no-resume`` and how long a pause may last."""
     return _stack(
         func,
-        click.option(
-            "--dose",
-            type=click.Choice(["personal", "base"]),
-            default="personal",
-            show_default=True,
-            help="personal: today's dose from the journal; base: the program as written.",
-        ),
+        dose_option,
         click.option(
             "--resume/--no-resume",
             default=None,
@@ -198,14 +268,22 @@ def journal_of(listeners: list[Listener]) -> Journal | None:
     return next((item for item in listeners if isinstance(item, Journal)), None)
 
 
-def open_listeners(stack: ExitStack, opts: dict[str, Any], *, transcript: bool) -> list[Listener]:
-    """The journal, event log and transcript a command asked for, entered on ``stack``."""
+def open_listeners(
+    stack: ExitStack, opts: dict[str, Any], *, transcript: bool, simulated: bool = False
+) -> list[Listener]:
+    """The journal, event log and transcript a command asked for, entered on ``stack``.
+
+    A real session is recorded in the default journal unless told otherwise; a simulated one
+    only in a journal named for it, so a rehearsal never lands among a person's sessions.
+    """
     from voicecoach.journal import default_journal_path
 
     listeners: list[Listener] = []
-    if not opts.get("no_journal"):
-        path = opts.get("journal_path") or default_journal_path()
-        listeners.append(stack.enter_context(Journal(path)))
+    path = opts.get("journal_path")
+    if path is None and not simulated:
+        path = default_journal_path()
+    if path is not None and not opts.get("no_journal"):
+        listeners.append(stack.enter_context(Journal(path, simulated=simulated)))
     if opts.get("log_path") is not None:
         log = JsonLinesLog(opts["log_path"], append=bool(opts.get("append_log")))
         listeners.append(stack.enter_context(log))

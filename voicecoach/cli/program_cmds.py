@@ -17,6 +17,7 @@ from voicecoach.program import (
     Program,
     list_programs,
     load_program_file,
+    text_cue_warnings,
     user_programs_dir,
 )
 
@@ -29,7 +30,8 @@ def check(ctx: click.Context, files: tuple[Path, ...]) -> None:
 
     Prints "FILE: ok" for a good file, and one "FILE: problem" line (or
     "FILE:LINE:COL: message" for a TOML syntax error) for each problem in a bad one.
-    Advice that does not stop a program loading is printed as "FILE: warning: ...".
+    Advice that does not stop a program loading is printed as "FILE: warning: ...",
+    before "FILE: ok"; a file with problems still gets the advice on its cues.
     Exits with status 2 if any file has a problem. The format is described in
     docs/programs.md; "voicecoach programs" shows where your own programs live.
     """
@@ -40,10 +42,13 @@ def check(ctx: click.Context, files: tuple[Path, ...]) -> None:
         except ProgramError as err:
             bad += 1
             click.echo("\n".join(_problem_line(err.source, p) for p in err.problems))
+            for warning in _cue_warnings_of_file(path):
+                click.echo(f"{path}: warning: {warning}")
             continue
-        click.echo(f"{path}: ok")
         for warning in program_warnings(program):
             click.echo(f"{path}: warning: {warning}")
+        # Last, so that "ok" is the line a reader's eye lands on, with the advice above it.
+        click.echo(f"{path}: ok")
     if bad:
         ctx.exit(ProgramError.exit_code)
 
@@ -63,6 +68,14 @@ def programs(as_json: bool) -> None:
         return
     click.echo(_table(found))
     click.echo(f"\ndefault: {DEFAULT_PROGRAM}   your programs: {user_programs_dir()}")
+
+
+def _cue_warnings_of_file(path: Path) -> list[str]:
+    """Command words and long cues in a file that does not load; none if it cannot be read."""
+    try:
+        return text_cue_warnings(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return []
 
 
 _POSITION = re.compile(r"\d+:\d+: ")

@@ -15,16 +15,18 @@ from voicecoach.audio.room import RoomSettings
 from voicecoach.cli import main
 from voicecoach.cli.options import (
     journal_of,
-    journal_options,
     live_options,
+    log_option,
     open_listeners,
     pain_options,
     parse_timed,
     recognizer_options,
     session_options,
+    simulated_journal_options,
     voice_options,
 )
 from voicecoach.clock import MonotonicClock, VirtualClock
+from voicecoach.eventlog import Transcript
 from voicecoach.events import Listener, SessionEnded
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
 from voicecoach.ports import Microphone, Recognizer, Speaker, Synthesizer
@@ -103,12 +105,7 @@ from voicecoach.settings import PainBands, SessionSettings
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write what the simulated microphone heard to this WAV file.",
 )
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the event log as JSON Lines to this file instead of a transcript.",
-)
+@log_option("Write the event log as JSON Lines to this file instead of a transcript.")
 @click.option(
     "--started-at",
     type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M"]),
@@ -118,7 +115,7 @@ from voicecoach.settings import PainBands, SessionSettings
 @recognizer_options
 @voice_options
 @session_options
-@journal_options
+@simulated_journal_options
 @pain_options
 @click.pass_context
 def simulate(ctx: click.Context, /, program: str, heard: tuple[str, ...], **opts: Any) -> None:
@@ -129,6 +126,10 @@ def simulate(ctx: click.Context, /, program: str, heard: tuple[str, ...], **opts
     its word count and only --heard words reach the session, so a session takes
     well under a second. With --audio the real voice and real recognizer run
     in a simulated room, still faster than real time.
+
+    Nothing is recorded unless --journal (or VOICECOACH_JOURNAL) names a journal;
+    there the session is marked simulated, so it never sets the dose of a real
+    session nor counts in a report's totals.
     """
     script = [parse_timed(h, "--heard") for h in heard]
     says = [parse_timed(s, "--say") for s in opts["says"]]
@@ -136,7 +137,9 @@ def simulate(ctx: click.Context, /, program: str, heard: tuple[str, ...], **opts
     audio = opts["audio"] or bool(says or plays or opts["record_path"])
     today = (opts["started_at"] or datetime.now()).astimezone()
     with ExitStack() as stack:
-        listeners = open_listeners(stack, opts, transcript=opts["log_path"] is None)
+        listeners = open_listeners(stack, opts, transcript=False, simulated=True)
+        if opts["log_path"] is None:
+            listeners.append(Transcript(person=_person_lines(script, says, plays)))
         prepared = _prepare(program, listeners, opts, today)
         room = None
         if audio:
@@ -174,6 +177,20 @@ def simulate(ctx: click.Context, /, program: str, heard: tuple[str, ...], **opts
             f"({end.duration / max(wall_seconds, 1e-6):.1f}x real time)",
             err=True,
         )
+
+
+def _person_lines(
+    heard: list[tuple[float, str]],
+    says: list[tuple[float, str]],
+    plays: list[tuple[float, Path]],
+) -> list[tuple[float, str]]:
+    """What the simulated person does, for the transcript, at the times the script gives."""
+    lines = [(at, f"person says {text!r}") for at, text in says]
+    lines += [(at, f"person plays {path}") for at, path in plays]
+    lines += [
+        (at, f"person says {text!r} (scripted: straight to the recognizer)") for at, text in heard
+    ]
+    return lines
 
 
 def _prepare(
@@ -232,8 +249,19 @@ def _recognizer_described(
     recognizer, description = open_recognizer(
         opts["backend"], opts["model"], wake=wake, live=live, check=True
     )
-    click.echo(f"listening with {description}", err=True)
+    _notice_once(f"listening with {description}")
     return recognizer, description
+
+
+def _notice_once(message: str) -> None:
+    """Print ``message`` to stderr unless this command has printed it already (``serve`` opens
+    a recognizer for every wait and every session)."""
+    said: set[str] = (
+        click.get_current_context().find_root().meta.setdefault("voicecoach.notices", set())
+    )
+    if message not in said:
+        said.add(message)
+        click.echo(message, err=True)
 
 
 def _synthesizer(opts: dict[str, Any]) -> Synthesizer:
@@ -244,12 +272,7 @@ def _synthesizer(opts: dict[str, Any]) -> Synthesizer:
 
 @main.command()
 @click.argument("program", default=DEFAULT_PROGRAM)
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the event log as JSON Lines to this file.",
-)
+@log_option("Also write the event log as JSON Lines to this file.")
 @live_options
 def run(program: str, **opts: Any) -> None:
     """Run a live session on the microphone and speaker.
@@ -291,19 +314,15 @@ def _live_session(program: str, opts: dict[str, Any]) -> SessionEnded:
     help="The program to run when the start phrase is heard.",
 )
 @click.option("--once", is_flag=True, help="Run a single session, then exit.")
-@click.option(
-    "--log",
-    "log_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also append every session's event log as JSON Lines to this file.",
-)
+@log_option("Also append every session's event log as JSON Lines to this file.")
 @live_options
 def serve(program: str, once: bool, **opts: Any) -> None:
     """Wait, hands-free, for "start session", then run a session; repeat.
 
-    This is what the service on a Raspberry Pi runs at boot. While waiting it
-    only listens for "start session" or "start my session"; every other word
-    is ignored, and the coach stays silent.
+    This is what the service on a Raspberry Pi runs at boot. Each time it starts
+    waiting it plays a short soft chime, so you know it is ready; then it only
+    listens for "start session" or "start my session". Every other word is
+    ignored, and the coach stays silent.
     """
     from voicecoach.live import open_devices, sigterm_as_interrupt
     from voicecoach.serve import wait_for_start
@@ -311,10 +330,10 @@ def serve(program: str, once: bool, **opts: Any) -> None:
     resolve_program(program)  # a bad program name is reported now, not after the wake word
     while True:
         recognizer, _ = _recognizer_described(opts, wake=True, live=True)
-        mic, _speaker = open_devices(opts["input_device"], opts["output_device"])
+        mic, speaker = open_devices(opts["input_device"], opts["output_device"])
         click.echo('waiting for "start session"', err=True)
         with sigterm_as_interrupt():
-            if not wait_for_start(mic, recognizer):
+            if not wait_for_start(mic, recognizer, speaker=speaker):
                 return
         click.echo(f"starting {program}", err=True)
         end = _live_session(program, {**opts, "append_log": True})

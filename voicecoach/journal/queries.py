@@ -23,16 +23,18 @@ from voicecoach.journal.records import (
 
 _SUMMARY_SQL = """
 SELECT id, program, started_at, end_reason, duration_s, owner,
-    (SELECT count(*) FROM reps WHERE reps.session_id = sessions.id)
+    (SELECT count(*) FROM reps WHERE reps.session_id = sessions.id), {simulated}
 FROM sessions WHERE :since IS NULL OR started_ts >= :since
 ORDER BY started_ts DESC, id DESC LIMIT :limit
 """
 
 # Sessions of one program (or all), from a time on, oldest first; or one session by id.
 _SESSIONS_SQL = """
-SELECT id, program, title, started_at, started_ts, end_reason, duration_s, owner, rating, {linked}
+SELECT id, program, title, started_at, started_ts, end_reason, duration_s, owner, rating, {linked},
+    {simulated}
 FROM sessions
 WHERE (:program IS NULL OR program = :program)
+    AND (:real_only = 0 OR {simulated} = 0)
     AND (:since IS NULL OR started_ts >= :since)
     AND (:id IS NULL OR id = :id)
 ORDER BY started_ts {order}, id {order} LIMIT :limit
@@ -40,6 +42,11 @@ ORDER BY started_ts {order}, id {order} LIMIT :limit
 
 
 _CHUNK = 500
+
+
+def _simulated_column(version: int) -> str:
+    """The ``simulated`` column, or the constant every session had before it was kept."""
+    return "simulated" if version >= 3 else "0"
 
 
 def _end_of(
@@ -54,17 +61,18 @@ def _end_of(
 
 
 def summaries(
-    conn: sqlite3.Connection, limit: int | None, since_ts: float | None
+    conn: sqlite3.Connection, version: int, limit: int | None, since_ts: float | None
 ) -> list[SessionSummary]:
     """Session summaries newest first."""
+    sql = _SUMMARY_SQL.format(simulated=_simulated_column(version))
     rows = conn.execute(
-        _SUMMARY_SQL, {"since": since_ts, "limit": -1 if limit is None else limit}
+        sql, {"since": since_ts, "limit": -1 if limit is None else limit}
     ).fetchall()
     return [_summary(conn, row) for row in rows]
 
 
 def _summary(conn: sqlite3.Connection, row: tuple[Any, ...]) -> SessionSummary:
-    sid, program, started_at, end_reason, duration_s, owner, reps_done = row
+    sid, program, started_at, end_reason, duration_s, owner, reps_done, simulated = row
     end_reason, duration_s = _end_of(conn, sid, end_reason, duration_s, owner)
     exercises = [
         ExerciseTotal(exercise=e, side=s, reps=n, hold_seconds=round(h, 1))
@@ -82,7 +90,15 @@ def _summary(conn: sqlite3.Connection, row: tuple[Any, ...]) -> SessionSummary:
         )
     ]
     return SessionSummary(
-        sid, program, started_at, end_reason, duration_s, reps_done, exercises, pain
+        sid,
+        program,
+        started_at,
+        end_reason,
+        duration_s,
+        reps_done,
+        exercises,
+        pain,
+        bool(simulated),
     )
 
 
@@ -103,13 +119,16 @@ def records(
     session_id: int | None = None,
     newest_first: bool = False,
     limit: int | None = None,
+    real_only: bool = False,
 ) -> list[SessionRecord]:
-    """Whole sessions, oldest first unless ``newest_first``."""
+    """Whole sessions, oldest first unless ``newest_first``; ``real_only`` leaves out simulated."""
     sql = _SESSIONS_SQL.format(
         linked="resumed_from" if version >= 2 else "NULL",
+        simulated=_simulated_column(version),
         order="DESC" if newest_first else "ASC",
     )
     params = {
+        "real_only": int(real_only),
         "program": program,
         "since": since_ts,
         "id": session_id,
@@ -169,7 +188,8 @@ def _side(value: object) -> Side | None:
 
 
 def _record(conn: sqlite3.Connection, row: tuple[Any, ...], parts: _Parts) -> SessionRecord:
-    sid, program, title, started_at, started_ts, end_reason, duration_s, owner, rating, linked = row
+    sid, program, title, started_at, started_ts, end_reason, duration_s, owner, rating = row[:9]
+    linked, simulated = row[9:]
     end_reason, duration_s = _end_of(conn, sid, end_reason, duration_s, owner)
     return SessionRecord(
         id=sid,
@@ -185,4 +205,5 @@ def _record(conn: sqlite3.Connection, row: tuple[Any, ...], parts: _Parts) -> Se
         pain=tuple(parts.pain[sid]),
         commands=tuple(parts.commands[sid]),
         planned=tuple(parts.planned[sid]),
+        simulated=bool(simulated),
     )

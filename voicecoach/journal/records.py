@@ -39,6 +39,8 @@ class SessionSummary:
     reps_done: int
     exercises: list[ExerciseTotal]
     pain: list[PainEntry]
+    #: Whether ``voicecoach simulate`` ran it rather than a person.
+    simulated: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The session as a JSON-ready dict."""
@@ -51,6 +53,7 @@ class SessionSummary:
             "reps_done": self.reps_done,
             "exercises": [dict(e) for e in self.exercises],
             "pain": [dict(p) for p in self.pain],
+            "simulated": self.simulated,
         }
 
 
@@ -119,6 +122,8 @@ class SessionRecord:
     commands: tuple[JournalEvent, ...] = ()
     #: Empty for sessions recorded before planned doses were kept.
     planned: tuple[PlannedDose, ...] = ()
+    #: Whether ``voicecoach simulate`` ran it rather than a person.
+    simulated: bool = False
 
     @property
     def ended(self) -> datetime:

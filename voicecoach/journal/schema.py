@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 #: The schema this code writes; stored in SQLite's ``user_version``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: The oldest schema a read-only reader understands without upgrading the file.
 OLDEST_READABLE = 1
 
@@ -74,8 +74,14 @@ CREATE TABLE planned (
 CREATE INDEX planned_by_session ON planned (session_id);
 """
 
+# Sessions run by ``simulate`` are kept apart: they never set a real session's dose, resume
+# point or report totals. Older sessions were all real ones, which the default says.
+_SCHEMA_V3 = """
+ALTER TABLE sessions ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0;
+"""
+
 #: Entry i upgrades a journal from user_version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2)
+MIGRATIONS: tuple[str, ...] = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3)
 
 LAST_T_SQL = """
 SELECT max(t) FROM (

@@ -50,11 +50,16 @@ class _NextSession:
 
 
 class Journal:
-    """The SQLite journal of sessions; a context manager and a session listener."""
+    """The SQLite journal of sessions; a context manager and a session listener.
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    A journal opened with ``simulated=True`` marks every session it records as simulated, and
+    offers to resume simulated sessions too; otherwise only real sessions are resumed.
+    """
+
+    def __init__(self, path: Path, *, readonly: bool = False, simulated: bool = False) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        self.simulated = simulated
         self._conn: sqlite3.Connection | None = None
         self._version = SCHEMA_VERSION
         self._session_id: int | None = None
@@ -142,7 +147,7 @@ class Journal:
             upcoming = None
         cursor = conn.execute(
             "INSERT INTO sessions (program, title, started_at, started_ts, total_reps, owner,"
-            " resumed_from) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " resumed_from, simulated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 event.program,
                 event.title,
@@ -151,6 +156,7 @@ class Journal:
                 event.total_reps,
                 owner(),
                 upcoming.resumed_from if upcoming else None,
+                int(self.simulated),
             ),
         )
         self._session_id = cursor.lastrowid
@@ -224,7 +230,7 @@ class Journal:
             return []
         since_ts = since.timestamp() if since is not None else None
         with translated(self.path):
-            return queries.summaries(conn, limit, since_ts)
+            return queries.summaries(conn, self._version, limit, since_ts)
 
     def events(self, session_id: int) -> list[JournalEvent]:
         """The commands recorded for one session, in order."""
@@ -256,7 +262,12 @@ class Journal:
         now = (now or datetime.now()).astimezone()
         with translated(self.path):
             chain = queries.records(
-                conn, self._version, program=program.name, newest_first=True, limit=1
+                conn,
+                self._version,
+                program=program.name,
+                newest_first=True,
+                limit=1,
+                real_only=not self.simulated,
             )
             # Follow the links back through every session this one resumed.
             while chain and chain[-1].resumed_from is not None and len(chain) < 100:

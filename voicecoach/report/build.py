@@ -93,11 +93,17 @@ class Report:
     weeks: tuple[WeekRow, ...]
     exercises: tuple[ExerciseRow, ...]
     pain: tuple[PainRow, ...]
+    #: Whether the report is of simulated sessions (``voicecoach simulate``) rather than real ones.
+    simulated: bool = False
+    #: Finished sessions of the other kind, real or simulated, that the report leaves out.
+    left_out: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The report as a JSON-ready dict."""
         return {
             "sessions": self.sessions,
+            "simulated": self.simulated,
+            "left_out": self.left_out,
             "first": self.first.isoformat(),
             "last": self.last.isoformat(),
             "total_seconds": round(self.total_seconds, 1),
@@ -147,11 +153,20 @@ def wall_clock(record: SessionRecord) -> datetime:
         return record.started.astimezone().replace(tzinfo=None)
 
 
-def build_report(records: Sequence[SessionRecord], today: date) -> Report:
-    """The report of finished ``records`` (oldest first); ``today`` anchors the streaks."""
+def build_report(
+    records: Sequence[SessionRecord], today: date, *, simulated: bool = False
+) -> Report:
+    """The report of finished ``records`` (oldest first); ``today`` anchors the streaks.
+
+    Real and simulated sessions are never added together: the report is of the real ones, or
+    of the simulated ones with ``simulated``, and counts the others in ``left_out``.
+    """
     finished = [r for r in records if r.end_reason is not None]
+    chosen = [r for r in finished if r.simulated == simulated]
+    left_out = len(finished) - len(chosen)
+    finished = chosen
     if not finished:
-        raise ValueError("a report needs at least one finished session")
+        raise ValueError("a report needs at least one finished session of its kind")
     counted = [wall_clock(r).date() for r in finished if r.reps]
     return Report(
         sessions=len(finished),
@@ -163,6 +178,8 @@ def build_report(records: Sequence[SessionRecord], today: date) -> Report:
         weeks=tuple(_weeks(finished)),
         exercises=tuple(_exercise_rows(finished)),
         pain=tuple(_pain_row(r) for r in finished),
+        simulated=simulated,
+        left_out=left_out,
     )
 
 

@@ -23,6 +23,7 @@ COLUMNS = (
     "duration_s",
     "rating",
     "resumed_from",
+    "simulated",
     "event",
     "t",
     "exercise",
@@ -48,6 +49,7 @@ def session_rows(record: SessionRecord) -> list[dict[str, Any]]:
         "duration_s": record.duration_s,
         "rating": record.rating,
         "resumed_from": record.resumed_from,
+        "simulated": int(record.simulated),
     }
     end_t = record.duration_s or 0.0
     rows: list[dict[str, Any]] = [{**session, "event": "start", "t": 0.0}]
@@ -83,6 +85,14 @@ def _events(record: SessionRecord) -> Iterator[dict[str, Any]]:
         yield {"event": "command", "t": c.t, "command": c.kind, "state": c.state}
 
 
+#: Decimals kept in the CSV: a millisecond, so sums like 140.14000000000001 read as 140.14.
+_DECIMALS = 3
+
+
+def _rounded(row: dict[str, Any]) -> dict[str, Any]:
+    return {key: round(v, _DECIMALS) if isinstance(v, float) else v for key, v in row.items()}
+
+
 def open_private(path: Path, mode: str, **kwargs: Any) -> IO[Any]:
     """Open ``path`` for writing, created readable by its owner only: it holds health data."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
@@ -91,7 +101,7 @@ def open_private(path: Path, mode: str, **kwargs: Any) -> IO[Any]:
 
 def write_csv(records: Sequence[SessionRecord], path: Path) -> int:
     """Write every session and event to ``path``; returns the number of rows written."""
-    rows = [row for record in records for row in session_rows(record)]
+    rows = [_rounded(row) for record in records for row in session_rows(record)]
     try:
         with open_private(path, "w", newline="", encoding="utf-8") as file:
             writer = csv.DictWriter(file, fieldnames=COLUMNS, extrasaction="raise")

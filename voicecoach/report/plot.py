@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,9 +15,14 @@ from voicecoach.report.export import open_private
 
 _LOGGER = logging.getLogger(__name__)
 
-MISSING_MESSAGE = (
-    "--plot needs matplotlib, which comes with the report extra: pip install 'voicecoach[report]'"
-)
+
+def missing_message() -> str:
+    """What to do when matplotlib is missing, as a command for the Python running this."""
+    return (
+        "--plot needs matplotlib, which is not installed here; scripts/setup installs it, or "
+        f"run: {sys.executable} -m pip install 'matplotlib>=3.7'"
+    )
+
 
 #: Pain bands on the 0-10 scale, as (low, high, colour, label); edges sit between whole scores.
 BANDS = (
@@ -43,12 +49,33 @@ def require_matplotlib() -> tuple[Any, Any, Any]:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as err:
-        raise ReportError(MISSING_MESSAGE, event="matplotlib") from err
+        raise ReportError(missing_message(), event="matplotlib") from err
     return Figure, FigureCanvasAgg, mdates
 
 
-def plot_sessions(records: Sequence[SessionRecord], path: Path) -> None:
-    """Draw pain (during sessions and ratings after) and minutes per session into a PNG."""
+#: Of each day, the share its sessions' bars fill together, centred on midday.
+_DAY_FILLED = 0.6
+
+
+def session_slots(records: Sequence[SessionRecord]) -> list[tuple[datetime, float]]:
+    """Where each session's bar goes and its width in days: a day's sessions side by side, in
+    the order they started, so two sessions on one day are two bars, not one."""
+    by_day: dict[datetime, list[int]] = {}
+    for index, record in enumerate(records):
+        day = wall_clock(record).replace(hour=0, minute=0, second=0, microsecond=0)
+        by_day.setdefault(day, []).append(index)
+    slots: list[tuple[datetime, float]] = [(datetime.min, 0.0)] * len(records)
+    for day, indices in by_day.items():
+        ordered = sorted(indices, key=lambda i: wall_clock(records[i]))
+        width = _DAY_FILLED / len(ordered)
+        for place, index in enumerate(ordered):
+            offset = 0.5 - _DAY_FILLED / 2 + (place + 0.5) * width
+            slots[index] = (day + timedelta(days=offset), width * 0.9)
+    return slots
+
+
+def draw_sessions(records: Sequence[SessionRecord]) -> Any:
+    """The figure of pain (during sessions and ratings after) and minutes per session."""
     figure_class, canvas_class, mdates = require_matplotlib()
     finished = [r for r in records if r.end_reason is not None]
     if not finished:
@@ -56,8 +83,9 @@ def plot_sessions(records: Sequence[SessionRecord], path: Path) -> None:
     figure = figure_class(figsize=(_WIDTH_INCHES, _HEIGHT_INCHES), dpi=_DPI, layout="constrained")
     canvas_class(figure)
     pain_axes, minutes_axes = figure.subplots(2, 1, sharex=True, height_ratios=(3, 2))
-    _draw_pain(pain_axes, finished)
-    _draw_minutes(minutes_axes, finished)
+    slots = session_slots(finished)
+    _draw_pain(pain_axes, finished, [at for at, _ in slots])
+    _draw_minutes(minutes_axes, finished, slots)
     locator = mdates.AutoDateLocator(minticks=3, maxticks=10)
     minutes_axes.xaxis.set_major_locator(locator)
     minutes_axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -69,6 +97,12 @@ def plot_sessions(records: Sequence[SessionRecord], path: Path) -> None:
     if last.date() != first.date():
         when = f"{when} to {last:%d %b %Y}"
     figure.suptitle(f"Back exercise sessions, {when}", fontsize=14)
+    return figure
+
+
+def plot_sessions(records: Sequence[SessionRecord], path: Path) -> None:
+    """Draw pain (during sessions and ratings after) and minutes per session into a PNG."""
+    figure = draw_sessions(records)
     try:
         with open_private(path, "wb") as file:
             figure.savefig(file, format="png")
@@ -77,14 +111,13 @@ def plot_sessions(records: Sequence[SessionRecord], path: Path) -> None:
     _LOGGER.info("plot written to %s", path)
 
 
-def _draw_pain(axes: Any, records: Sequence[SessionRecord]) -> None:
+def _draw_pain(axes: Any, records: Sequence[SessionRecord], places: Sequence[datetime]) -> None:
     for low, high, colour, label in BANDS:
         axes.axhspan(low, high, color=colour, zorder=0, label=label)
     scored: list[tuple[datetime, int]] = []
     unscored: list[datetime] = []
     ratings: list[tuple[datetime, int]] = []
-    for record in records:
-        at = wall_clock(record)
+    for record, at in zip(records, places, strict=True):
         for report in record.pain:
             if report.score is None:
                 unscored.append(at)
@@ -129,16 +162,18 @@ def _draw_pain(axes: Any, records: Sequence[SessionRecord]) -> None:
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
 
 
-def _draw_minutes(axes: Any, records: Sequence[SessionRecord]) -> None:
+def _draw_minutes(
+    axes: Any, records: Sequence[SessionRecord], slots: Sequence[tuple[datetime, float]]
+) -> None:
     shown: set[str] = set()
-    for record in records:
+    for record, (at, width) in zip(records, slots, strict=True):
         reason = record.end_reason or "completed"
         label = None if reason in shown else reason
         shown.add(reason)
         axes.bar(
-            wall_clock(record),
+            at,
             (record.duration_s or 0.0) / 60,
-            width=0.6,
+            width=width,
             color=END_COLOURS.get(reason, "#7f7f7f"),
             label=label,
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Container, Sequence
 
+from voicecoach.durations import minutes_seconds
+from voicecoach.invocation import voicecoach_command
 from voicecoach.report.build import Report, Streak
 
 #: Marks the side of an exercise that was cut short more often.
@@ -22,15 +24,26 @@ def format_report(report: Report) -> str:
 
 
 def _overview(report: Report) -> str:
+    kind = "Simulated sessions" if report.simulated else "Sessions"
     sessions = f"{report.sessions} session{'s' if report.sessions != 1 else ''}"
-    return "\n".join(
-        [
-            f"Sessions from {report.first:%Y-%m-%d} to {report.last:%Y-%m-%d}: {sessions}, "
-            f"{hours_minutes(report.total_seconds)} in all.",
-            f"Adherence: {_streak(report.week_streak, 'week')}; "
-            f"{_streak(report.day_streak, 'day')}.",
-        ]
-    )
+    lines = [
+        f"{kind} from {report.first:%Y-%m-%d} to {report.last:%Y-%m-%d}: {sessions}, "
+        f"{hours_minutes(report.total_seconds)} in all.",
+        f"Adherence: {_streak(report.week_streak, 'week')}; {_streak(report.day_streak, 'day')}.",
+    ]
+    if report.left_out:
+        lines.append(left_out_note(report.left_out, simulated=not report.simulated))
+    return "\n".join(lines)
+
+
+def left_out_note(count: int, *, simulated: bool) -> str:
+    """The line saying how many sessions of the other kind a report leaves out, and how to see
+    them; ``simulated`` is the kind left out."""
+    plural = "s" if count != 1 else ""
+    if simulated:
+        shows = voicecoach_command("report --simulated")
+        return f"Not counted: {count} simulated session{plural} ({shows} shows them)."
+    return f"Not counted: {count} real session{plural} ({voicecoach_command('report')} shows them)."
 
 
 def _streak(streak: Streak, unit: str) -> str:
@@ -87,12 +100,6 @@ def _pain(report: Report) -> str:
         )
     note = "(0-10; ? is numbness, tingling or no answer; back after: the rating at the end)"
     return f"Pain over time {note}\n" + table(rows, right={3, 5})
-
-
-def minutes_seconds(seconds: float) -> str:
-    """``m:ss``."""
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes}:{rest:02d}"
 
 
 def table(rows: Sequence[Sequence[str]], right: Container[int] = frozenset()) -> str:
