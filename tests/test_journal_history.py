@@ -20,6 +20,7 @@ from voicecoach.events import (
     Event,
     PainReported,
     RepDone,
+    ResumeAccepted,
     SessionEnded,
     SessionStarted,
     Side,
@@ -49,8 +50,11 @@ def _events(
     end: EndReason | None = "completed",
     duration: float = 600.0,
     program: str = "tiny",
+    planned: tuple[PlannedDose, ...] = (),
+    resumed_from: int | None = None,
 ) -> list[Event]:
-    events: list[Event] = [SessionStarted(0.0, program, "Tiny", started.isoformat(), 12)]
+    start = SessionStarted(0.0, program, "Tiny", started.isoformat(), 12, planned, resumed_from)
+    events: list[Event] = [start]
     events += middle
     if end is not None:
         events.append(SessionEnded(duration, end, duration))
@@ -155,8 +159,7 @@ def test_the_plan_of_a_session_is_recorded_with_it(
 ) -> None:
     plan = build_plan(tiny_program)
     with Journal(journal_path) as journal:
-        journal.set_plan(plan)
-        for event in _events(START):
+        for event in _events(START, planned=plan.planned):
             journal.on_event(event)
         # The plan belongs to one session only.
         for event in _events(START + timedelta(days=1)):
@@ -168,17 +171,6 @@ def test_the_plan_of_a_session_is_recorded_with_it(
         PlannedDose("bridge", 1, None, 4, 2.0),
     )
     assert second.planned == ()
-
-
-def test_a_plan_for_another_program_is_not_recorded(
-    journal_path: Path, tiny_program: Program
-) -> None:
-    with Journal(journal_path) as journal:
-        journal.set_plan(build_plan(tiny_program))
-        for event in _events(START, program="other"):
-            journal.on_event(event)
-        (session,) = journal.history()
-    assert session.planned == ()
 
 
 def test_a_journal_from_the_first_schema_is_read_and_upgraded(journal_path: Path) -> None:
@@ -324,16 +316,19 @@ def test_a_resumed_session_continues_the_one_before(
 ) -> None:
     plan = build_plan(tiny_program)
     with Journal(journal_path) as journal:
-        journal.set_plan(plan)
-        for event in _events(START, *_reps("knee-to-chest", "right", 2), end="stopped"):
+        first = _events(
+            START, *_reps("knee-to-chest", "right", 2), end="stopped", planned=plan.planned
+        )
+        for event in first:
             journal.on_event(event)
         point = journal.last_unfinished(tiny_program, now=AFTER)
         assert point is not None
         assert (point.exercise, point.side) == ("knee-to-chest", "left")
         # The resumed session does the left side, and is itself interrupted.
-        journal.set_plan(plan, resumed_from=point.session_id)
         later = START + timedelta(minutes=40)
-        for event in _events(later, *_reps("knee-to-chest", "left", 2), end="interrupted"):
+        left = _reps("knee-to-chest", "left", 2)
+        linked = {"planned": plan.planned, "resumed_from": point.session_id}
+        for event in _events(later, *left, end="interrupted", **linked):
             journal.on_event(event)
         again = journal.last_unfinished(tiny_program, now=later + timedelta(minutes=20))
         (_, resumed) = journal.history()
@@ -342,10 +337,12 @@ def test_a_resumed_session_continues_the_one_before(
     assert (again.session_id, again.exercise, again.side) == (resumed.id, "bridge", None)
 
 
-def _run(plan: Plan, journal: Journal, script: Sequence[tuple[float, str]] = ()) -> EventRecorder:
+def _run(
+    session: Session, journal: Journal, script: Sequence[tuple[float, str]] = ()
+) -> EventRecorder:
     recorder = EventRecorder()
     Runner(
-        session=Session(plan),
+        session=session,
         clock=VirtualClock(),
         mic=SilentMicrophone(),
         speaker=NullSpeaker(),
@@ -366,9 +363,8 @@ def test_a_stopped_simulated_session_resumes_at_the_right_exercise(
     plan = build_plan(tiny_program)
     first_bridge = next(i for i, s in enumerate(plan.steps) if s.exercise == "bridge")
     with Journal(journal_path) as journal:
-        journal.set_plan(plan)
         # Stop a little after the bridge's set-up starts.
-        stopped = _run(plan, journal, [(_start_of(plan, first_bridge) + 1.0, "stop")])
+        stopped = _run(Session(plan), journal, [(_start_of(plan, first_bridge) + 1.0, "stop")])
         now = datetime.now().astimezone() + timedelta(minutes=5)
         point = journal.last_unfinished(tiny_program, now=now)
     assert [e.reason for e in stopped.events if isinstance(e, SessionEnded)] == ["stopped"]
@@ -376,8 +372,11 @@ def test_a_stopped_simulated_session_resumes_at_the_right_exercise(
     assert (point.exercise, point.side, point.reps_done) == ("bridge", None, 0)
     resumed = build_plan(tiny_program, start_exercise=point.exercise, start_side=point.side)
     with Journal(journal_path) as journal:
-        journal.set_plan(resumed, resumed_from=point.session_id)
-        done = _run(resumed, journal)
+        # Taken up without asking, as ``--resume`` does.
+        session = Session(
+            plan, resume_plan=resumed, ask_resume=False, resumed_from=point.session_id
+        )
+        done = _run(session, journal)
         assert journal.last_unfinished(tiny_program, now=now) is None
         (_, second) = journal.history()
     assert {e.exercise for e in done.events if isinstance(e, RepDone)} == {"bridge"}
@@ -392,17 +391,21 @@ def test_an_offer_to_continue_links_the_sessions_only_when_taken(
 ) -> None:
     plan = build_plan(tiny_program)
     resume_plan = build_plan(tiny_program, start_exercise="bridge")
-    # The session machine reports the answer to its offer as a command handled in "offer".
-    session = Session(plan, resume_plan=resume_plan)
+    # The session machine reports the answer to its offer, and a yes as the offer taken.
+    session = Session(plan, resume_plan=resume_plan, resumed_from=1)
     session.start(0.0)
     command = Command.YES if answer == "yes" else Command.START_OVER
-    handled = [e for e in session.command(Parsed(command), 1.0) if isinstance(e, CommandHandled)]
+    answered = [
+        e
+        for e in session.command(Parsed(command), 1.0)
+        if isinstance(e, CommandHandled | ResumeAccepted)
+    ]
+    handled = [e for e in answered if isinstance(e, CommandHandled)]
     with Journal(journal_path) as journal:
         for event in _events(START, end="stopped"):
             journal.on_event(event)
-        journal.set_plan(plan, offer_from=1)
         later = START + timedelta(minutes=20)
-        for event in _events(later, *(handled if answer else []), end="completed"):
+        for event in _events(later, *(answered if answer else []), end="completed"):
             journal.on_event(event)
         (_, second) = journal.history()
     assert [(e.command, e.state) for e in handled] == [(command.value, "offer")]

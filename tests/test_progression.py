@@ -439,7 +439,6 @@ def _session_day(
         script = [(at + 1.0, "it hurts"), (at + 3.0, "seven")]
     recorder = EventRecorder()
     with Journal(journal_path) as journal:
-        journal.set_plan(plan)
         Runner(
             session=Session(plan),
             clock=VirtualClock(),

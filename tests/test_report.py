@@ -70,9 +70,10 @@ def _full(*, left_hold: float = 3.0, t0: float = 10.0) -> list[Event]:
 def _record(path: Path, sessions: Sequence[Sequence[Event]], program: Program | None) -> None:
     with Journal(path) as journal:
         for events in sessions:
-            if program is not None:
-                journal.set_plan(build_plan(program))
-            for event in events:
+            start, *rest = events
+            if program is not None and isinstance(start, SessionStarted):
+                start = replace(start, planned=build_plan(program).planned)
+            for event in (start, *rest):
                 journal.on_event(event)
 
 

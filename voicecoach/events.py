@@ -15,15 +15,41 @@ DeviceName = Literal["microphone", "speaker"]
 
 
 @dataclass(frozen=True)
+class PlannedDose:
+    """The dose a session planned for one exercise and side; ``hold_seconds`` is per rep."""
+
+    exercise: str
+    exercise_index: int
+    side: Side | None
+    reps: int
+    hold_seconds: float
+
+
+@dataclass(frozen=True)
 class SessionStarted:
-    """A session began; ``started_at`` is the wall-clock ISO-8601 time, for the journal."""
+    """A session began; ``started_at`` is the wall-clock ISO-8601 time, for the journal.
+
+    ``planned`` is the dose of every exercise and side; ``resumed_from`` is the journal id of
+    the unfinished session this one continues, when it was taken up without asking.
+    """
 
     t: float
     program: str
     title: str
     started_at: str
     total_reps: int
+    planned: tuple[PlannedDose, ...] = ()
+    resumed_from: int | None = None
     type: Literal["start"] = field(default="start", init=False)
+
+
+@dataclass(frozen=True)
+class ResumeAccepted:
+    """The person said yes to carrying on an unfinished session (journal id ``resumed_from``)."""
+
+    t: float
+    resumed_from: int | None
+    type: Literal["resume_accepted"] = field(default="resume_accepted", init=False)
 
 
 @dataclass(frozen=True)
@@ -142,6 +168,7 @@ class SessionEnded:
 
 Event = (
     SessionStarted
+    | ResumeAccepted
     | StateChanged
     | SayStarted
     | SayEnded

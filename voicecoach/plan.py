@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from voicecoach.events import Side
+from voicecoach.events import PlannedDose, Side
 from voicecoach.program import Exercise, Position, Program, cue_for_side
 from voicecoach.spoken import (
     EMERGENCY_OPENING,
@@ -107,6 +107,21 @@ class Plan:
     def total_reps(self) -> int:
         """Reps over every exercise and side."""
         return sum(t.reps for t in self.totals)
+
+    @property
+    def planned(self) -> tuple[PlannedDose, ...]:
+        """The reps and per-rep hold planned for every exercise and side, as history keeps them."""
+        index_of = {exercise.id: i for i, exercise in enumerate(self.program.exercises)}
+        return tuple(
+            PlannedDose(
+                total.exercise,
+                index_of[total.exercise],
+                total.side,
+                total.reps,
+                total.hold_seconds / total.reps if total.reps else 0.0,
+            )
+            for total in self.totals
+        )
 
 
 def estimate_speech_seconds(text: str, rate_wpm: float = ESTIMATE_RATE_WPM) -> float:

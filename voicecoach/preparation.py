@@ -52,7 +52,7 @@ def prepare(
     settings: SessionSettings | None = None,
     today: datetime | None = None,
 ) -> Prepared:
-    """Build today's session; the journal learns its dose and whether it continues another."""
+    """Build today's session from the journal's history; the journal is only read."""
     now = today or datetime.now().astimezone()
     plan, doses = todays_plan(program, journal, dose, now)
     point = None
@@ -67,12 +67,11 @@ def prepare(
             start_exercise=point.exercise,
             start_side=point.side,
         )
-    if journal is not None:
-        known = point.session_id if point is not None else None
-        journal.set_plan(
-            plan,
-            resumed_from=known if resume is True else None,
-            offer_from=known if resume is None else None,
-        )
-    session = Session(plan, settings, resume_plan=resume_plan, ask_resume=resume is None)
+    session = Session(
+        plan,
+        settings,
+        resume_plan=resume_plan,
+        ask_resume=resume is None,
+        resumed_from=point.session_id if point is not None else None,
+    )
     return Prepared(plan, tuple(doses), session)

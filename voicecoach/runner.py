@@ -24,7 +24,6 @@ from voicecoach.events import (
     SayEnded,
     SayStarted,
     SessionEnded,
-    SessionStarted,
 )
 from voicecoach.keys import KeyReader, command_for_key
 from voicecoach.ports import Hit, Microphone, Recognizer, Speaker, Synthesizer
@@ -154,15 +153,11 @@ class Runner:
         return self._end
 
     def _loop(self) -> None:
-        program = self.plan.program
         # Session time and the recognizer's stream time both start at the first frame, so a
         # word's end in the microphone signal (``Heard.audio_end``) is on the session clock.
         self.clock.start()
         started_at = self._wall_clock().isoformat(timespec="seconds")
-        self._publish(
-            [SessionStarted(0.0, program.name, program.title, started_at, self.plan.total_reps)]
-        )
-        self._apply(self.session.start(0.0), 0.0)
+        self._apply(self.session.start(0.0, started_at), 0.0)
         while not self.session.finished:
             frame = self._read()
             if frame is None:

@@ -20,7 +20,9 @@ from voicecoach.events import (
     Event,
     PainReported,
     RepDone,
+    ResumeAccepted,
     SessionEnded,
+    SessionStarted,
     StateChanged,
 )
 from voicecoach.plan import Plan, Step, steps_from
@@ -109,12 +111,15 @@ class Session:
         *,
         resume_plan: Plan | None = None,
         ask_resume: bool = True,
+        resumed_from: int | None = None,
     ) -> None:
         self.plan = plan
         self.settings = settings or SessionSettings()
         #: The rest of an unfinished session, offered (or taken) instead of the full plan.
         self.resume_plan = resume_plan
         self.ask_resume = ask_resume
+        #: The journal id of the unfinished session ``resume_plan`` continues, when known.
+        self.resumed_from = resumed_from
         self.steps: list[Step] = list(plan.steps)
         self.index = 0
         self.mode: Mode = "running"
@@ -138,8 +143,24 @@ class Session:
 
     # -- inputs -------------------------------------------------------------------------
 
-    def start(self, t: float) -> list[Output]:
-        """Begin the first step, or first offer to carry on an unfinished session."""
+    def start(self, t: float, started_at: str = "") -> list[Output]:
+        """Begin the first step, or first offer to carry on an unfinished session.
+
+        ``started_at`` is the wall-clock ISO-8601 time, passed on to the listeners as is.
+        """
+        taken = self.resume_plan is not None and not self.ask_resume
+        program = self.plan.program
+        self._out.append(
+            SessionStarted(
+                t,
+                program.name,
+                program.title,
+                started_at,
+                self.plan.total_reps,
+                self.plan.planned,
+                self.resumed_from if taken else None,
+            )
+        )
         if self.resume_plan is not None and self.ask_resume:
             self.mode = "offer"
             self._emit_state("resume_offer", t)
@@ -392,6 +413,7 @@ class Session:
         self._stop_speaking()
         self._answer_deadline = None
         self._out.append(Expect())
+        self._out.append(ResumeAccepted(t, self.resumed_from))
         assert self.resume_plan is not None
         self._take_plan(self.resume_plan, t)
 

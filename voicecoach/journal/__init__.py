@@ -7,13 +7,13 @@ closed as ``interrupted`` the next time the journal is opened for writing.
 
 from __future__ import annotations
 
+from voicecoach.events import PlannedDose
 from voicecoach.journal.files import ENV_VAR, default_journal_path
 from voicecoach.journal.records import (
     ExerciseTotal,
     JournalEvent,
     PainEntry,
     PainRecord,
-    PlannedDose,
     RepRecord,
     SessionRecord,
     SessionSummary,

@@ -8,14 +8,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from voicecoach.events import Side
+from voicecoach.events import PlannedDose, Side
 from voicecoach.journal.files import last_t, owner_alive
 from voicecoach.journal.records import (
     ExerciseTotal,
     JournalEvent,
     PainEntry,
     PainRecord,
-    PlannedDose,
     RepRecord,
     SessionRecord,
     SessionSummary,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
-from voicecoach.events import Side
+from voicecoach.events import PlannedDose, Side
 
 
 class ExerciseTotal(TypedDict):
@@ -88,17 +88,6 @@ class PainRecord:
     rep: int
     score: int | None
     symptom: str | None
-
-
-@dataclass(frozen=True)
-class PlannedDose:
-    """The dose a session planned for one exercise and side; ``hold_seconds`` is per rep."""
-
-    exercise: str
-    exercise_index: int
-    side: Side | None
-    reps: int
-    hold_seconds: float
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -17,6 +16,7 @@ from voicecoach.events import (
     Event,
     PainReported,
     RepDone,
+    ResumeAccepted,
     SessionEnded,
     SessionStarted,
 )
@@ -34,19 +34,9 @@ from voicecoach.journal.records import JournalEvent, SessionRecord, SessionSumma
 from voicecoach.journal.resume import RESUME_WITHIN, ResumePoint, resume_point
 from voicecoach.journal.schema import SCHEMA_VERSION
 from voicecoach.journal.writes import insert_event, insert_plan
-from voicecoach.plan import Plan
 from voicecoach.program import Program
 
 _LOGGER = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _NextSession:
-    """What the next session to start should record besides its events."""
-
-    plan: Plan
-    resumed_from: int | None
-    offered: int | None
 
 
 class Journal:
@@ -66,8 +56,6 @@ class Journal:
         self._last_ended_id: int | None = None
         self._started_at = ""
         self._last_t = 0.0
-        self._next: _NextSession | None = None
-        self._offered: int | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -103,17 +91,6 @@ class Journal:
         """The id of the session being recorded, if any."""
         return self._session_id
 
-    def set_plan(
-        self, plan: Plan, *, resumed_from: int | None = None, offer_from: int | None = None
-    ) -> None:
-        """Record ``plan``'s dose with the next session of its program to start.
-
-        ``resumed_from`` is the session the next one continues for certain (see
-        ``last_unfinished``); ``offer_from`` is one the coach offers to continue, linked only
-        if the person says yes to the offer.
-        """
-        self._next = _NextSession(plan, resumed_from, offer_from)
-
     # -- listening -------------------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
@@ -128,6 +105,8 @@ class Journal:
                     self._end(conn, event)
                 case BackRating():
                     self._rate(conn, event)
+                case ResumeAccepted():
+                    self._link(conn, event)
                 case RepDone() | PainReported() | CommandHandled():
                     self._record(conn, event)
                 # What the person said stays out of the file: the commands it led to are enough.
@@ -138,13 +117,6 @@ class Journal:
             self._close_open_session("interrupted", raise_errors=True)
         started_at, started_ts = parse_start(event.started_at)
         self._last_ended_id = None
-        upcoming, self._next = self._next, None
-        if upcoming is not None and upcoming.plan.program.name != event.program:
-            _LOGGER.warning(
-                "the plan set for %s does not match this session; not recorded",
-                upcoming.plan.program.name,
-            )
-            upcoming = None
         cursor = conn.execute(
             "INSERT INTO sessions (program, title, started_at, started_ts, total_reps, owner,"
             " resumed_from, simulated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -155,16 +127,15 @@ class Journal:
                 started_ts,
                 event.total_reps,
                 owner(),
-                upcoming.resumed_from if upcoming else None,
+                event.resumed_from,
                 int(self.simulated),
             ),
         )
         self._session_id = cursor.lastrowid
-        self._offered = upcoming.offered if upcoming else None
         self._started_at = started_at
         self._last_t = event.t
-        if upcoming is not None and self._session_id is not None:
-            insert_plan(conn, self._session_id, upcoming.plan)
+        if self._session_id is not None:
+            insert_plan(conn, self._session_id, event.planned)
         _LOGGER.info("session %s started (%s)", self._session_id, event.program)
 
     def _end(self, conn: sqlite3.Connection, event: SessionEnded) -> None:
@@ -193,15 +164,14 @@ class Journal:
             _LOGGER.warning("%s event outside a session; not recorded", event.type)
             return
         insert_event(conn, self._session_id, event)
-        if (
-            isinstance(event, CommandHandled)
-            and _accepts_offer(event)
-            and self._offered is not None
-        ):
-            conn.execute(
-                "UPDATE sessions SET resumed_from = ? WHERE id = ?",
-                (self._offered, self._session_id),
-            )
+
+    def _link(self, conn: sqlite3.Connection, event: ResumeAccepted) -> None:
+        if self._session_id is None or event.resumed_from is None:
+            return
+        conn.execute(
+            "UPDATE sessions SET resumed_from = ? WHERE id = ?",
+            (event.resumed_from, self._session_id),
+        )
 
     def _close_open_session(self, reason: str, raise_errors: bool) -> None:
         """End the session being recorded with ``reason``; used when no end event came."""
@@ -310,11 +280,6 @@ class Journal:
         if self.readonly:
             raise RuntimeError("the journal was opened read-only")
         return self._reader()
-
-
-def _accepts_offer(event: CommandHandled) -> bool:
-    """Whether the person said yes to the offer to continue an unfinished session."""
-    return not event.ignored and (event.command, event.state) == ("yes", "offer")
 
 
 def read_history(

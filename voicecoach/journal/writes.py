@@ -1,11 +1,11 @@
-"""Writing one event or one plan into the journal's tables."""
+"""Writing one event or one planned dose into the journal's tables."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
-from voicecoach.events import CommandHandled, PainReported, RepDone
-from voicecoach.plan import Plan
+from voicecoach.events import CommandHandled, PainReported, PlannedDose, RepDone
 
 
 def insert_event(
@@ -31,21 +31,13 @@ def insert_event(
         )
 
 
-def insert_plan(conn: sqlite3.Connection, session_id: int, plan: Plan) -> None:
-    """Insert the planned reps and per-rep hold of every exercise and side of ``plan``."""
-    index_of = {exercise.id: i for i, exercise in enumerate(plan.program.exercises)}
+def insert_plan(conn: sqlite3.Connection, session_id: int, planned: Sequence[PlannedDose]) -> None:
+    """Insert the planned reps and per-rep hold of every exercise and side of a session."""
     conn.executemany(
         "INSERT INTO planned (session_id, exercise, exercise_index, side, reps, hold_seconds)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         [
-            (
-                session_id,
-                total.exercise,
-                index_of[total.exercise],
-                total.side,
-                total.reps,
-                total.hold_seconds / total.reps if total.reps else 0.0,
-            )
-            for total in plan.totals
+            (session_id, p.exercise, p.exercise_index, p.side, p.reps, p.hold_seconds)
+            for p in planned
         ],
     )
