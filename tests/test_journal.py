@@ -30,13 +30,8 @@ from voicecoach.events import (
     Side,
     StateChanged,
 )
-from voicecoach.journal import (
-    ENV_VAR,
-    SCHEMA_VERSION,
-    Journal,
-    JournalEvent,
-    default_journal_path,
-)
+from voicecoach.history import JournalEvent
+from voicecoach.journal import ENV_VAR, SCHEMA_VERSION, Journal, default_journal_path
 
 START = "2025-03-01T09:30:00+01:00"
 NOBODY = 65534

@@ -19,6 +19,7 @@ from voicecoach.events import (
     EndReason,
     Event,
     PainReported,
+    PlannedDose,
     RepDone,
     ResumeAccepted,
     SessionEnded,
@@ -26,13 +27,8 @@ from voicecoach.events import (
     Side,
 )
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
-from voicecoach.journal import (
-    SCHEMA_VERSION,
-    Journal,
-    PlannedDose,
-    ResumePoint,
-    read_history,
-)
+from voicecoach.history import ResumePoint
+from voicecoach.journal import SCHEMA_VERSION, Journal, read_history
 from voicecoach.journal.schema import MIGRATIONS
 from voicecoach.plan import Plan, build_plan, estimate_speech_seconds, step_seconds
 from voicecoach.program import Exercise, Program

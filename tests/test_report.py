@@ -24,12 +24,14 @@ from voicecoach.events import (
     EndReason,
     Event,
     PainReported,
+    PlannedDose,
     RepDone,
     SessionEnded,
     SessionStarted,
     Side,
 )
-from voicecoach.journal import Journal, PlannedDose, SessionRecord, read_history
+from voicecoach.history import SessionRecord
+from voicecoach.journal import Journal, read_history
 from voicecoach.plan import build_plan
 from voicecoach.program import Program
 from voicecoach.report import build_report, format_report, short_reps

@@ -25,7 +25,7 @@ from voicecoach.plan import number_words
 from voicecoach.program import Exercise, Program, Progression
 
 if TYPE_CHECKING:
-    from voicecoach.journal import SessionRecord
+    from voicecoach.history import SessionRecord
 
 _LOGGER = logging.getLogger(__name__)
 

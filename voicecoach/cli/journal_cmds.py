@@ -12,7 +12,8 @@ from voicecoach.cli import main
 from voicecoach.cli.options import read_journal_option
 from voicecoach.cli.text import SIMULATED_MARK
 from voicecoach.durations import minutes_seconds
-from voicecoach.journal import Journal, SessionSummary, default_journal_path
+from voicecoach.history import SessionSummary
+from voicecoach.journal import Journal, default_journal_path
 
 _COLUMNS = ("date", "program", "ended", "duration", "reps", "pain")
 # Reps and duration read best right-aligned, like numbers in a spreadsheet.

@@ -10,7 +10,8 @@ import click
 
 from voicecoach.cli import main
 from voicecoach.cli.options import read_journal_option
-from voicecoach.journal import SessionRecord, default_journal_path, read_history
+from voicecoach.history import SessionRecord
+from voicecoach.journal import default_journal_path, read_history
 from voicecoach.report import build_report, format_report, write_csv
 from voicecoach.report.table import left_out_note
 

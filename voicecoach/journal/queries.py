@@ -8,17 +8,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from voicecoach.events import PlannedDose, Side
-from voicecoach.journal.files import last_t, owner_alive
-from voicecoach.journal.records import (
+from voicecoach.events import PainReported, PlannedDose, RepDone, Side
+from voicecoach.history import (
     ExerciseTotal,
     JournalEvent,
     PainEntry,
-    PainRecord,
-    RepRecord,
     SessionRecord,
     SessionSummary,
 )
+from voicecoach.journal.files import last_t, owner_alive
 
 _SUMMARY_SQL = """
 SELECT id, program, started_at, end_reason, duration_s, owner,
@@ -143,8 +141,8 @@ class _Parts:
     """Reps, pain reports, commands and planned doses of many sessions, grouped by session."""
 
     def __init__(self, conn: sqlite3.Connection, ids: list[int], *, planned: bool) -> None:
-        self.reps: dict[int, list[RepRecord]] = defaultdict(list)
-        self.pain: dict[int, list[PainRecord]] = defaultdict(list)
+        self.reps: dict[int, list[RepDone]] = defaultdict(list)
+        self.pain: dict[int, list[PainReported]] = defaultdict(list)
         self.commands: dict[int, list[JournalEvent]] = defaultdict(list)
         self.planned: dict[int, list[PlannedDose]] = defaultdict(list)
         if not ids:
@@ -152,11 +150,11 @@ class _Parts:
         for sid, t, ex, side, set_no, rep, hold in _rows(
             conn, "t, exercise, side, set_no, rep, hold_seconds", "reps", ids
         ):
-            self.reps[sid].append(RepRecord(t, ex, _side(side), set_no, rep, hold))
+            self.reps[sid].append(RepDone(t, ex, _side(side), set_no, rep, hold))
         for sid, t, ex, side, rep, score, symptom in _rows(
             conn, "t, exercise, side, rep, score, symptom", "pain", ids
         ):
-            self.pain[sid].append(PainRecord(t, ex, _side(side), rep, score, symptom))
+            self.pain[sid].append(PainReported(t, ex, _side(side), rep, score, symptom))
         for sid, t, kind, state in _rows(conn, "t, kind, state", "events", ids):
             self.commands[sid].append(JournalEvent(t, kind, state))
         if planned:

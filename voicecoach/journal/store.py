@@ -20,6 +20,14 @@ from voicecoach.events import (
     SessionEnded,
     SessionStarted,
 )
+from voicecoach.history import (
+    RESUME_WITHIN,
+    JournalEvent,
+    ResumePoint,
+    SessionRecord,
+    SessionSummary,
+    resume_point,
+)
 from voicecoach.journal import queries
 from voicecoach.journal.failures import translated
 from voicecoach.journal.files import (
@@ -30,8 +38,6 @@ from voicecoach.journal.files import (
     owner,
     parse_start,
 )
-from voicecoach.journal.records import JournalEvent, SessionRecord, SessionSummary
-from voicecoach.journal.resume import RESUME_WITHIN, ResumePoint, resume_point
 from voicecoach.journal.schema import SCHEMA_VERSION
 from voicecoach.journal.writes import insert_event, insert_plan
 from voicecoach.program import Program

@@ -23,7 +23,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from voicecoach.errors import VoiceCoachError
-from voicecoach.journal import PlannedDose, SessionRecord
+from voicecoach.events import PlannedDose
+from voicecoach.history import SessionRecord
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from voicecoach.journal import SessionRecord
+from voicecoach.history import SessionRecord
 from voicecoach.report.build import ReportError
 
 _LOGGER = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from voicecoach.journal import SessionRecord
+from voicecoach.history import SessionRecord
 from voicecoach.report.build import ReportError, wall_clock
 from voicecoach.report.export import open_private
 
