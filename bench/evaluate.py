@@ -214,8 +214,8 @@ def _run_plain(recognizer: Any, item: BenchClip) -> Row:
 def coach_utterances(programs: tuple[str, ...] = ()) -> list[tuple[str, Samples]]:
     """The cues of ``programs`` (the default program if none) in the coach's real voice,
     rendered once, then cached."""
+    from voicecoach.catalogue import DEFAULT_PROGRAM, resolve_program
     from voicecoach.preparation import prepare
-    from voicecoach.program import DEFAULT_PROGRAM, resolve_program
     from voicecoach.speech.tts import Pyttsx3Synthesizer
 
     plans = [

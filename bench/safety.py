@@ -30,6 +30,7 @@ from bench.corpus import LEAD_SECONDS, TRAIL_SECONDS
 from bench.evaluate import COACH_CACHE
 from bench.talk import talk_track
 from voicecoach.audio.frames import RATE_HZ, Samples
+from voicecoach.catalogue import DEFAULT_PROGRAM
 from voicecoach.events import (
     Event,
     Heard,
@@ -41,7 +42,6 @@ from voicecoach.events import (
 )
 from voicecoach.plan import Plan, Step
 from voicecoach.ports import Hit, Microphone, Recognizer, Speaker
-from voicecoach.program import DEFAULT_PROGRAM
 from voicecoach.runner import Runner
 from voicecoach.session import Session
 
@@ -397,9 +397,9 @@ def _runner(
 ) -> Runner:
     """A session at base dose on these ports, wired as ``simulate --audio`` wires it."""
     from voicecoach.audio.echo import EchoCanceller
+    from voicecoach.catalogue import resolve_program
     from voicecoach.clock import VirtualClock
     from voicecoach.preparation import prepare
-    from voicecoach.program import resolve_program
     from voicecoach.selfhearing import SelfHearingGuard
     from voicecoach.speech.tts import Pyttsx3Synthesizer
 

@@ -33,8 +33,8 @@ def run_session(
     backend: str, program: str, echo_gain_db: float, max_seconds: float
 ) -> dict[str, Any]:
     """One session as ``simulate --audio`` builds it, with no user speech; what it heard."""
+    from voicecoach.catalogue import resolve_program
     from voicecoach.preparation import prepare
-    from voicecoach.program import resolve_program
     from voicecoach.speech.backends import open_recognizer
     from voicecoach.speech.tts import Pyttsx3Synthesizer
 

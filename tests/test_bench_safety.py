@@ -12,11 +12,11 @@ import pytest
 from bench import families, safety
 from bench.corpus import LEAD_SECONDS, TRAIL_SECONDS
 from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ
+from voicecoach.catalogue import resolve_program
 from voicecoach.events import Event, Heard, SessionEnded, StateChanged
 from voicecoach.fakes import ScriptedRecognizer
 from voicecoach.ports import Hit
 from voicecoach.preparation import prepare
-from voicecoach.program import resolve_program
 
 WORD_SECONDS = 0.6
 

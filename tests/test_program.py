@@ -17,24 +17,26 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from voicecoach.advice import cue_warnings
+from voicecoach.catalogue import (
+    DEFAULT_PROGRAM,
+    list_programs,
+    load_program_file,
+    resolve_program,
+    user_programs_dir,
+)
 from voicecoach.cli import main
 from voicecoach.errors import ProgramError
 from voicecoach.plan import build_plan, number_words
 from voicecoach.program import (
-    DEFAULT_PROGRAM,
     DEFAULT_SAFETY_NOTE,
     Exercise,
     Program,
     Progression,
     cue_for_side,
-    cue_warnings,
-    list_programs,
-    load_program_file,
-    parse_program,
-    resolve_program,
     total_reps,
-    user_programs_dir,
 )
+from voicecoach.programfile import parse_program
 
 BUILT_IN = ("gentle-start", "three-for-chronic-pain", "spine-stabilise", "strength")
 
@@ -520,7 +522,7 @@ def test_broken_user_program_is_skipped_in_listing_with_a_warning(
     user_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     (user_dir / "broken.toml").write_text("name = ", encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="voicecoach.program"):
+    with caplog.at_level(logging.WARNING, logger="voicecoach.catalogue"):
         names = [p.name for p in list_programs()]
     assert names == sorted(BUILT_IN)
     assert "broken.toml" in caplog.text

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from voicecoach.catalogue import resolve_program
 from voicecoach.clock import VirtualClock
 from voicecoach.commands import Command, parse
 from voicecoach.events import SayStarted, SessionEnded
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
 from voicecoach.journal import Journal, read_history
 from voicecoach.plan import Plan, build_plan, estimate_speech_seconds, step_seconds
-from voicecoach.program import Exercise, Program, Progression, resolve_program
+from voicecoach.program import Exercise, Program, Progression
 from voicecoach.progression import (
     Dose,
     PastSession,

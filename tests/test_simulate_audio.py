@@ -21,11 +21,11 @@ from voicecoach.audio.espeak import Voice, synthesize
 from voicecoach.audio.files import read_audio
 from voicecoach.audio.frames import FRAME_SECONDS, RATE_HZ, rms_dbfs
 from voicecoach.audio.room import RoomSettings
+from voicecoach.catalogue import resolve_program
 from voicecoach.cli import main
 from voicecoach.clock import VirtualClock
 from voicecoach.commands import parse
 from voicecoach.plan import build_plan
-from voicecoach.program import resolve_program
 from voicecoach.recorder import EventRecorder
 from voicecoach.runner import Runner
 from voicecoach.selfhearing import SelfHearingGuard

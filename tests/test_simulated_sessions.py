@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from voicecoach.catalogue import load_program_file
 from voicecoach.cli import main
 from voicecoach.clock import VirtualClock
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
@@ -19,7 +20,6 @@ from voicecoach.invocation import voicecoach_command
 from voicecoach.journal import SCHEMA_VERSION, Journal
 from voicecoach.journal.schema import MIGRATIONS
 from voicecoach.preparation import prepare
-from voicecoach.program import load_program_file
 from voicecoach.runner import Runner
 
 SHORT = Path(__file__).parent / "data" / "short.toml"

@@ -1,8 +1,14 @@
-"""Advice on a valid program, for ``check``: what would be hard to follow by ear."""
+"""Advice for ``check``: what in a program would be hard to follow by ear."""
 
 from __future__ import annotations
 
-from voicecoach.program import Exercise, Position, Program, cue_warnings
+import tomllib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from voicecoach.commands import PHRASES, normalize
+from voicecoach.program import Exercise, Position, Program
+from voicecoach.programfile import spoken_cues
 from voicecoach.progression import effective_progression
 from voicecoach.spoken import (
     COUNT_EVERY_SECOND_MAX,
@@ -65,3 +71,74 @@ def _count_advice(exercise: Exercise) -> list[str]:
             f" keep it to {MAX_SPOKEN_COUNTS} by counting less often"
         ]
     return []
+
+
+#: Move and release cues are spoken on every repetition; longer ones belong in ``setup``.
+LONG_CUE_WORDS = 12
+
+
+def cue_warnings(program: Program) -> list[str]:
+    """Advice that does not stop a program loading: command words in cues, long repeated cues."""
+    return _cue_warnings_of(
+        [
+            {
+                "setup": exercise.setup,
+                "move_cue": exercise.move_cue,
+                "release_cue": exercise.release_cue,
+                "transition": exercise.transition,
+            }
+            for exercise in program.exercises
+        ]
+    )
+
+
+def text_cue_warnings(text: str) -> list[str]:
+    """``cue_warnings`` of program TOML that may not validate: every cue that is text is read,
+    so a file with errors still hears about its command words."""
+    try:
+        data = tomllib.loads(text)
+    except (ValueError, RecursionError):
+        return []
+    exercises = data.get("exercises")
+    if not isinstance(exercises, list):
+        return []
+    tables = []
+    for raw in exercises:
+        values = raw if isinstance(raw, dict) else {}
+        setup = values.get("setup")
+        tables.append(
+            {
+                # Non-text lines stay as empty ones, so each warning names the right line.
+                "setup": [_text_or_empty(s) for s in setup] if isinstance(setup, list) else [],
+                **{key: _text_or_empty(values.get(key)) for key in _SPOKEN_ONCE_OR_MORE},
+            }
+        )
+    return _cue_warnings_of(tables)
+
+
+_SPOKEN_ONCE_OR_MORE = ("move_cue", "release_cue", "transition")
+
+
+def _text_or_empty(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _cue_warnings_of(exercises: Sequence[Mapping[str, Any]]) -> list[str]:
+    warnings = []
+    for index, cues in enumerate(exercises, start=1):
+        for path, text in spoken_cues(cues):
+            warnings += [f"exercises[{index}]{path}: {rule}" for rule in _cue_advice(path, text)]
+    return warnings
+
+
+def _cue_advice(path: str, text: str) -> list[str]:
+    padded = f" {normalize(text)} "
+    phrases = sorted({p for ps in PHRASES.values() for p in ps if f" {p} " in padded})
+    advice = [f"says '{p}', a spoken command; the coach's voice may trigger it" for p in phrases]
+    words = len(text.split())
+    if path.endswith("_cue") and words > LONG_CUE_WORDS:
+        advice.append(
+            f"has {words} words but is spoken on every repetition; keep it to {LONG_CUE_WORDS}"
+            " and explain the move in setup"
+        )
+    return advice

@@ -9,17 +9,16 @@ from typing import Any
 
 import click
 
-from voicecoach.advice import program_warnings
-from voicecoach.cli import main
-from voicecoach.errors import ProgramError
-from voicecoach.program import (
+from voicecoach.advice import program_warnings, text_cue_warnings
+from voicecoach.catalogue import (
     DEFAULT_PROGRAM,
-    Program,
     list_programs,
     load_program_file,
-    text_cue_warnings,
     user_programs_dir,
 )
+from voicecoach.cli import main
+from voicecoach.errors import ProgramError
+from voicecoach.program import Program
 
 
 @main.command("check")

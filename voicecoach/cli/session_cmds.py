@@ -12,6 +12,7 @@ import click
 
 from voicecoach.audio.echo import EchoCanceller
 from voicecoach.audio.room import RoomSettings
+from voicecoach.catalogue import DEFAULT_PROGRAM, resolve_program
 from voicecoach.cli import main
 from voicecoach.cli.options import (
     journal_of,
@@ -31,7 +32,6 @@ from voicecoach.events import Listener, SessionEnded
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
 from voicecoach.ports import Microphone, Recognizer, Speaker, Synthesizer
 from voicecoach.preparation import Prepared, prepare
-from voicecoach.program import DEFAULT_PROGRAM, resolve_program
 from voicecoach.runner import Runner
 from voicecoach.selfhearing import SelfHearingGuard
 from voicecoach.settings import PainBands, SessionSettings
