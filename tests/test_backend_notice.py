@@ -3,8 +3,6 @@ recognizers the command opens (``serve`` opens one for every wait and every sess
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 from click.testing import CliRunner
 
@@ -14,9 +12,8 @@ from voicecoach.cli.session_cmds import _recognizer_described
 @click.command()
 @click.option("--times", type=int, default=2)
 def _opens_recognizers(times: int) -> None:
-    opts: dict[str, Any] = {"backend": "sphinx", "model": None}
     for _ in range(times):
-        recognizer, _ = _recognizer_described(opts, wake=True)
+        recognizer, _ = _recognizer_described("sphinx", None, wake=True)
         with recognizer:
             pass
 

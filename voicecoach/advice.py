@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from voicecoach.commands import PHRASES, normalize
 from voicecoach.program import Exercise, Position, Program
-from voicecoach.programfile import spoken_cues
+from voicecoach.programfile import Values, spoken_cues
 from voicecoach.progression import effective_progression
 from voicecoach.spoken import (
     COUNT_EVERY_SECOND_MAX,
@@ -123,7 +122,7 @@ def _text_or_empty(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _cue_warnings_of(exercises: Sequence[Mapping[str, Any]]) -> list[str]:
+def _cue_warnings_of(exercises: Sequence[Values]) -> list[str]:
     warnings = []
     for index, cues in enumerate(exercises, start=1):
         for path, text in spoken_cues(cues):

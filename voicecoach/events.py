@@ -7,7 +7,7 @@ session started, on the session clock (virtual in simulation, monotonic live).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 EndReason = Literal["completed", "stopped", "pain", "interrupted", "error"]
 Side = Literal["left", "right"]
@@ -182,9 +182,9 @@ Event = (
 )
 
 
-def to_record(event: Event) -> dict[str, Any]:
+def to_record(event: Event) -> dict[str, object]:
     """The event as a JSON-ready dict, ``type`` second, every float rounded to milliseconds."""
-    record: dict[str, Any] = {"t": round(event.t, 3), "type": event.type}
+    record: dict[str, object] = {"t": round(event.t, 3), "type": event.type}
     for key, value in asdict(event).items():
         if key not in ("t", "type"):
             record[key] = round(value, 3) if isinstance(value, float) else value

@@ -12,7 +12,7 @@ from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, Samples, silen
 from voicecoach.commands import parse
 from voicecoach.errors import AudioDeviceError
 from voicecoach.plan import estimate_speech_seconds
-from voicecoach.ports import Hit, Unmanaged
+from voicecoach.ports import Hit, ProgressFn, Unmanaged
 
 
 class SilentMicrophone(Unmanaged):
@@ -65,7 +65,7 @@ class EstimatedSynthesizer(Unmanaged):
         """Silence of the estimated speaking time."""
         return silence(estimate_speech_seconds(text, self.rate_wpm))
 
-    def prerender(self, texts: Iterable[str]) -> None:
+    def prerender(self, texts: Iterable[str], progress: ProgressFn | None = None) -> None:
         """Nothing to prepare: estimates are instant."""
 
 

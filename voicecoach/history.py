@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from voicecoach.events import PainReported, PlannedDose, RepDone, Side
 from voicecoach.program import Exercise, Program
@@ -49,7 +49,7 @@ class SessionSummary:
     #: Whether ``voicecoach simulate`` ran it rather than a person.
     simulated: bool = False
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The session as a JSON-ready dict."""
         return {
             "id": self.id,

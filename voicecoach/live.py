@@ -5,18 +5,26 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
+from voicecoach.audio.echo import EchoCanceller
+from voicecoach.clock import MonotonicClock
 from voicecoach.errors import AudioDeviceError
-from voicecoach.events import SessionEnded
+from voicecoach.events import Listener, SessionEnded
 from voicecoach.invocation import voicecoach_command
 from voicecoach.keys import HELP, KeyReader
+from voicecoach.ports import Microphone, Recognizer, Speaker, Synthesizer
 from voicecoach.runner import Runner
+from voicecoach.selfhearing import SelfHearingGuard
+from voicecoach.session import Session
+
+if TYPE_CHECKING:
+    from voicecoach.liveview import LiveView
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -44,7 +52,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def open_devices(input_device: str | None, output_device: str | None) -> tuple[Any, Any]:
+def open_devices(input_device: str | None, output_device: str | None) -> tuple[Microphone, Speaker]:
     """The microphone and speaker, or an error that names what is missing and what to do."""
     from voicecoach.audio.devices import DeviceMicrophone, DeviceSpeaker, find_device
 
@@ -56,28 +64,64 @@ def open_devices(input_device: str | None, output_device: str | None) -> tuple[A
     return DeviceMicrophone(input_device), DeviceSpeaker(output_device)
 
 
+def build_runner(
+    *,
+    session: Session,
+    synthesizer: Synthesizer,
+    recognizer: Recognizer,
+    listeners: Sequence[Listener],
+    mic: Microphone,
+    speaker: Speaker,
+    view: LiveView,
+) -> Runner:
+    """The runner of a live session: real time, echo cancelling, keys and the live view."""
+    return Runner(
+        session=session,
+        clock=MonotonicClock(),
+        mic=mic,
+        speaker=speaker,
+        synthesizer=synthesizer,
+        recognizer=recognizer,
+        listeners=[*listeners, view],
+        echo=EchoCanceller(),
+        guard=SelfHearingGuard(),
+        keys=KeyReader(),
+        level_listener=view.on_level,
+    )
+
+
 def run_live(
-    parts: dict[str, Any], input_device: str | None, output_device: str | None, backend: str
+    *,
+    session: Session,
+    synthesizer: Synthesizer,
+    recognizer: Recognizer,
+    listeners: Sequence[Listener],
+    input_device: str | None,
+    output_device: str | None,
+    backend: str,
 ) -> SessionEnded:
-    """Pre-render every phrase, open the devices, and run the session with a live view."""
+    """Open the devices, render every phrase ahead, and run the session with a live view."""
     from voicecoach.liveview import LiveView
 
-    synthesizer = parts["synthesizer"]
     mic, speaker = open_devices(input_device, output_device)
-    view = LiveView(parts["session"].plan, backend=backend)
-    parts = {**parts, "listeners": [*parts["listeners"], view]}
-    runner = Runner(
-        mic=mic, speaker=speaker, keys=KeyReader(), level_listener=view.on_level, **parts
+    view = LiveView(session.plan, backend=backend)
+    runner = build_runner(
+        session=session,
+        synthesizer=synthesizer,
+        recognizer=recognizer,
+        listeners=listeners,
+        mic=mic,
+        speaker=speaker,
+        view=view,
     )
-    phrases = runner.phrases()
-    # Rendering ahead means no cue or count is ever late; the cache makes later starts fast.
+    # The cache makes later starts fast; the bar shows the first one is not stuck.
     with (
         synthesizer,
         click.progressbar(
-            length=len(phrases), label="preparing the coach's voice", file=sys.stderr
+            length=len(runner.phrases()), label="preparing the coach's voice", file=sys.stderr
         ) as bar,
     ):
-        synthesizer.prerender(phrases, progress=lambda done, total: bar.update(1))
+        runner.prerender(progress=lambda done, total: bar.update(1))
     if sys.stdin.isatty():
         click.echo(HELP, err=True)
     with sigterm_as_interrupt(), view:

@@ -6,12 +6,15 @@ Every port is a context manager: resources are acquired in ``__enter__`` and alw
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
 
 from voicecoach.audio.frames import Samples
+
+#: Told (phrases done, phrases in all) after each phrase is rendered ahead.
+ProgressFn = Callable[[int, int], None]
 
 
 class _Managed(Protocol):
@@ -63,7 +66,7 @@ class Synthesizer(_Managed, Protocol):
         """The utterance as samples (cached where the adapter can)."""
         ...
 
-    def prerender(self, texts: Iterable[str]) -> None:
+    def prerender(self, texts: Iterable[str], progress: ProgressFn | None = None) -> None:
         """Render ahead of time so that a later ``render`` is instant."""
         ...
 

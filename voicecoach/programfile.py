@@ -35,6 +35,9 @@ class _Invalid(Exception):
 
 _Check = Callable[[object], Any]
 
+#: A table's good values by key, each of the type its key's check gives.
+Values = Mapping[str, Any]
+
 
 @dataclass(frozen=True)
 class _Key:
@@ -143,9 +146,7 @@ def _sentences(*, at_least: int) -> _Check:
     return check
 
 
-def _read_table(
-    raw: object, keys: Mapping[str, _Key]
-) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def _read_table(raw: object, keys: Mapping[str, _Key]) -> tuple[Values, list[tuple[str, str]]]:
     """Check every key of a table; returns the good values and every (key path, rule) problem."""
     if not isinstance(raw, dict):
         return {}, [("", f"must be a table of keys; got {_describe(raw)}")]
@@ -221,7 +222,7 @@ _EXERCISE_KEYS: dict[str, _Key] = {
 }
 
 
-def _usable(values: Mapping[str, Any], raw: object, keys: tuple[str, ...]) -> bool:
+def _usable(values: Values, raw: object, keys: tuple[str, ...]) -> bool:
     """Whether each key passed its own checks or was left out, so rules across keys can run."""
     present = raw if isinstance(raw, dict) else {}
     return all(
@@ -240,7 +241,7 @@ def _exercise(raw: object) -> Exercise:
     return Exercise(**values)
 
 
-def spoken_cues(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+def spoken_cues(values: Values) -> list[tuple[str, str]]:
     """(key path, text) of each cue an exercise table speaks: transition, setup, move, release."""
     setup = [(f".setup[{i}]", line) for i, line in enumerate(values["setup"], start=1)]
     transition = [(".transition", values["transition"])] if values.get("transition") else []
@@ -248,7 +249,7 @@ def spoken_cues(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [*transition, *setup, *cues]
 
 
-def _cue_rules(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _cue_rules(values: Values) -> list[tuple[str, str]]:
     """``{side}`` only where there are sides, and a sided move must say which side."""
     sided = values.get("sides", "none") != "none"
     problems = []
@@ -268,7 +269,7 @@ def _cue_rules(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
-def _dose_rules(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _dose_rules(values: Values) -> list[tuple[str, str]]:
     progression: Progression = values["progression"]
     problems = []
     reps = values.get("reps", 5)
@@ -350,6 +351,5 @@ def parse_program(text: str, source: str) -> Program:
     values, problems = _read_table(data, _PROGRAM_KEYS)
     if problems:
         raise ProgramError(source, [f"{path.lstrip('.')}: {rule}" for path, rule in problems])
-    values.setdefault("description", "")
-    values.setdefault("safety_note", DEFAULT_SAFETY_NOTE)
-    return Program(**values)
+    defaults = {"description": "", "safety_note": DEFAULT_SAFETY_NOTE}
+    return Program(**{**defaults, **values})

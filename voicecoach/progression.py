@@ -18,7 +18,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from voicecoach.commands import PHRASES, normalize
 from voicecoach.plan import number_words
@@ -75,7 +75,7 @@ class Dose:
     #: Whether the reps or hold differ from the last session's, or the exercise just became easy.
     changed: bool
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The dose as a JSON-ready dict."""
         return {
             "exercise": self.exercise_id,

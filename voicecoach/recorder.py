@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from voicecoach.events import Event, to_record
 
 
@@ -17,7 +15,7 @@ class EventRecorder:
         """Keep the event."""
         self.events.append(event)
 
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> list[dict[str, object]]:
         """The events as event-log records."""
         return [to_record(e) for e in self.events]
 

@@ -26,7 +26,7 @@ from voicecoach.events import (
     SessionEnded,
 )
 from voicecoach.keys import KeyReader, command_for_key
-from voicecoach.ports import Hit, Microphone, Recognizer, Speaker, Synthesizer
+from voicecoach.ports import Hit, Microphone, ProgressFn, Recognizer, Speaker, Synthesizer
 from voicecoach.selfhearing import SelfHearingGuard
 from voicecoach.session import Expect, Output, Say, Session, StopSpeaking
 
@@ -117,6 +117,7 @@ class Runner:
         #: What the session listens for now, so that text with several commands in it is taken
         #: for one the session acts on ("pain, it is numb" is pain outside a pain check).
         self._expect = Expect()
+        self._prerendered = False
 
     def phrases(self) -> list[str]:
         """Every fixed phrase the session may say, for pre-rendering."""
@@ -131,6 +132,13 @@ class Runner:
         texts_of_steps = [s.text for plan in plans for s in plan.steps if s.text]
         return list(dict.fromkeys(texts_of_steps + fixed))
 
+    def prerender(self, progress: ProgressFn | None = None) -> None:
+        """Render every phrase ahead (the synthesizer open), so that no cue or count is ever
+        late; ``run`` does it unless it was done before, e.g. to show its progress live."""
+        if not self._prerendered:
+            self.synthesizer.prerender(self.phrases(), progress=progress)
+            self._prerendered = True
+
     def run(self) -> SessionEnded:
         """Run the session to its end; Ctrl-C ends it cleanly with reason ``interrupted``."""
         with ExitStack() as stack:
@@ -141,7 +149,7 @@ class Runner:
                 stack.callback(port.close)
             if self.keys is not None:
                 stack.enter_context(self.keys)
-            self.synthesizer.prerender(self.phrases())
+            self.prerender()
             try:
                 self._loop()
             except KeyboardInterrupt:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -12,8 +13,9 @@ import click
 from voicecoach.eventlog import JsonLinesLog, Transcript
 from voicecoach.events import Listener
 from voicecoach.journal import ENV_VAR, Journal
-from voicecoach.settings import DEFAULT_EMERGENCY_NUMBER
-from voicecoach.speech.backends import BACKENDS
+from voicecoach.preparation import DoseChoice, ResumeChoice
+from voicecoach.settings import DEFAULT_EMERGENCY_NUMBER, PainBands, SessionSettings
+from voicecoach.speech.backends import BACKENDS, Backend
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -263,13 +265,59 @@ def live_options(func: F) -> F:
     )
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """What a command that runs sessions was told, read from its options once."""
+
+    dose: DoseChoice
+    resume: ResumeChoice
+    settings: SessionSettings
+    backend: Backend
+    model: Path | None
+    voice: str | None
+    rate_wpm: int
+    volume: float
+    journal_path: Path | None
+    no_journal: bool
+    log_path: Path | None
+    #: Add to an existing event log rather than start it afresh (each session of ``serve``).
+    append_log: bool = False
+    input_device: str | None = None
+    output_device: str | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> RunOptions:
+        """The options among click's parameters of ``simulate``, ``run`` or ``serve``."""
+        settings = SessionSettings(
+            pain=PainBands(params["pain_continue_max"], params["pain_gentle_max"]),
+            emergency_number=params["emergency_number"],
+            pause_reminder_seconds=float(params["pause_reminder_seconds"]),
+            pause_timeout_seconds=float(params["pause_timeout_seconds"]),
+        )
+        return cls(
+            dose=params["dose"],
+            resume=params["resume"],
+            settings=settings,
+            backend=params["backend"],
+            model=params["model"],
+            voice=params["voice"],
+            rate_wpm=params["rate"],
+            volume=params["volume"],
+            journal_path=params["journal_path"],
+            no_journal=params["no_journal"],
+            log_path=params["log_path"],
+            input_device=params.get("input_device"),
+            output_device=params.get("output_device"),
+        )
+
+
 def journal_of(listeners: list[Listener]) -> Journal | None:
     """The journal among ``listeners``, if the command records the session."""
     return next((item for item in listeners if isinstance(item, Journal)), None)
 
 
 def open_listeners(
-    stack: ExitStack, opts: dict[str, Any], *, transcript: bool, simulated: bool = False
+    stack: ExitStack, options: RunOptions, *, transcript: bool, simulated: bool = False
 ) -> list[Listener]:
     """The journal, event log and transcript a command asked for, entered on ``stack``.
 
@@ -279,13 +327,13 @@ def open_listeners(
     from voicecoach.journal import default_journal_path
 
     listeners: list[Listener] = []
-    path = opts.get("journal_path")
+    path = options.journal_path
     if path is None and not simulated:
         path = default_journal_path()
-    if path is not None and not opts.get("no_journal"):
+    if path is not None and not options.no_journal:
         listeners.append(stack.enter_context(Journal(path, simulated=simulated)))
-    if opts.get("log_path") is not None:
-        log = JsonLinesLog(opts["log_path"], append=bool(opts.get("append_log")))
+    if options.log_path is not None:
+        log = JsonLinesLog(options.log_path, append=options.append_log)
         listeners.append(stack.enter_context(log))
     if transcript:
         listeners.append(Transcript())

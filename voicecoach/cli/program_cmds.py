@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -90,7 +89,7 @@ def _source(program: Program) -> str:
     return "user" if program.origin == "user" else "built-in"
 
 
-def _as_json(program: Program) -> dict[str, Any]:
+def _as_json(program: Program) -> dict[str, object]:
     return {
         "name": program.name,
         "title": program.title,

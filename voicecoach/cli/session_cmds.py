@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from contextlib import ExitStack
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +16,7 @@ from voicecoach.audio.room import RoomSettings
 from voicecoach.catalogue import DEFAULT_PROGRAM, resolve_program
 from voicecoach.cli import main
 from voicecoach.cli.options import (
+    RunOptions,
     journal_of,
     live_options,
     log_option,
@@ -26,7 +28,7 @@ from voicecoach.cli.options import (
     simulated_journal_options,
     voice_options,
 )
-from voicecoach.clock import MonotonicClock, VirtualClock
+from voicecoach.clock import VirtualClock
 from voicecoach.eventlog import Transcript
 from voicecoach.events import Listener, SessionEnded
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
@@ -34,7 +36,10 @@ from voicecoach.ports import Microphone, Recognizer, Speaker, Synthesizer
 from voicecoach.preparation import Prepared, prepare
 from voicecoach.runner import Runner
 from voicecoach.selfhearing import SelfHearingGuard
-from voicecoach.settings import PainBands, SessionSettings
+
+if TYPE_CHECKING:
+    from voicecoach.audio.room import Room
+    from voicecoach.speech.backends import Backend
 
 
 @main.command()
@@ -118,7 +123,22 @@ from voicecoach.settings import PainBands, SessionSettings
 @simulated_journal_options
 @pain_options
 @click.pass_context
-def simulate(ctx: click.Context, /, program: str, heard: tuple[str, ...], **opts: Any) -> None:
+def simulate(
+    ctx: click.Context,
+    /,
+    program: str,
+    heard: tuple[str, ...],
+    audio: bool,
+    says: tuple[str, ...],
+    plays: tuple[str, ...],
+    user_voice: str,
+    echo_gain: float,
+    echo_delay: float,
+    noise_snr: float | None,
+    record_path: Path | None,
+    started_at: datetime | None,
+    **params: Any,
+) -> None:
     """Run a whole session in virtual time.
 
     PROGRAM is a built-in or user program name, or a path to a TOML file
@@ -131,19 +151,27 @@ def simulate(ctx: click.Context, /, program: str, heard: tuple[str, ...], **opts
     there the session is marked simulated, so it never sets the dose of a real
     session nor counts in a report's totals.
     """
+    options = RunOptions.from_params(params)
     script = [parse_timed(h, "--heard") for h in heard]
-    says = [parse_timed(s, "--say") for s in opts["says"]]
-    plays = [(at, Path(f)) for at, f in (parse_timed(p, "--play") for p in opts["plays"])]
-    audio = opts["audio"] or bool(says or plays or opts["record_path"])
-    today = (opts["started_at"] or datetime.now()).astimezone()
+    spoken = [parse_timed(s, "--say") for s in says]
+    played = [(at, Path(f)) for at, f in (parse_timed(p, "--play") for p in plays)]
+    audio = audio or bool(spoken or played or record_path)
+    today = (started_at or datetime.now()).astimezone()
     with ExitStack() as stack:
-        listeners = open_listeners(stack, opts, transcript=False, simulated=True)
-        if opts["log_path"] is None:
-            listeners.append(Transcript(person=_person_lines(script, says, plays)))
-        prepared = _prepare(program, listeners, opts, today)
+        listeners = open_listeners(stack, options, transcript=False, simulated=True)
+        if options.log_path is None:
+            listeners.append(Transcript(person=_person_lines(script, spoken, played)))
+        prepared = _prepare(program, listeners, options, today)
         room = None
         if audio:
-            room, (mic, speaker, synthesizer, recognizer) = _audio_parts(opts, script, says, plays)
+            settings = RoomSettings(
+                echo_gain_db=echo_gain,
+                echo_delay_seconds=echo_delay / 1000.0,
+                noise_snr_db=noise_snr,
+            )
+            room, (mic, speaker, synthesizer, recognizer) = _audio_parts(
+                options, script, spoken, played, user_voice, settings, record_path is not None
+            )
         else:
             mic, speaker = SilentMicrophone(), NullSpeaker()
             synthesizer, recognizer = EstimatedSynthesizer(), ScriptedRecognizer(script)
@@ -162,14 +190,14 @@ def simulate(ctx: click.Context, /, program: str, heard: tuple[str, ...], **opts
         started = time.perf_counter()
         end = runner.run()
         wall_seconds = time.perf_counter() - started
-    if room is not None and opts["record_path"] is not None:
+    if room is not None and record_path is not None:
         from voicecoach.audio.files import write_wav
 
-        write_wav(opts["record_path"], room.recorded())
-    if opts["log_path"] is not None:
+        write_wav(record_path, room.recorded())
+    if options.log_path is not None:
         click.echo(
             f"{end.reason} after {end.duration:.1f} s; {runner.session.reps_done} reps; "
-            f"log written to {opts['log_path']}"
+            f"log written to {options.log_path}"
         )
     if ctx.find_root().params.get("verbose"):
         click.echo(
@@ -193,62 +221,45 @@ def _person_lines(
     return lines
 
 
-def _prepare(
-    program: str, listeners: list[Listener], opts: dict[str, Any], today: datetime | None = None
-) -> Prepared:
-    return prepare(
-        resolve_program(program),
-        journal_of(listeners),
-        dose=opts["dose"],
-        resume=opts["resume"],
-        settings=_settings(opts),
-        today=today,
-    )
-
-
-def _settings(opts: dict[str, Any]) -> SessionSettings:
-    return SessionSettings(
-        pain=PainBands(opts["pain_continue_max"], opts["pain_gentle_max"]),
-        emergency_number=opts["emergency_number"],
-        pause_reminder_seconds=float(opts["pause_reminder_seconds"]),
-        pause_timeout_seconds=float(opts["pause_timeout_seconds"]),
-    )
-
-
 def _audio_parts(
-    opts: dict[str, Any],
+    options: RunOptions,
     script: list[tuple[float, str]],
     says: list[tuple[float, str]],
     plays: list[tuple[float, Path]],
-) -> tuple[Any, tuple[Microphone, Speaker, Synthesizer, Recognizer]]:
+    user_voice: str,
+    room_settings: RoomSettings,
+    record: bool,
+) -> tuple[Room, tuple[Microphone, Speaker, Synthesizer, Recognizer]]:
     """The room and the real voice and ears, for an audio simulation."""
     from voicecoach.audio.espeak import Voice
     from voicecoach.simulation import MergedRecognizer, Script, make_room
 
-    room_settings = RoomSettings(
-        echo_gain_db=opts["echo_gain"],
-        echo_delay_seconds=opts["echo_delay"] / 1000.0,
-        noise_snr_db=opts["noise_snr"],
-    )
-    room = make_room(
-        Script(says, plays, Voice(opts["user_voice"])),
-        room_settings,
-        record=opts["record_path"] is not None,
-    )
-    recognizer = _recognizer_described(opts)[0]
+    room = make_room(Script(says, plays, Voice(user_voice)), room_settings, record=record)
+    recognizer = _recognizer_described(options.backend, options.model)[0]
     if script:
         recognizer = MergedRecognizer([recognizer, ScriptedRecognizer(script)])
-    return room, (room.microphone(), room.speaker(), _synthesizer(opts), recognizer)
+    return room, (room.microphone(), room.speaker(), _synthesizer(options), recognizer)
+
+
+def _prepare(
+    program: str, listeners: list[Listener], options: RunOptions, today: datetime | None = None
+) -> Prepared:
+    return prepare(
+        resolve_program(program),
+        journal_of(listeners),
+        dose=options.dose,
+        resume=options.resume,
+        settings=options.settings,
+        today=today,
+    )
 
 
 def _recognizer_described(
-    opts: dict[str, Any], wake: bool = False, live: bool = False
+    backend: Backend, model: Path | None, *, wake: bool = False, live: bool = False
 ) -> tuple[Recognizer, str]:
     from voicecoach.speech.backends import open_recognizer
 
-    recognizer, description = open_recognizer(
-        opts["backend"], opts["model"], wake=wake, live=live, check=True
-    )
+    recognizer, description = open_recognizer(backend, model, wake=wake, live=live, check=True)
     _notice_once(f"listening with {description}")
     return recognizer, description
 
@@ -264,46 +275,45 @@ def _notice_once(message: str) -> None:
         click.echo(message, err=True)
 
 
-def _synthesizer(opts: dict[str, Any]) -> Synthesizer:
+def _synthesizer(options: RunOptions) -> Synthesizer:
     from voicecoach.speech.tts import Pyttsx3Synthesizer
 
-    return Pyttsx3Synthesizer(voice=opts["voice"], rate_wpm=opts["rate"], volume=opts["volume"])
+    return Pyttsx3Synthesizer(voice=options.voice, rate_wpm=options.rate_wpm, volume=options.volume)
 
 
 @main.command()
 @click.argument("program", default=DEFAULT_PROGRAM)
 @log_option("Also write the event log as JSON Lines to this file.")
 @live_options
-def run(program: str, **opts: Any) -> None:
+def run(program: str, **params: Any) -> None:
     """Run a live session on the microphone and speaker.
 
     The coach speaks each cue and listens all the time for pause, resume,
     stop and pain. At a keyboard, p pauses or resumes, s stops and x reports
     pain. Ctrl-C ends the session cleanly; it is kept in the journal.
     """
-    end = _live_session(program, opts)
+    end = _live_session(program, RunOptions.from_params(params))
     if end.reason == "interrupted":
         raise SystemExit(130)
 
 
-def _live_session(program: str, opts: dict[str, Any]) -> SessionEnded:
+def _live_session(program: str, options: RunOptions) -> SessionEnded:
     """One live session of ``program`` on the devices the options name."""
     from voicecoach.live import run_live
 
     with ExitStack() as stack:
-        listeners = open_listeners(stack, opts, transcript=False)
-        prepared = _prepare(program, listeners, opts)
-        recognizer, description = _recognizer_described(opts, live=True)
-        parts = {
-            "session": prepared.session,
-            "clock": MonotonicClock(),
-            "synthesizer": _synthesizer(opts),
-            "recognizer": recognizer,
-            "listeners": listeners,
-            "echo": EchoCanceller(),
-            "guard": SelfHearingGuard(),
-        }
-        return run_live(parts, opts["input_device"], opts["output_device"], description)
+        listeners = open_listeners(stack, options, transcript=False)
+        prepared = _prepare(program, listeners, options)
+        recognizer, description = _recognizer_described(options.backend, options.model, live=True)
+        return run_live(
+            session=prepared.session,
+            synthesizer=_synthesizer(options),
+            recognizer=recognizer,
+            listeners=listeners,
+            input_device=options.input_device,
+            output_device=options.output_device,
+            backend=description,
+        )
 
 
 @main.command()
@@ -316,7 +326,7 @@ def _live_session(program: str, opts: dict[str, Any]) -> SessionEnded:
 @click.option("--once", is_flag=True, help="Run a single session, then exit.")
 @log_option("Also append every session's event log as JSON Lines to this file.")
 @live_options
-def serve(program: str, once: bool, **opts: Any) -> None:
+def serve(program: str, once: bool, **params: Any) -> None:
     """Wait, hands-free, for "start session", then run a session; repeat.
 
     This is what the service on a Raspberry Pi runs at boot. Each time it starts
@@ -327,16 +337,17 @@ def serve(program: str, once: bool, **opts: Any) -> None:
     from voicecoach.live import open_devices, sigterm_as_interrupt
     from voicecoach.serve import wait_for_start
 
+    options = replace(RunOptions.from_params(params), append_log=True)
     resolve_program(program)  # a bad program name is reported now, not after the wake word
     while True:
-        recognizer, _ = _recognizer_described(opts, wake=True, live=True)
-        mic, speaker = open_devices(opts["input_device"], opts["output_device"])
+        recognizer, _ = _recognizer_described(options.backend, options.model, wake=True, live=True)
+        mic, speaker = open_devices(options.input_device, options.output_device)
         click.echo('waiting for "start session"', err=True)
         with sigterm_as_interrupt():
             if not wait_for_start(mic, recognizer, speaker=speaker):
                 return
         click.echo(f"starting {program}", err=True)
-        end = _live_session(program, {**opts, "append_log": True})
+        end = _live_session(program, options)
         if once:
             if end.reason == "interrupted":
                 raise SystemExit(130)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -76,7 +75,7 @@ def _dose_words(dose: Dose) -> str:
     return words + (", easy" if dose.easy else "")
 
 
-def plan_record(plan: Plan) -> dict[str, Any]:
+def plan_record(plan: Plan) -> dict[str, object]:
     """The plan as a JSON-ready dict: totals, per-exercise reps and every step."""
     steps = []
     at = 0.0

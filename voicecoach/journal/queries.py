@@ -18,6 +18,9 @@ from voicecoach.history import (
 )
 from voicecoach.journal.files import last_t, owner_alive
 
+#: A row as sqlite3 gives it: untyped, each column read by its place.
+_Row = tuple[Any, ...]
+
 _SUMMARY_SQL = """
 SELECT id, program, started_at, end_reason, duration_s, owner,
     (SELECT count(*) FROM reps WHERE reps.session_id = sessions.id), {simulated}
@@ -68,7 +71,7 @@ def summaries(
     return [_summary(conn, row) for row in rows]
 
 
-def _summary(conn: sqlite3.Connection, row: tuple[Any, ...]) -> SessionSummary:
+def _summary(conn: sqlite3.Connection, row: _Row) -> SessionSummary:
     sid, program, started_at, end_reason, duration_s, owner, reps_done, simulated = row
     end_reason, duration_s = _end_of(conn, sid, end_reason, duration_s, owner)
     exercises = [
@@ -164,10 +167,8 @@ class _Parts:
                 self.planned[sid].append(PlannedDose(ex, index, _side(side), reps, hold))
 
 
-def _rows(
-    conn: sqlite3.Connection, columns: str, table: str, ids: list[int]
-) -> Iterable[tuple[Any, ...]]:
-    rows: list[tuple[Any, ...]] = []
+def _rows(conn: sqlite3.Connection, columns: str, table: str, ids: list[int]) -> Iterable[_Row]:
+    rows: list[_Row] = []
     # In chunks: SQLite limits how many parameters one statement may take.
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
@@ -184,7 +185,7 @@ def _side(value: object) -> Side | None:
     return value if value in ("left", "right") else None
 
 
-def _record(conn: sqlite3.Connection, row: tuple[Any, ...], parts: _Parts) -> SessionRecord:
+def _record(conn: sqlite3.Connection, row: _Row, parts: _Parts) -> SessionRecord:
     sid, program, title, started_at, started_ts, end_reason, duration_s, owner, rating = row[:9]
     linked, simulated = row[9:]
     end_reason, duration_s = _end_of(conn, sid, end_reason, duration_s, owner)

@@ -20,10 +20,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from voicecoach.errors import VoiceCoachError
-from voicecoach.events import PlannedDose
+from voicecoach.events import PlannedDose, Side
 from voicecoach.history import SessionRecord
 
 _LOGGER = logging.getLogger(__name__)
@@ -99,7 +98,7 @@ class Report:
     #: Finished sessions of the other kind, real or simulated, that the report leaves out.
     left_out: int = 0
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """The report as a JSON-ready dict."""
         return {
             "sessions": self.sessions,
@@ -280,7 +279,7 @@ def short_reps(record: SessionRecord) -> Counter[_Key]:
     return short
 
 
-def _sides_of(seen: set[Any]) -> tuple[str | None, ...]:
+def _sides_of(seen: set[Side | None]) -> tuple[Side | None, ...]:
     return (None,) if seen == {None} else ("right", "left")
 
 

@@ -38,7 +38,7 @@ COLUMNS = (
 )
 
 
-def session_rows(record: SessionRecord) -> list[dict[str, Any]]:
+def session_rows(record: SessionRecord) -> list[dict[str, object]]:
     """One session's rows: start, then reps, pain reports and commands in time order, then the
     end-of-session rating (if any) and the end."""
     session = {
@@ -52,44 +52,51 @@ def session_rows(record: SessionRecord) -> list[dict[str, Any]]:
         "simulated": int(record.simulated),
     }
     end_t = record.duration_s or 0.0
-    rows: list[dict[str, Any]] = [{**session, "event": "start", "t": 0.0}]
-    rows += sorted(_events(record), key=lambda row: row["t"])
+    rows: list[dict[str, object]] = [{**session, "event": "start", "t": 0.0}]
+    rows += [row for _, row in sorted(_events(record), key=lambda timed: timed[0])]
     if record.rating is not None:
         rows.append({"event": "rating", "t": end_t, "score": record.rating})
     rows.append({"event": "end", "t": end_t})
     return [{**session, **row} for row in rows]
 
 
-def _events(record: SessionRecord) -> Iterator[dict[str, Any]]:
+def _events(record: SessionRecord) -> Iterator[tuple[float, dict[str, object]]]:
+    """Each rep, pain report and command as (session seconds, row)."""
     for r in record.reps:
-        yield {
-            "event": "rep",
-            "t": r.t,
-            "exercise": r.exercise,
-            "side": r.side,
-            "set": r.set,
-            "rep": r.rep,
-            "hold_seconds": r.hold_seconds,
-        }
+        yield (
+            r.t,
+            {
+                "event": "rep",
+                "t": r.t,
+                "exercise": r.exercise,
+                "side": r.side,
+                "set": r.set,
+                "rep": r.rep,
+                "hold_seconds": r.hold_seconds,
+            },
+        )
     for p in record.pain:
-        yield {
-            "event": "pain",
-            "t": p.t,
-            "exercise": p.exercise,
-            "side": p.side,
-            "rep": p.rep,
-            "score": p.score,
-            "symptom": p.symptom,
-        }
+        yield (
+            p.t,
+            {
+                "event": "pain",
+                "t": p.t,
+                "exercise": p.exercise,
+                "side": p.side,
+                "rep": p.rep,
+                "score": p.score,
+                "symptom": p.symptom,
+            },
+        )
     for c in record.commands:
-        yield {"event": "command", "t": c.t, "command": c.kind, "state": c.state}
+        yield c.t, {"event": "command", "t": c.t, "command": c.kind, "state": c.state}
 
 
 #: Decimals kept in the CSV: a millisecond, so sums like 140.14000000000001 read as 140.14.
 _DECIMALS = 3
 
 
-def _rounded(row: dict[str, Any]) -> dict[str, Any]:
+def _rounded(row: dict[str, object]) -> dict[str, object]:
     return {key: round(v, _DECIMALS) if isinstance(v, float) else v for key, v in row.items()}
 
 
