@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import OPENING_SECONDS, SimulateFn, finish_steps, walk_to_count
+from voicecoach.actions import Expect, Say, StopSpeaking
 from voicecoach.clock import VirtualClock
 from voicecoach.commands import Command, Parsed
 from voicecoach.events import (
@@ -19,7 +20,7 @@ from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecogniz
 from voicecoach.plan import build_plan
 from voicecoach.program import Program
 from voicecoach.runner import Runner
-from voicecoach.session import Expect, Mode, Say, Session, StopSpeaking
+from voicecoach.session import Session
 from voicecoach.settings import PainBands, SessionSettings
 from voicecoach.spoken import (
     CHECK_QUESTIONS,
@@ -41,6 +42,7 @@ from voicecoach.spoken import (
     end_pain_text,
     score_reply,
 )
+from voicecoach.walk import Mode
 
 END_FOR_PAIN = end_pain_text("pain", "999")
 CHECK_STOP = CHECK_QUESTIONS[Command.STOP]

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SimulateFn, finish_steps, walk_to_count
+from voicecoach.actions import Expect, Output, Say, StopSpeaking
 from voicecoach.commands import NUMBER_WORDS, PHRASES, Command, Parsed, parse
 from voicecoach.events import SessionEnded, StateChanged
 from voicecoach.plan import build_plan
 from voicecoach.program import Program
-from voicecoach.session import Expect, Output, Say, Session, StopSpeaking
+from voicecoach.session import Session
 from voicecoach.settings import SessionSettings
 from voicecoach.spoken import LOST_TEXT, MILD_REMINDER, PAUSE_REMINDER, PAUSE_TIMEOUT_TEXT
 

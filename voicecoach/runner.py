@@ -9,6 +9,7 @@ from datetime import datetime
 
 import numpy as np
 
+from voicecoach.actions import Expect, Output, Say, StopSpeaking
 from voicecoach.audio.echo import EchoCanceller
 from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, Samples, rms_dbfs
 from voicecoach.audio.reconnect import Reconnecting
@@ -28,7 +29,7 @@ from voicecoach.events import (
 from voicecoach.keys import KeyReader, command_for_key
 from voicecoach.ports import Hit, Microphone, ProgressFn, Recognizer, Speaker, Synthesizer
 from voicecoach.selfhearing import SelfHearingGuard
-from voicecoach.session import Expect, Output, Say, Session, StopSpeaking
+from voicecoach.session import Session
 
 _LOGGER = logging.getLogger(__name__)
 
