@@ -21,6 +21,7 @@ from voicecoach.cli.options import (
     rate_option,
     seconds_option,
 )
+from voicecoach.columns import table
 from voicecoach.errors import AudioDeviceError, UsageError
 from voicecoach.invocation import voicecoach_command
 
@@ -29,15 +30,6 @@ _SETUP_HELP = (
     "sees them (arecord -l, aplay -l); on a desktop, check that PulseAudio or PipeWire runs "
     "(pactl info); on a Raspberry Pi without a desktop, ALSA alone is enough."
 )
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
-    lines = [headers, *rows]
-    return "\n".join(
-        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in lines
-    )
 
 
 def _khz(rates_hz: Sequence[int]) -> str:
@@ -64,7 +56,7 @@ def voices_command(as_json: bool, language: str | None) -> None:
         click.echo(json.dumps([dataclasses.asdict(v) for v in voices], indent=2))
         return
     rows = [(v.id, ", ".join(v.languages), v.name) for v in voices]
-    click.echo(_table(("ID", "LANGUAGES", "NAME"), rows))
+    click.echo(table([("ID", "LANGUAGES", "NAME"), *rows]))
 
 
 @main.command("say")
@@ -195,4 +187,4 @@ def devices_command(as_json: bool) -> None:
         for d in devices
     ]
     headers = ("#", "NAME", "API", "IN/OUT", "DEFAULT HZ", "INPUT RATES", "OUTPUT RATES")
-    click.echo(_table(headers, rows))
+    click.echo(table([headers, *rows]))

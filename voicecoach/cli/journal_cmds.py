@@ -11,6 +11,7 @@ import click
 from voicecoach.cli import main
 from voicecoach.cli.options import read_journal_option
 from voicecoach.cli.text import SIMULATED_MARK
+from voicecoach.columns import table
 from voicecoach.durations import minutes_seconds
 from voicecoach.history import SessionSummary
 from voicecoach.journal import Journal, default_journal_path
@@ -72,15 +73,7 @@ def _table(summaries: list[SessionSummary]) -> str:
     # The column appears only when there is something to mark, so a person's own list stays lean.
     columns = _COLUMNS + (("",) if any(s.simulated for s in summaries) else ())
     rows = [columns] + [_row(s)[: len(columns)] for s in summaries]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
-    lines = []
-    for row in rows:
-        cells = [
-            cell.rjust(width) if name in _RIGHT_ALIGNED else cell.ljust(width)
-            for name, cell, width in zip(columns, row, widths, strict=True)
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines)
+    return table(rows, right={i for i, name in enumerate(columns) if name in _RIGHT_ALIGNED})
 
 
 def _row(summary: SessionSummary) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from voicecoach.catalogue import (
     user_programs_dir,
 )
 from voicecoach.cli import main
+from voicecoach.columns import table
 from voicecoach.errors import ProgramError
 from voicecoach.program import Program
 
@@ -102,9 +103,4 @@ def _as_json(program: Program) -> dict[str, object]:
 def _table(found: list[Program]) -> str:
     rows = [("NAME", "TITLE", "EXERCISES", "SOURCE")]
     rows += [(p.name, p.title, str(len(p.exercises)), _source(p)) for p in found]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
-        + f"  {row[3]}"
-        for row in rows
-    )
+    return table(rows)

@@ -11,6 +11,7 @@ import click
 from voicecoach.catalogue import DEFAULT_PROGRAM, resolve_program
 from voicecoach.cli import main
 from voicecoach.cli.options import dose_option, read_journal_option
+from voicecoach.columns import table
 from voicecoach.durations import minutes_seconds
 from voicecoach.journal import Journal, default_journal_path
 from voicecoach.plan import Plan, Step, build_plan, estimate_speech_seconds, step_seconds
@@ -62,10 +63,7 @@ def _doses_text(doses: list[Dose], dose: DoseChoice, path: Path) -> str:
     if dose == "base":
         return "The program's own dose (--dose base): the journal is not read."
     rows = [(d.exercise_id, _dose_words(d), d.reason) for d in doses]
-    widths = [max(len(row[i]) for row in rows) for i in range(2)]
-    lines = [f"Today's dose, from the journal {path}:"]
-    lines += [f"  {e:<{widths[0]}}  {w:<{widths[1]}}  {r}" for e, w, r in rows]
-    return "\n".join(lines)
+    return f"Today's dose, from the journal {path}:\n" + table(rows, indent="  ")
 
 
 def _dose_words(dose: Dose) -> str:
@@ -128,12 +126,7 @@ def _print_plan(plan: Plan) -> None:
             )
         )
         at += seconds
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for at_text, seconds_text, kind, where, text in rows:
-        click.echo(
-            f"{at_text:>{widths[0]}}  {seconds_text:>{widths[1]}}  {kind:<{widths[2]}}  "
-            f"{where:<{widths[3]}}  {text}"
-        )
+    click.echo(table(rows, right={0, 1}))
     click.echo("")
     click.echo("Reps per exercise and side:")
     names = max(len(total.name) for total in plan.totals) if plan.totals else 0

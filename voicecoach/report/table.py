@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Container, Sequence
-
+from voicecoach.columns import table
 from voicecoach.durations import minutes_seconds
 from voicecoach.invocation import voicecoach_command
 from voicecoach.report.build import Report, Streak
@@ -65,7 +64,7 @@ def _weeks(report: Report) -> str:
     rows += [
         (f"{w.week_start:%Y-%m-%d}", str(w.sessions), f"{w.minutes:.0f}") for w in report.weeks
     ]
-    return "Sessions per week\n" + table(rows, right={1, 2})
+    return "Sessions per week\n" + table(rows, right={1, 2}, indent="  ")
 
 
 def _exercises(report: Report) -> str:
@@ -81,7 +80,7 @@ def _exercises(report: Report) -> str:
                 IMBALANCE_MARK if e.imbalanced else "",
             )
         )
-    return "Reps and holds per exercise and side\n" + table(rows, right={2, 3, 4})
+    return "Reps and holds per exercise and side\n" + table(rows, right={2, 3, 4}, indent="  ")
 
 
 def _pain(report: Report) -> str:
@@ -99,17 +98,4 @@ def _pain(report: Report) -> str:
             )
         )
     note = "(0-10; ? is numbness, tingling or no answer; back after: the rating at the end)"
-    return f"Pain over time {note}\n" + table(rows, right={3, 5})
-
-
-def table(rows: Sequence[Sequence[str]], right: Container[int] = frozenset()) -> str:
-    """Rows in aligned columns, two spaces apart, indented; ``right`` columns align right."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = []
-    for row in rows:
-        cells = [
-            cell.rjust(width) if i in right else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append(("  " + "  ".join(cells)).rstrip())
-    return "\n".join(lines)
+    return f"Pain over time {note}\n" + table(rows, right={3, 5}, indent="  ")
