@@ -62,5 +62,9 @@ class RecognizerError(VoiceCoachError):
     """A recognizer backend cannot load (missing library, corrupt model)."""
 
 
+class ReportError(VoiceCoachError):
+    """The report cannot be made as asked (an output file cannot be written, no plotting)."""
+
+
 class ModelError(VoiceCoachError):
     """A Vosk model is missing, fails its checksum, or its archive is unsafe."""

@@ -21,7 +21,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from voicecoach.errors import VoiceCoachError
 from voicecoach.events import PlannedDose, Side
 from voicecoach.history import SessionRecord
 
@@ -33,10 +32,6 @@ SHORT_TOLERANCE_SECONDS = 0.5
 IMBALANCE_MIN_REPS = 2
 #: ...and at least this many times as many.
 IMBALANCE_RATIO = 1.5
-
-
-class ReportError(VoiceCoachError):
-    """The report cannot be made as asked (an output file cannot be written, no plotting)."""
 
 
 @dataclass(frozen=True)

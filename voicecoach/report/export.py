@@ -9,8 +9,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from voicecoach.errors import ReportError
 from voicecoach.history import SessionRecord
-from voicecoach.report.build import ReportError
 
 _LOGGER = logging.getLogger(__name__)
 

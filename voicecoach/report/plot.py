@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from voicecoach.errors import ReportError
 from voicecoach.history import SessionRecord
-from voicecoach.report.build import ReportError, wall_clock
+from voicecoach.report.build import wall_clock
 from voicecoach.report.export import open_private
 
 _LOGGER = logging.getLogger(__name__)
