@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TypedDict
 
 from voicecoach.events import PainReported, PlannedDose, RepDone, Side
-from voicecoach.program import Exercise, Program
+from voicecoach.program import Exercise, Program, sides_of
 
 
 class ExerciseTotal(TypedDict):
@@ -162,17 +162,13 @@ def resume_point(
         left = {
             side: planned.get((exercise.id, side), exercise.reps * exercise.sets)
             - done[(exercise.id, side)]
-            for side in _sides(exercise)
+            for side in sides_of(exercise)
         }
         unfinished, side = _next_side(exercise, left, done)
         if unfinished:
             reps_done = done[(exercise.id, side)]
             return ResumePoint(last.id, exercise.id, index, side, reps_done, reason, last.ended)
     return None
-
-
-def _sides(exercise: Exercise) -> tuple[Side | None, ...]:
-    return (None,) if exercise.sides == "none" else ("right", "left")
 
 
 def _next_side(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from voicecoach.events import PlannedDose, Side
-from voicecoach.program import Exercise, Position, Program, cue_for_side
+from voicecoach.program import Exercise, Position, Program, cue_for_side, sides_of
 from voicecoach.spoken import (
     EMERGENCY_OPENING,
     HOW_TO_STOP,
@@ -202,14 +202,10 @@ def exercise_totals(program: Program) -> list[ExerciseTotal]:
     """Planned reps and hold seconds per exercise and side."""
     totals: list[ExerciseTotal] = []
     for ex in program.exercises:
-        for side in _sides_of(ex):
+        for side in sides_of(ex):
             reps = ex.reps * ex.sets
             totals.append(ExerciseTotal(ex.id, ex.name, side, reps, reps * ex.hold_seconds))
     return totals
-
-
-def _sides_of(exercise: Exercise) -> tuple[Side | None, ...]:
-    return (None,) if exercise.sides == "none" else ("right", "left")
 
 
 def _intro_steps(program: Program, notes: Sequence[str]) -> Iterator[Step]:

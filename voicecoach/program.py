@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from voicecoach.events import Side
+
 Position = Literal["supine", "prone", "quadruped", "standing", "seated", "side-lying"]
 Sides = Literal["none", "alternate", "blocks"]
 CountStyle = Literal["up", "down", "none"]
@@ -87,11 +89,16 @@ def total_reps(exercise: Exercise) -> int:
     return exercise.reps * exercise.sets * (2 if exercise.sides != "none" else 1)
 
 
+def sides_of(exercise: Exercise) -> tuple[Side | None, ...]:
+    """The sides the exercise is done on, right first; (None,) for one without sides."""
+    return (None,) if exercise.sides == "none" else ("right", "left")
+
+
 #: The placeholders a cue may hold, filled in for the side being worked.
 PLACEHOLDER = re.compile(r"\{(side|other_side)\}")
 
 
-def cue_for_side(text: str, side: Literal["left", "right"]) -> str:
+def cue_for_side(text: str, side: Side) -> str:
     """A cue with ``{side}`` and ``{other_side}`` filled in for the side being worked."""
     other = "left" if side == "right" else "right"
     return PLACEHOLDER.sub(lambda m: side if m.group(1) == "side" else other, text)
