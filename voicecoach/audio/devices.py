@@ -28,8 +28,6 @@ from voicecoach.errors import AudioDeviceError
 _LOGGER = logging.getLogger(__name__)
 
 Kind = Literal["input", "output"]
-#: A device as sounddevice describes it (name, channels, default rate...).
-_Device = dict[str, Any]
 DeviceSpec = str | int | None
 
 #: Rates reported by ``list_devices``, in hertz.
@@ -85,7 +83,7 @@ def _defaults(sd: ModuleType) -> tuple[int, int]:
     return int(pair[0] if pair[0] is not None else -1), int(pair[1] if pair[1] is not None else -1)
 
 
-def _query(sd: ModuleType) -> list[_Device]:
+def _query(sd: ModuleType) -> list[dict[str, Any]]:
     try:
         return [dict(device) for device in sd.query_devices()]
     except sd.PortAudioError as err:
@@ -101,7 +99,7 @@ def _accepts(sd: ModuleType, kind: Kind, index: int, channels: int, rate_hz: int
     return True
 
 
-def _channels(sd: ModuleType, kind: Kind, index: int, device: _Device) -> int:
+def _channels(sd: ModuleType, kind: Kind, index: int, device: dict[str, Any]) -> int:
     """Mono where the device allows it; some ALSA hardware opens only in stereo."""
     available = int(device[f"max_{kind}_channels"])
     if available <= 1:
@@ -110,7 +108,7 @@ def _channels(sd: ModuleType, kind: Kind, index: int, device: _Device) -> int:
     return 1 if mono_ok else min(available, 2)
 
 
-def _rates(sd: ModuleType, kind: Kind, index: int, device: _Device) -> tuple[int, ...]:
+def _rates(sd: ModuleType, kind: Kind, index: int, device: dict[str, Any]) -> tuple[int, ...]:
     channels = _channels(sd, kind, index, device)
     if channels == 0:
         return ()
@@ -140,7 +138,7 @@ def list_devices() -> list[DeviceInfo]:
     return infos
 
 
-def _listing(candidates: Sequence[tuple[int, _Device]]) -> str:
+def _listing(candidates: Sequence[tuple[int, dict[str, Any]]]) -> str:
     return ", ".join(f"{index} {device['name']!r}" for index, device in candidates) or "none"
 
 
@@ -162,7 +160,7 @@ def find_device(device: DeviceSpec, kind: Kind) -> int:
     return _by_name(device, kind, usable)
 
 
-def _by_index(index: int, kind: Kind, usable: list[tuple[int, _Device]]) -> int:
+def _by_index(index: int, kind: Kind, usable: list[tuple[int, dict[str, Any]]]) -> int:
     if any(i == index for i, _ in usable):
         return index
     raise AudioDeviceError(
@@ -171,7 +169,7 @@ def _by_index(index: int, kind: Kind, usable: list[tuple[int, _Device]]) -> int:
     )
 
 
-def _by_name(name: str, kind: Kind, usable: list[tuple[int, _Device]]) -> int:
+def _by_name(name: str, kind: Kind, usable: list[tuple[int, dict[str, Any]]]) -> int:
     needle = name.strip().casefold()
     exact = [(i, d) for i, d in usable if str(d["name"]).casefold() == needle]
     matches = exact or [(i, d) for i, d in usable if needle in str(d["name"]).casefold()]
