@@ -225,7 +225,9 @@ def _recognizer_described(
 ) -> tuple[Recognizer, str]:
     from voicecoach.speech.backends import open_recognizer
 
-    recognizer, description = open_recognizer(opts["backend"], opts["model"], wake=wake, live=live)
+    recognizer, description = open_recognizer(
+        opts["backend"], opts["model"], wake=wake, live=live, personal=live
+    )
     click.echo(f"listening with {description}", err=True)
     return recognizer, description
 
