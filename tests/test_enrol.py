@@ -191,3 +191,33 @@ def test_from_recordings_then_report(tmp_path: Path, speech_cache: Path) -> None
     # Never heard as another command, with or without the examples.
     assert lines["all"][3] == "0"
     assert store.count() == 4
+
+
+# -- the spoken enrolment --------------------------------------------------------------------
+
+
+@needs_mbrola
+def test_the_spoken_enrolment_keeps_each_answer(speech_cache: Path) -> None:
+    from voicecoach.audio.room import Room, RoomSettings, UserSpeech
+    from voicecoach.enrol.session import EnrolmentSession, Prompt, timeline
+    from voicecoach.fakes import EstimatedSynthesizer
+    from voicecoach.speech.vad import silero
+
+    requests = [Prompt("stop", "Say stop."), Prompt("stop", "Again."), Prompt("pain", "Say pain.")]
+    synthesizer = EstimatedSynthesizer()
+    # The person answers the first two prompts and says nothing to the third.
+    speech = [
+        UserSpeech(listen.start_seconds + 0.4, speak(listen.prompt.word, "mb-us2", speech_cache))
+        for listen in timeline(synthesizer, requests, listen_seconds=3.0)[:2]
+    ]
+    room = Room(RoomSettings(noise_snr_db=30.0), speech)
+    said: list[str] = []
+    session = EnrolmentSession(
+        room.microphone(), room.speaker(), synthesizer, silero(), requests=requests,
+        progress=said.append,
+    )  # fmt: skip
+    examples = session.run()
+    assert list(examples) == ["stop"]
+    assert len(examples["stop"]) == 2
+    assert all(0.4 <= len(s) / RATE_HZ <= 2.5 for s in examples["stop"])
+    assert said[-1] == "pain: nothing heard"

@@ -64,6 +64,25 @@ class Listen:
     end_seconds: float
 
 
+def timeline(
+    synthesizer: Synthesizer, requests: Sequence[Prompt], listen_seconds: float
+) -> list[Listen]:
+    """When each answer is listened for, in a session that speaks with ``synthesizer``."""
+    t = _seconds(synthesizer, INTRO)
+    out = []
+    for prompt in requests:
+        t += _seconds(synthesizer, prompt.text)
+        out.append(Listen(prompt, t, t + listen_seconds))
+        t += listen_seconds
+    return out
+
+
+def _seconds(synthesizer: Synthesizer, text: str) -> float:
+    """How long the coach takes to say ``text``, in whole frames as it is played."""
+    frames = -(-len(synthesizer.render(text)) // FRAME_SAMPLES)
+    return frames * FRAME_SAMPLES / RATE_HZ
+
+
 class EnrolmentSession:
     """Asks for each word and cuts the person's answer out of the microphone stream."""
 
@@ -90,17 +109,7 @@ class EnrolmentSession:
 
     def timeline(self) -> list[Listen]:
         """When each answer is listened for, as ``run`` will follow it."""
-        t = self._seconds(INTRO)
-        out = []
-        for prompt in self.requests:
-            t += self._seconds(prompt.text)
-            out.append(Listen(prompt, t, t + self.listen_seconds))
-            t += self.listen_seconds
-        return out
-
-    def _seconds(self, text: str) -> float:
-        frames = -(-len(self._synthesizer.render(text)) // FRAME_SAMPLES)
-        return frames * FRAME_SAMPLES / RATE_HZ
+        return timeline(self._synthesizer, self.requests, self.listen_seconds)
 
     def run(self) -> dict[str, list[Samples]]:
         """Ask for every word; returns each word's examples (words never heard are absent)."""
