@@ -330,16 +330,41 @@ def _job(pair: tuple[str, str]) -> list[dict[str, Any]]:
     return [asdict(row) for row in run_voice(*pair)]
 
 
+def sweep(rows: Sequence[dict[str, Any]]) -> str:
+    """Recall gained against alarms added, over a grid of rules (to choose ``PersonalTuning``)."""
+    lines = ["margin floor separation max_distance: commands gained, wrong added, alarms added"]
+    for margin in (-4.0, -6.0, -8.0, -12.0):
+        for floor in (-2.5, -3.5, -4.5):
+            for separation in (0.0, 0.01, 0.02, 0.04):
+                for max_distance in (0.03, 0.06, 0.1, 1.0):
+                    tuning = PersonalTuning(margin, floor, separation, max_distance)
+                    t = tally(rows, tuning)
+                    alarms = t.alarms_after - t.alarms_before + t.ordinary_after - t.ordinary_before
+                    lines.append(
+                        f"{margin:6.1f} {floor:5.1f} {separation:5.2f} {max_distance:5.2f}: "
+                        f"+{t.heard_after - t.heard_before} heard, "
+                        f"+{t.wrong_after - t.wrong_before} wrong, "
+                        f"+{alarms} alarms"
+                    )
+    return "\n".join(lines)
+
+
 @click.command()
 @click.option("--voices", default=",".join(VOICES), show_default=True)
 @click.option("--conditions", default=",".join(CONDITIONS), show_default=True)
 @click.option("--jobs", type=int, default=2, show_default=True)
 @click.option("--again", is_flag=True, help="Re-read the recorded results; run nothing.")
+@click.option("--sweep", "grid", is_flag=True, help="With --again: every rule on a grid.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
-def main(voices: str, conditions: str, jobs: int, again: bool, out: Path | None) -> None:
+def main(
+    voices: str, conditions: str, jobs: int, again: bool, grid: bool, out: Path | None
+) -> None:
     """Recall and false alarms per voice, with and without the person's examples."""
     if again:
         rows = json.loads(RESULTS.read_text())
+        if grid:
+            click.echo(sweep(rows))
+            return
     else:
         pairs = [(v, c) for v in voices.split(",") for c in conditions.split(",")]
         rows = []

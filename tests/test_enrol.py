@@ -12,9 +12,12 @@ from speech_audio import needs_mbrola, speak, write_wav
 
 from voicecoach.audio.frames import RATE_HZ, Samples
 from voicecoach.cli import main
+from voicecoach.commands import Command, Parsed
 from voicecoach.enrol import store
 from voicecoach.errors import AudioFileError, UsageError
 from voicecoach.speech.backends import whisper_missing
+from voicecoach.speech.personal import PersonalExamples, PersonalTuning
+from voicecoach.speech.whisper_verifier import Verdict
 
 
 def loud(seconds: float = 0.5, rate_hz: int = RATE_HZ) -> Samples:
@@ -221,3 +224,41 @@ def test_the_spoken_enrolment_keeps_each_answer(speech_cache: Path) -> None:
     assert len(examples["stop"]) == 2
     assert all(0.4 <= len(s) / RATE_HZ <= 2.5 for s in examples["stop"])
     assert said[-1] == "pain: nothing heard"
+
+
+# -- the second opinion's rule ---------------------------------------------------------------
+
+STOP, PAIN = Parsed(Command.STOP), Parsed(Command.PAIN)
+NEAR = {"stop": 0.01, "pause": 0.05, "pain": 0.06}
+
+
+def rejected(closest: Parsed | None, gap: float = -5.0, per_token: float = -3.0) -> Verdict:
+    """Whisper's verdict on an utterance it did not take."""
+    return Verdict("Top.", None, 0.1, "scored", gap, per_token, closest)
+
+
+@pytest.mark.parametrize(
+    ("verdict", "distances", "taken"),
+    [
+        (rejected(STOP), NEAR, STOP),
+        (rejected(STOP, gap=-20.0), NEAR, None),
+        (rejected(STOP, per_token=-6.0), NEAR, None),
+        (rejected(None), NEAR, None),
+        (rejected(Parsed(Command.SKIP)), NEAR, None),
+        (rejected(PAIN), NEAR, None),
+        (rejected(STOP), {"stop": 0.01, "pause": 0.011}, None),
+        (rejected(STOP), {"stop": 0.5, "pause": 0.9}, None),
+        (rejected(STOP), {"pause": 0.01}, None),
+        (Verdict("Stop.", STOP, 0.9), NEAR, None),
+    ],
+    ids=[
+        "agrees", "too far for Whisper", "too unlikely per token", "nothing close",
+        "closest not enrolled", "examples prefer another word", "no clear margin",
+        "examples too far", "word without examples", "Whisper took it itself",
+    ],
+)  # fmt: skip
+def test_the_examples_only_confirm_what_whisper_found_closest(
+    verdict: Verdict, distances: dict[str, float], taken: Parsed | None
+) -> None:
+    examples = PersonalExamples({}, PersonalTuning(-8.0, -4.0, 0.02, 0.1))
+    assert examples.decide(verdict, distances) == taken

@@ -38,6 +38,7 @@ NUMBER_WORDS: dict[str, Parsed] = {
     )
 }
 WORDS: dict[str, Parsed] = {**COMMAND_WORDS, **NUMBER_WORDS}
+_MEANINGS = frozenset(WORDS.values())
 
 #: Quiet added around an utterance before embedding it: each embedding reads 0.775 s, so a
 #: short word needs room on both sides to appear in several of them.
@@ -144,14 +145,21 @@ class PersonalExamples:
             out[word] = min(float(distance), out.get(word, np.inf))
         return out
 
+    def in_band(self, verdict: Verdict) -> bool:
+        """Whether Whisper rejected ``verdict`` yet found an enrolment word close enough."""
+        t = self.tuning
+        return (
+            verdict.parsed is None
+            and verdict.closest in _MEANINGS
+            and verdict.gap_nats is not None
+            and verdict.per_token_nats is not None
+            and verdict.gap_nats >= t.margin_nats
+            and verdict.per_token_nats >= t.floor_nats_per_token
+        )
+
     def decide(self, verdict: Verdict, distances: Mapping[str, float]) -> Parsed | None:
         """The phrase Whisper found closest, when the band and the examples both agree."""
-        t = self.tuning
-        if verdict.parsed is not None or verdict.closest is None:
-            return None
-        if verdict.gap_nats is None or verdict.per_token_nats is None:
-            return None
-        if verdict.gap_nats < t.margin_nats or verdict.per_token_nats < t.floor_nats_per_token:
+        if not self.in_band(verdict) or verdict.closest is None:
             return None
         by_meaning: dict[Parsed, float] = {}
         for word, distance in distances.items():
@@ -160,17 +168,17 @@ class PersonalExamples:
         if verdict.closest not in by_meaning:
             return None
         best = by_meaning[verdict.closest]
-        others = [d for meaning, d in by_meaning.items() if meaning != verdict.closest]
-        runner_up = min(others, default=np.inf)
-        if best > t.max_distance or runner_up - best < t.separation:
+        runner_up = min(
+            (d for meaning, d in by_meaning.items() if meaning != verdict.closest), default=np.inf
+        )
+        if best > self.tuning.max_distance or runner_up - best < self.tuning.separation:
             return None
         return verdict.closest
 
     def second_opinion(self, samples: Samples, verdict: Verdict) -> Verdict:
         """``verdict``, or a copy taking Whisper's closest phrase when the examples agree."""
-        if verdict.parsed is not None or verdict.closest is None:
-            return verdict
-        if verdict.closest not in WORDS.values():
+        # The band is checked first: it is free, and the embeddings are not.
+        if not self.in_band(verdict):
             return verdict
         taken = self.decide(verdict, self.distances(samples))
         if taken is None:
