@@ -18,6 +18,7 @@ rule can be chosen again without Whisper: ``--again`` re-reads it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from collections.abc import Iterable, Sequence
@@ -83,6 +84,8 @@ ORDINARY = 8
 ROOM_DBFS = -66.0
 SNR_DB = 10.0
 RESULTS = corpus.CORPUS_DIR / "enrolment.json"
+#: Voices the rule was chosen on, and voices it was then checked on.
+TUNING_VOICES = VOICES[0], VOICES[2], VOICES[5], VOICES[7]
 
 
 def _family_speech(voice: str, text: str, speed: float) -> Samples:
@@ -148,6 +151,8 @@ class Heard:
     text: str
     #: The command a perfect recognizer reports ("stop", "number 9"), or "" for none.
     expected: str
+    #: The person's spread (``PersonalExamples.spread``).
+    spread: float = 0.0
     whisper: list[str] = field(default_factory=list)
     #: For each utterance Whisper rejected with a closest phrase: the verdict's numbers and
     #: the distance to each word's examples.
@@ -181,7 +186,7 @@ def run_voice(voice: str, condition: str) -> list[Heard]:
     with WhisperRecognizer() as recognizer:
         for group, text, k, numbers, expected in _tests(voice):
             samples = clip(voice, text, k, condition, seed=2)
-            row = Heard(voice, condition, group, text, expected)
+            row = Heard(voice, condition, group, text, expected, personal.spread)
             segments = []
             for segment, verdict in _heard(recognizer, samples, numbers):
                 if verdict.parsed is not None:
@@ -224,7 +229,7 @@ def _parsed(label: str) -> Parsed | None:
 
 def with_examples(row: dict[str, Any], tuning: PersonalTuning) -> list[str]:
     """What the recognizer with the person's examples hears in a recorded row."""
-    decider = _Decider(tuning)
+    decider = _Decider(tuning, row["spread"])
     extra = [_label(taken) for r in row["rejected"] if (taken := decider.decide(r)) is not None]
     return [*row["whisper"], *extra]
 
@@ -232,9 +237,10 @@ def with_examples(row: dict[str, Any], tuning: PersonalTuning) -> list[str]:
 class _Decider:
     """``PersonalExamples.decide`` on recorded numbers, without loading the embedder."""
 
-    def __init__(self, tuning: PersonalTuning) -> None:
+    def __init__(self, tuning: PersonalTuning, spread: float) -> None:
         self._examples = PersonalExamples.__new__(PersonalExamples)
         self._examples.tuning = tuning
+        self._examples.spread = spread
 
     def decide(self, rejected: dict[str, Any]) -> Parsed | None:
         verdict = Verdict(
@@ -332,20 +338,22 @@ def _job(pair: tuple[str, str]) -> list[dict[str, Any]]:
 
 def sweep(rows: Sequence[dict[str, Any]]) -> str:
     """Recall gained against alarms added, over a grid of rules (to choose ``PersonalTuning``)."""
-    lines = ["margin floor separation max_distance: commands gained, wrong added, alarms added"]
-    for margin in (-4.0, -6.0, -8.0, -12.0):
-        for floor in (-2.5, -3.5, -4.5):
-            for separation in (0.0, 0.01, 0.02, 0.04):
-                for max_distance in (0.03, 0.06, 0.1, 1.0):
-                    tuning = PersonalTuning(margin, floor, separation, max_distance)
-                    t = tally(rows, tuning)
-                    alarms = t.alarms_after - t.alarms_before + t.ordinary_after - t.ordinary_before
-                    lines.append(
-                        f"{margin:6.1f} {floor:5.1f} {separation:5.2f} {max_distance:5.2f}: "
-                        f"+{t.heard_after - t.heard_before} heard, "
-                        f"+{t.wrong_after - t.wrong_before} wrong, "
-                        f"+{alarms} alarms"
-                    )
+    lines = ["margin floor separation max_distance spread_factor: gained, wrong, alarms added"]
+    grid = itertools.product(
+        (-6.0, -8.0, -10.0, -12.0),
+        (-3.5, -4.5, -5.5),
+        (0.005, 0.01, 0.02),
+        (0.01, 0.015, 0.02, 1.0),
+        (1.0, 1.5, 2.0, 3.0, 100.0),
+    )
+    for margin, floor, separation, max_distance, factor in grid:
+        t = tally(rows, PersonalTuning(margin, floor, separation, max_distance, factor))
+        alarms = t.alarms_after - t.alarms_before + t.ordinary_after - t.ordinary_before
+        lines.append(
+            f"{margin:6.1f} {floor:5.1f} {separation:6.3f} {max_distance:5.3f} {factor:5.1f}: "
+            f"+{t.heard_after - t.heard_before} heard, "
+            f"+{t.wrong_after - t.wrong_before} wrong, +{alarms} alarms"
+        )
     return "\n".join(lines)
 
 
@@ -356,24 +364,38 @@ def sweep(rows: Sequence[dict[str, Any]]) -> str:
 @click.option("--again", is_flag=True, help="Re-read the recorded results; run nothing.")
 @click.option("--sweep", "grid", is_flag=True, help="With --again: every rule on a grid.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--results",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=RESULTS,
+    show_default=True,
+    help="JSON file of what each clip gave.",
+)
 def main(
-    voices: str, conditions: str, jobs: int, again: bool, grid: bool, out: Path | None
+    voices: str,
+    conditions: str,
+    jobs: int,
+    again: bool,
+    grid: bool,
+    out: Path | None,
+    results: Path,
 ) -> None:
     """Recall and false alarms per voice, with and without the person's examples."""
     if again:
-        rows = json.loads(RESULTS.read_text())
+        rows = json.loads(results.read_text())
         if grid:
             click.echo(sweep(rows))
             return
     else:
         pairs = [(v, c) for v in voices.split(",") for c in conditions.split(",")]
         rows = []
+        results.parent.mkdir(parents=True, exist_ok=True)
         with ProcessPoolExecutor(max_workers=jobs) as pool:
             for done, pair in zip(pool.map(_job, pairs), pairs, strict=True):
                 rows += done
+                # Kept after every voice: a long run stopped early still has its numbers.
+                results.write_text(json.dumps(rows))
                 click.echo(f"done {pair}", err=True)
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(rows))
     text = report(rows, PersonalTuning())
     click.echo(text)
     if out is not None:

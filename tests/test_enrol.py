@@ -260,5 +260,6 @@ def rejected(closest: Parsed | None, gap: float = -5.0, per_token: float = -3.0)
 def test_the_examples_only_confirm_what_whisper_found_closest(
     verdict: Verdict, distances: dict[str, float], taken: Parsed | None
 ) -> None:
-    examples = PersonalExamples({}, PersonalTuning(-8.0, -4.0, 0.02, 0.1))
+    examples = PersonalExamples({}, PersonalTuning(-8.0, -4.0, 0.02, 0.1, 2.0))
+    examples.spread = 0.04
     assert examples.decide(verdict, distances) == taken

@@ -52,17 +52,27 @@ Features = npt.NDArray[np.float32]
 
 @dataclass(frozen=True)
 class PersonalTuning:
-    """When the person's examples may confirm the phrase Whisper found closest."""
+    """When the person's examples may confirm the phrase Whisper found closest.
+
+    Chosen on four voices of bench/enrolment.py (clean and pink noise at 10 dB), as the rule
+    one step inside every direction in which a confusable word began to fire; checked on four
+    other voices (bench/enrolment.md).
+    """
 
     #: Whisper's relaxed band: the closest phrase's gap to the free transcript, and its mean
-    #: log-probability per token (natural logs), must be at least these.
-    margin_nats: float = -8.0
-    floor_nats_per_token: float = -4.0
-    #: The closest word's examples must match this much better (DTW distance) than any other
-    #: word's.
-    separation: float = 0.04
-    #: And no worse than this distance at all.
-    max_distance: float = 0.30
+    #: log-probability per token (natural logs), must be at least these (Whisper alone: -4 and
+    #: -2.5, and -8 and -3.5 for "pain").
+    margin_nats: float = -10.0
+    floor_nats_per_token: float = -4.5
+    #: The closest word's examples must match this much better (mean cosine distance along
+    #: the alignment) than any other word's.
+    separation: float = 0.02
+    #: And no worse than this distance at all,
+    max_distance: float = 0.015
+    #: nor than this many times the person's own spread (``PersonalExamples.spread``): how far
+    #: apart their examples of one word are, so the limit follows how steadily they speak.
+    #: With a single example of each word there is no spread, and nothing is ever confirmed.
+    spread_factor: float = 1.0
 
 
 def dtw_distances(a: Features, templates: Sequence[Features]) -> npt.NDArray[np.float64]:
@@ -110,6 +120,17 @@ class PersonalExamples:
         self._templates: dict[str, list[Features]] = {
             word: [self.features(s) for s in clips] for word, clips in examples.items() if clips
         }
+        self.spread = self._spread()
+
+    def _spread(self) -> float:
+        """The median distance of an example to the nearest other example of its word."""
+        nearest = [
+            float(dtw_distances(template, [t for j, t in enumerate(templates) if j != i]).min())
+            for templates in self._templates.values()
+            if len(templates) > 1
+            for i, template in enumerate(templates)
+        ]
+        return float(np.median(nearest)) if nearest else 0.0
 
     @property
     def words(self) -> list[str]:
@@ -171,7 +192,10 @@ class PersonalExamples:
         runner_up = min(
             (d for meaning, d in by_meaning.items() if meaning != verdict.closest), default=np.inf
         )
-        if best > self.tuning.max_distance or runner_up - best < self.tuning.separation:
+        t = self.tuning
+        if best > min(t.max_distance, t.spread_factor * self.spread):
+            return None
+        if runner_up - best < t.separation:
             return None
         return verdict.closest
 
