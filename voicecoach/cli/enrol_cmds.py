@@ -92,6 +92,7 @@ def _spoken(folder: Path, opts: dict[str, Any]) -> None:
             raise UsageError("no word was heard; check the microphone with `voicecoach doctor`")
         written = store.save(examples, folder)
         click.echo(f"stored {len(written)} examples in {folder}")
+        session.say("One moment while I check how well I hear each word.")
         reports = _reports(folder)
         click.echo(_format(reports))
         session.say(spoken_summary(reports))

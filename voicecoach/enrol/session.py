@@ -3,9 +3,9 @@
 It runs on the same ports as a session (``Microphone``, ``Speaker``, ``Synthesizer``), one
 20 ms frame at a time: while the coach speaks, the microphone's frames are read and dropped
 (they hold the coach's own voice); then the person has ``listen_seconds`` to say the word, and
-the longest utterance the segmenter cuts out of that window is the example. The window has a
-fixed length, so the whole session follows one timeline (``timeline``) that tests can place
-the person's words on.
+the longest utterance the segmenter cuts out of that window is the example. A request with no
+answer is asked once more. The window has a fixed length, so while every request is answered
+the session follows one timeline (``timeline``) that tests can place the person's words on.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ INTRO = (
     "as you would in a session, then wait for the next."
 )
 OUTRO = "Thank you. That's all the words."
+#: Said when nothing was heard after a request, before it is asked once more.
+MISSED = "I did not hear that."
 #: How many times each word is asked for: the safety words more, the scores fewer.
 COMMAND_REPEATS = 3
 NUMBER_REPEATS = 2
@@ -113,12 +115,17 @@ class EnrolmentSession:
 
     def run(self) -> dict[str, list[Samples]]:
         """Ask for every word; returns each word's examples (words never heard are absent)."""
-        self._synthesizer.prerender([INTRO, OUTRO, *(p.text for p in self.requests)])
+        again = [f"{MISSED} Say {p.word}." for p in self.requests]
+        self._synthesizer.prerender([INTRO, OUTRO, *(p.text for p in self.requests), *again])
         examples: dict[str, list[Samples]] = {}
         self.say(INTRO)
         for prompt in self.requests:
             self.say(prompt.text)
             heard = self._listen()
+            if heard is None:
+                # Once more, in words that say what to do: the person may not have been ready.
+                self.say(f"{MISSED} Say {prompt.word}.")
+                heard = self._listen()
             if heard is None:
                 self._progress(f"{prompt.word}: nothing heard")
                 continue
