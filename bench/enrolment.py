@@ -85,22 +85,16 @@ SNR_DB = 10.0
 RESULTS = corpus.CORPUS_DIR / "enrolment.json"
 
 
-def _family_speech(voice: str, text: str, speed: float) -> Samples:
-    trimmed = families.speech(voice, text)
-    if speed != 1.0:
-        trimmed = resample(trimmed, round(RATE_HZ * speed), RATE_HZ)
-    return trimmed
-
-
 def clip(voice: str, word: str, k: int, condition: str, seed: int = 0) -> Samples:
     """The k-th clip of ``word`` (or any text) in ``voice`` and ``condition``, with quiet."""
     if ":" in voice:
         text, speed = _VARIANTS[k % len(_VARIANTS)]
-        speech = _family_speech(voice, text.format(w=word, W=word.capitalize()), speed)
+        speech = families.speech(voice, text.format(w=word, W=word.capitalize()))
+        speech = resample(speech, round(RATE_HZ * speed), RATE_HZ)
     else:
         rate, pitch = _MBROLA_VARIANTS[k % len(_MBROLA_VARIANTS)]
         speech = corpus.espeak(word, voice, rate, pitch)
-    speech = _level(speech, corpus.SPEECH_DBFS)
+    speech = corpus._scale_to(speech, corpus.SPEECH_DBFS)
     lead = np.zeros(int(0.6 * RATE_HZ), np.float32)
     tail = np.zeros(int(0.8 * RATE_HZ), np.float32)
     out = np.concatenate([lead, speech, tail])
@@ -109,21 +103,13 @@ def clip(voice: str, word: str, k: int, condition: str, seed: int = 0) -> Sample
         10 ** (ROOM_DBFS / 20)
     )
     if condition == "pink10":
-        # The corpus's own pink track, as the rest of the bench mixes it.
+        # The corpus's own pink track and levels, as the rest of the bench mixes them.
         track = corpus._noise_track("pink")
         start = int(rng.integers(0, len(track) - len(out)))
         part = track[start : start + len(out)]
-        gain = _rms(speech) / max(_rms(part), 1e-9) * 10 ** (-SNR_DB / 20)
+        gain = corpus._rms(speech) / max(corpus._rms(part), 1e-9) * 10 ** (-SNR_DB / 20)
         out = out + part * np.float32(gain)
     return np.clip(out, -1.0, 1.0).astype(np.float32)
-
-
-def _rms(x: Samples) -> float:
-    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if len(x) else 0.0
-
-
-def _level(x: Samples, dbfs: float) -> Samples:
-    return (x * np.float32(10 ** (dbfs / 20) / max(_rms(x), 1e-9))).astype(np.float32)
 
 
 def enrol(voice: str, condition: str, clips: int = ENROL_CLIPS) -> dict[str, list[Samples]]:
