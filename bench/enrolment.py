@@ -303,6 +303,10 @@ def report(rows: Sequence[dict[str, Any]], tuning: PersonalTuning) -> str:
         lines.append(_line(voice, condition, t))
     for condition, t in totals.items():
         lines.append(_line("**all**", condition, t))
+    for group, name in (("command", "stop, pause, pain, resume"), ("number", "scores 0-10")):
+        for condition in totals:
+            part = [r for r in rows if r["condition"] == condition and r["group"] == group]
+            lines.append(_line(f"all: {name}", condition, tally(part, tuning)))
     return "\n".join(lines)
 
 
