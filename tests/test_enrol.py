@@ -246,6 +246,7 @@ def rejected(closest: Parsed | None, gap: float = -5.0, per_token: float = -3.0)
         (rejected(None), NEAR, None),
         (rejected(Parsed(Command.SKIP)), NEAR, None),
         (rejected(PAIN), NEAR, None),
+        (rejected(PAIN), {"pain": 0.01, "pause": 0.05}, None),
         (rejected(STOP), {"stop": 0.01, "pause": 0.011}, None),
         (rejected(STOP), {"stop": 0.5, "pause": 0.9}, None),
         (rejected(STOP), {"pause": 0.01}, None),
@@ -253,7 +254,8 @@ def rejected(closest: Parsed | None, gap: float = -5.0, per_token: float = -3.0)
     ],
     ids=[
         "agrees", "too far for Whisper", "too unlikely per token", "nothing close",
-        "closest not enrolled", "examples prefer another word", "no clear margin",
+        "closest not enrolled", "examples prefer another word", "pain is Whisper's alone",
+        "no clear margin",
         "examples too far", "word without examples", "Whisper took it itself",
     ],
 )  # fmt: skip
