@@ -62,7 +62,8 @@ class PersonalTuning:
     every direction in which a confusable word began to fire. Four other voices then let "fix"
     through as "six" (the per-token floor went from -4.5 to -4.0), and four more "hero" as
     "zero" and "pane" as "pain" (the spread factor went from 1.0 to 0.75, and "pain" left
-    ``CONFIRMED``); four voices never looked at confirm the result (bench/enrolment.md).
+    ``CONFIRMED``). On four voices never looked at before, it took 13 more of 480 words and made
+    nothing fire that did not before (bench/enrolment.md).
     """
 
     #: Whisper's relaxed band: the closest phrase's gap to the free transcript, and its mean
