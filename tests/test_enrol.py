@@ -265,3 +265,31 @@ def test_the_examples_only_confirm_what_whisper_found_closest(
     examples = PersonalExamples({}, PersonalTuning(-8.0, -4.0, 0.02, 0.1, 2.0))
     examples.spread = 0.04
     assert examples.decide(verdict, distances) == taken
+
+
+# -- sessions load the examples --------------------------------------------------------------
+
+
+@pytest.mark.skipif(whisper_missing() is not None, reason="needs the whisper backend")
+def test_sessions_hear_with_the_examples_when_there_are_any() -> None:
+    from voicecoach.speech.backends import open_recognizer
+
+    assert "voice examples" not in open_recognizer("whisper", None, personal=True)[1]
+    store.save({"stop": [loud(), loud(0.4)]})
+    assert (
+        "with your voice examples of 1 word" in open_recognizer("whisper", None, personal=True)[1]
+    )
+    # Not for the bench or the start phrase: those hear as Whisper alone.
+    assert "voice examples" not in open_recognizer("whisper", None)[1]
+    assert "voice examples" not in open_recognizer("whisper", None, wake=True, personal=True)[1]
+
+
+def test_a_damaged_example_leaves_whisper_alone(caplog: pytest.LogCaptureFixture) -> None:
+    from voicecoach.speech.backends import load_personal
+
+    folder = store.default_folder()
+    store.save({"stop": [loud()]})
+    (folder / "pause_1.wav").write_bytes(b"RIFF, but not really")
+    assert load_personal() is None
+    assert "not using your voice examples" in caplog.text
+    assert "pause_1.wav" in caplog.text

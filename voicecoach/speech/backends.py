@@ -59,7 +59,8 @@ def open_recognizer(
         examples = load_personal() if personal and not wake else None
         description = WHISPER_DESCRIPTION
         if examples is not None:
-            description += f"; with your voice examples of {len(examples.words)} words"
+            count = len(examples.words)
+            description += f"; with your voice examples of {count} word{'s' * (count != 1)}"
         return _whisper(wake, live, examples), description
     # Imported here: the model finder pulls in nothing heavy, but Vosk itself must stay lazy.
     from voicecoach.speech.models import find_model, no_model_message
