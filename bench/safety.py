@@ -14,6 +14,7 @@ the word exactly at its end (``ScriptedRecognizer``), which checks the plumbing,
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import sys
 import tempfile
@@ -28,7 +29,7 @@ import numpy as np
 from bench import families
 from bench.corpus import LEAD_SECONDS, TRAIL_SECONDS
 from bench.evaluate import COACH_CACHE
-from bench.talk import talk_track
+from bench.talk import talk_pairs, talk_track
 from voicecoach.audio.frames import RATE_HZ, Samples
 from voicecoach.catalogue import DEFAULT_PROGRAM
 from voicecoach.events import (
@@ -651,8 +652,12 @@ def _run_all(
     """Every try and quiet session in ``jobs`` processes, with a progress bar."""
     results: list[TryResult] = []
     quiet_results: list[QuietResult] = []
+    # Spawned, not forked: a worker forked from a parent whose synthesizers had started their
+    # threads can wait forever on a lock that no thread of its own holds.
     with (
-        ProcessPoolExecutor(max_workers=jobs) as pool,
+        ProcessPoolExecutor(
+            max_workers=jobs, mp_context=multiprocessing.get_context("spawn")
+        ) as pool,
         click.progressbar(length=len(specs) + len(quiet), label="sessions", file=sys.stderr) as bar,
     ):
         # The quiet sessions are the longest, so they start first.
@@ -719,6 +724,7 @@ def main(
     ]
     quiet = [QuietSpec(condition, backend) for condition in CONDITIONS]
     quiet.append(QuietSpec("echo -6 dB", backend, talk_under_coach_db=TALK_UNDER_COACH_DB))
+    families.render_all(talk_pairs())
     results, quiet_results = _run_all(specs, quiet, jobs)
     text = report(
         results, quiet_results, backend=backend, seed=seed, voices=chosen_voices, words=chosen_words

@@ -24,15 +24,24 @@ def talk_voices() -> list[str]:
     return [v for f, ids in families.FAMILIES.items() if families.available(f) is None for v in ids]
 
 
-def talk_track(seconds: float, level_dbfs: float, seed: int = 0) -> list[UserSpeech]:
-    """``seconds`` of ordinary sentences at ``level_dbfs`` (RMS of the voiced samples)."""
+def talk_pairs(count: int = 240, seed: int = 0) -> list[tuple[str, str]]:
+    """The (voice, sentence) pairs the talk is made of, in order: render them ahead with
+    ``families.render_all``, so that a session does not wait on a synthesizer."""
     rng = random.Random(seed)
     voices = talk_voices()
     sentences = corpus.ordinary_sentences()
+    return [(rng.choice(voices), rng.choice(sentences)) for _ in range(count)]
+
+
+def talk_track(seconds: float, level_dbfs: float, seed: int = 0) -> list[UserSpeech]:
+    """``seconds`` of ordinary sentences at ``level_dbfs`` (RMS of the voiced samples)."""
+    rng = random.Random(seed)
     track: list[UserSpeech] = []
     at = rng.uniform(*GAP_SECONDS)
-    while at < seconds:
-        speech = families.render(rng.choice(voices), rng.choice(sentences))
+    for voice, text in talk_pairs(seed=seed):
+        if at >= seconds:
+            break
+        speech = families.render(voice, text)
         voiced = speech[np.abs(speech) > 1e-3]
         gain = 10 ** ((level_dbfs - rms_dbfs(voiced if len(voiced) else speech)) / 20)
         track.append(UserSpeech(at, (speech * np.float32(gain)).astype(np.float32), "talk"))

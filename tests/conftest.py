@@ -59,6 +59,7 @@ def _private_dirs(
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.delenv("VOICECOACH_JOURNAL", raising=False)
     monkeypatch.delenv("VOICECOACH_PROGRAMS_DIR", raising=False)
+    monkeypatch.delenv("VOICECOACH_ENROLMENT", raising=False)
 
 
 @pytest.fixture

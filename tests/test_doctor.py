@@ -23,12 +23,14 @@ from voicecoach.audio.frames import RATE_HZ
 from voicecoach.doctor import (
     Check,
     check_disk,
+    check_enrolment,
     check_journal,
     check_machine,
     check_recognizer,
     check_speech_engine,
     device_rate_check,
     disk_space_check,
+    enrolment_check,
     exit_code,
     format_report,
     level_check,
@@ -39,6 +41,7 @@ from voicecoach.doctor import (
 )
 from voicecoach.invocation import voicecoach_command
 from voicecoach.journal import Journal
+from voicecoach.speech.backends import Backend
 
 NOBODY = 65534
 #: Loads the doctor command whether or not the CLI registers it itself.
@@ -447,3 +450,31 @@ def test_doctor_passes_on_the_pulse_device_hearing_a_tone(
     peak = float(level.split("peak ")[1].split(" dBFS")[0])
     assert peak == pytest.approx(-12.0, abs=3.0), level
     assert "listening for 1 s" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("examples", "backend", "status", "says"),
+    [
+        (0, "auto", "warn", "none yet"),
+        (0, "whisper", "warn", "none yet"),
+        (34, "auto", "ok", "34 examples of your voice"),
+        (0, "sphinx", "ok", "not used by --backend sphinx"),
+    ],
+)
+def test_doctor_suggests_enrolling_when_nobody_has(
+    examples: int, backend: Backend, status: str, says: str
+) -> None:
+    check = enrolment_check(examples, Path("/data/enrolment"), backend)
+    assert (check.status, check.check) == (status, "voice examples")
+    assert says in check.detail
+    if status == "warn":
+        assert check.fix is not None
+        assert "voicecoach enrol" in check.fix
+
+
+def test_the_enrolment_check_counts_what_is_stored() -> None:
+    from voicecoach.enrol import store
+
+    assert check_enrolment("auto").status == "warn"
+    store.save({"stop": [np.full(1600, 0.1, np.float32)]})
+    assert check_enrolment("auto").detail.startswith("1 examples of your voice")

@@ -325,6 +325,29 @@ def check_recognizer(backend: Backend, model: str | Path | None) -> Check:
     return Check("recognizer", "ok", f"{chosen}{description}; loaded in {seconds:.1f} s")
 
 
+def enrolment_check(examples: int, folder: Path, backend: Backend) -> Check:
+    """Whether the person's voice examples are stored; suggests enrolling when they are not."""
+    if backend not in ("auto", "whisper"):
+        return Check("voice examples", "ok", f"not used by --backend {backend}")
+    if examples:
+        return Check("voice examples", "ok", f"{examples} examples of your voice in {folder}")
+    return Check(
+        "voice examples",
+        "warn",
+        "none yet: the recognizer knows voices in general, not yours",
+        "run voicecoach enrol and say each word when the coach asks (or enrol --from FOLDER "
+        "of recordings); voicecoach enrol --report then shows how well each word is heard",
+    )
+
+
+def check_enrolment(backend: Backend) -> Check:
+    """The voice examples a session would load (``voicecoach enrol``)."""
+    from voicecoach.enrol import store
+
+    folder = store.default_folder()
+    return enrolment_check(store.count(folder), folder, backend)
+
+
 # -- checks that use the sound devices ---------------------------------------------------
 
 
@@ -456,6 +479,7 @@ def run_checks(options: DoctorOptions, announce: Announce | None = None) -> list
     checks.append(_level_or_not_run(options, input_check, say))
     say("loading the recognizer")
     checks.append(check_recognizer(options.backend, options.model))
+    checks.append(check_enrolment(options.backend))
     for check in checks:
         _LOGGER.info("%s: %s: %s", check.check, check.status, check.detail)
     return checks

@@ -47,6 +47,7 @@ def _register() -> None:
         audio_cmds,
         detect_cmds,
         doctor_cmds,
+        enrol_cmds,
         journal_cmds,
         model_cmds,
         program_cmds,

@@ -49,7 +49,7 @@ def detect(
     time is the position in seconds at which the command was accepted. A file that cannot be
     read is reported on stderr, the other files are still checked, and the exit status is 1.
     """
-    recognizer, description = open_recognizer(backend, model)
+    recognizer, description = open_recognizer(backend, model, personal=True)
     failed = False
     with recognizer:
         detector = Detector(recognizer, numbers=numbers, answers=answers)

@@ -259,7 +259,9 @@ def _recognizer_described(
 ) -> tuple[Recognizer, str]:
     from voicecoach.speech.backends import open_recognizer
 
-    recognizer, description = open_recognizer(backend, model, wake=wake, live=live, check=True)
+    recognizer, description = open_recognizer(
+        backend, model, wake=wake, live=live, check=True, personal=live
+    )
     _notice_once(f"listening with {description}")
     return recognizer, description
 

@@ -10,11 +10,17 @@ pocketsphinx (``sphinx``) stay selectable; both learned, or were tuned, on synth
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from voicecoach.errors import RecognizerError
+from voicecoach.errors import RecognizerError, VoiceCoachError
 from voicecoach.ports import Recognizer
+
+if TYPE_CHECKING:
+    from voicecoach.speech.personal import PersonalExamples
+
+_LOGGER = logging.getLogger(__name__)
 
 Backend = Literal["auto", "vosk", "whisper", "net", "sphinx"]
 BACKENDS: tuple[Backend, ...] = ("auto", "vosk", "whisper", "net", "sphinx")
@@ -31,6 +37,7 @@ def open_recognizer(
     wake: bool = False,
     live: bool = False,
     check: bool = False,
+    personal: bool = False,
 ) -> tuple[Recognizer, str]:
     """The recognizer to use (not yet entered) and a one-line description of it.
 
@@ -41,7 +48,9 @@ def open_recognizer(
     else; the other backends hear every command and the caller filters). ``live`` is for a
     session on real devices: ``whisper`` then hears utterances on a thread of its own, so that
     the speaker is never starved while it works. ``check`` is for sessions: ``whisper`` then
-    also reports utterances worth a question (``Hit.unsure_of``, ``CheckZone``).
+    also reports utterances worth a question (``Hit.unsure_of``, ``CheckZone``). ``personal``
+    gives ``whisper`` the person's enrolment examples (``voicecoach enrol``) as a second
+    opinion, when there are any.
     """
     if backend not in BACKENDS:
         raise RecognizerError(f"unknown recognizer backend {backend!r}; use one of {BACKENDS}")
@@ -50,7 +59,12 @@ def open_recognizer(
     if backend == "net":
         return _net(NET_DESCRIPTION, wake)
     if backend == "whisper" or (backend == "auto" and whisper_missing() is None):
-        return _whisper(wake, live, check), WHISPER_DESCRIPTION
+        examples = load_personal() if personal and not wake else None
+        description = WHISPER_DESCRIPTION
+        if examples is not None:
+            count = len(examples.words)
+            description += f"; with your voice examples of {count} word{'s' * (count != 1)}"
+        return _whisper(wake, live, check, examples), description
     # Imported here: the model finder pulls in nothing heavy, but Vosk itself must stay lazy.
     from voicecoach.speech.models import find_model, no_model_message
 
@@ -88,7 +102,25 @@ def whisper_missing() -> str | None:
     return ", ".join(missing) or None
 
 
-def _whisper(wake: bool, live: bool, check: bool) -> Recognizer:
+def _whisper(wake: bool, live: bool, check: bool, personal: PersonalExamples | None) -> Recognizer:
     from voicecoach.speech.whisper_recognizer import CheckZone, WhisperRecognizer
 
-    return WhisperRecognizer(wake=wake, background=live, check=CheckZone() if check else None)
+    zone = CheckZone() if check else None
+    return WhisperRecognizer(wake=wake, background=live, check=zone, personal=personal)
+
+
+def load_personal(folder: Path | None = None) -> PersonalExamples | None:
+    """The person's enrolment examples, or None when there are none or they cannot be read.
+
+    A damaged example must not keep a session from running: it is logged, and Whisper alone
+    hears the session.
+    """
+    from voicecoach.enrol import store
+    from voicecoach.speech.personal import PersonalExamples
+
+    try:
+        examples = store.load(folder)
+        return PersonalExamples(examples) if examples else None
+    except VoiceCoachError as err:
+        _LOGGER.warning("not using your voice examples: %s", err)
+        return None

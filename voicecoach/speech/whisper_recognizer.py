@@ -20,7 +20,7 @@ import queue
 import threading
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from voicecoach.audio.frames import Samples
 from voicecoach.commands import normalize, number_value
@@ -29,6 +29,9 @@ from voicecoach.ports import Hit
 from voicecoach.speech.command_net import class_of, phrase_of
 from voicecoach.speech.vad import Segment, Segmenter, SegmenterSettings, SpeechProbability, silero
 from voicecoach.speech.whisper_verifier import Verdict, WhisperVerifier
+
+if TYPE_CHECKING:
+    from voicecoach.speech.personal import PersonalExamples
 
 _LOGGER = logging.getLogger(__name__)
 #: Verdicts kept for ``verdicts`` (``detect -v`` and the bench read them).
@@ -126,7 +129,9 @@ class WhisperRecognizer:
     """Names each utterance the voice-activity detector cuts out, with Whisper tiny.en.
 
     With ``wake`` it listens for the start phrase alone (``voicecoach serve`` while idle); with
-    ``background`` Whisper runs on a thread of its own (live sessions).
+    ``background`` Whisper runs on a thread of its own (live sessions). With ``personal`` (the
+    person's enrolment examples) an utterance Whisper rejected is taken when the examples agree
+    with the phrase Whisper found closest (``personal.py``).
     """
 
     name = "whisper"
@@ -140,6 +145,7 @@ class WhisperRecognizer:
         vad: SpeechProbability | None = None,
         segmenter: SegmenterSettings | None = None,
         check: CheckZone | None = None,
+        personal: PersonalExamples | None = None,
     ) -> None:
         self._wake = wake
         #: None: never ask, only act on what Whisper takes.
@@ -148,6 +154,7 @@ class WhisperRecognizer:
         self._given_verifier = verifier
         self._given_vad = vad
         self._settings = segmenter
+        self._personal = personal
         self._verifier: WhisperVerifier | None = None
         self._segmenter: Segmenter | None = None
         self._thread: _HearingThread | None = None
@@ -218,6 +225,8 @@ class WhisperRecognizer:
 
     def _hit(self, job: _Job, verdict: Verdict) -> Hit | None:
         segment = job.segment
+        if verdict.parsed is None and self._personal is not None:
+            verdict = self._personal.second_opinion(segment.samples, verdict)
         self.verdicts.append((segment, verdict))
         del self.verdicts[:-_KEPT_VERDICTS]
         _LOGGER.debug(

@@ -1,0 +1,1 @@
+"""Voice enrolment: the person's own examples of the words, stored, reported and recorded."""
