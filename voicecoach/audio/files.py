@@ -54,9 +54,16 @@ def read_audio(path: PathLike) -> AudioChunk:
 
 
 def write_wav(
-    path: PathLike, samples: Samples | npt.NDArray[np.int16], rate_hz: int = RATE_HZ
+    path: PathLike,
+    samples: Samples | npt.NDArray[np.int16],
+    rate_hz: int = RATE_HZ,
+    mode: int = 0o666,
 ) -> None:
-    """Write mono 16-bit PCM (from floats, or int16 as is); atomically, never half a file."""
+    """Write mono 16-bit PCM (from floats, or int16 as is); atomically, never half a file.
+
+    ``mode`` is the file's permission before the umask: 0o600 keeps a private recording
+    owner-only from its first byte.
+    """
     file = Path(path)
     pcm = (
         samples.astype("<i2").tobytes()
@@ -65,8 +72,8 @@ def write_wav(
     )
     temp = file.with_name(f".{file.name}.{secrets.token_hex(4)}.tmp")
     try:
-        # os.open with mode 0o666 so the final file gets the user's umask, not a private 0600.
-        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        # os.open with the mode, so the final file gets the user's umask on top of it.
+        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         with os.fdopen(descriptor, "wb") as handle, wave.open(handle, "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import wave
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-from voicecoach.audio.files import read_audio
-from voicecoach.audio.frames import RATE_HZ, Samples, from_int16, to_int16_bytes
+from voicecoach.audio.files import read_audio, write_wav
+from voicecoach.audio.frames import RATE_HZ, Samples, from_int16
 from voicecoach.errors import AudioFileError, UsageError
 from voicecoach.speech.personal import WORDS, longest_utterance
 from voicecoach.speech.vad import SpeechProbability
@@ -100,7 +99,7 @@ def save(examples: Mapping[str, Sequence[Samples]], folder: Path | None = None) 
     for word, clips in examples.items():
         for n, samples in enumerate(clips, start=1):
             path = folder / file_name(word, n)
-            _write_private(path, samples)
+            write_wav(path, samples, mode=_FILE_MODE)
             written.append(path)
     return written
 
@@ -132,25 +131,8 @@ def _make_private_folder(folder: Path) -> None:
         ) from err
 
 
-def _write_private(path: Path, samples: Samples) -> None:
-    """Write 16-bit mono PCM, owner-only from its first byte, atomically."""
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
-        with os.fdopen(descriptor, "wb") as handle, wave.open(handle, "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(RATE_HZ)
-            out.writeframes(to_int16_bytes(samples))
-        os.replace(temp, path)
-    except OSError as err:
-        raise AudioFileError(f"{path}: cannot write: {err.strerror or err}", event=path) from err
-    finally:
-        temp.unlink(missing_ok=True)
-
-
 def _read_own(path: Path) -> Samples:
-    """One stored example (always 16 kHz mono 16-bit, as ``_write_private`` wrote it)."""
+    """One stored example (always 16 kHz mono 16-bit, as ``save`` wrote it)."""
     try:
         with wave.open(str(path), "rb") as wav:
             if wav.getframerate() != RATE_HZ or wav.getnchannels() != 1:
