@@ -29,7 +29,7 @@ import numpy as np
 from bench import families
 from bench.corpus import LEAD_SECONDS, TRAIL_SECONDS
 from bench.evaluate import COACH_CACHE
-from bench.talk import talk_pairs, talk_track
+from bench.talk import talk_pairs, talk_track, voiced_dbfs
 from voicecoach.audio.frames import RATE_HZ, Samples
 from voicecoach.catalogue import DEFAULT_PROGRAM
 from voicecoach.events import (
@@ -471,14 +471,10 @@ def run_quiet(spec: QuietSpec) -> QuietResult:
 
 def coach_dbfs(coach_cache: Path = COACH_CACHE) -> float:
     """The level of the coach's voice as played (RMS of its voiced samples), in dBFS."""
-    import numpy as np
-
-    from voicecoach.audio.frames import rms_dbfs
     from voicecoach.speech.tts import Pyttsx3Synthesizer
 
     with Pyttsx3Synthesizer(cache_dir=coach_cache) as coach:
-        samples = coach.render("Lie on your back with your knees bent and your feet flat.")
-    return rms_dbfs(samples[np.abs(samples) > 1e-3])
+        return voiced_dbfs(coach.render("Lie on your back with your knees bent and feet flat."))
 
 
 # --- the report -----------------------------------------------------------------------------------

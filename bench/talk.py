@@ -12,11 +12,18 @@ import random
 import numpy as np
 
 from bench import corpus, families
-from voicecoach.audio.frames import RATE_HZ, rms_dbfs
+from voicecoach.audio.frames import RATE_HZ, Samples, rms_dbfs
 from voicecoach.audio.room import UserSpeech
 
 #: Gaps between sentences, in seconds: the pace of a conversation on television.
 GAP_SECONDS = (0.3, 1.2)
+
+
+def voiced_dbfs(speech: Samples) -> float:
+    """The level of the voiced part of ``speech``: samples above 1 % of its peak (so the same
+    part at any gain)."""
+    loud = np.abs(speech)
+    return rms_dbfs(speech[loud > 0.01 * float(loud.max(initial=0.0))])
 
 
 def talk_voices() -> list[str]:
@@ -42,8 +49,7 @@ def talk_track(seconds: float, level_dbfs: float, seed: int = 0) -> list[UserSpe
         if at >= seconds:
             break
         speech = families.render(voice, text)
-        voiced = speech[np.abs(speech) > 1e-3]
-        gain = 10 ** ((level_dbfs - rms_dbfs(voiced if len(voiced) else speech)) / 20)
+        gain = 10 ** ((level_dbfs - voiced_dbfs(speech)) / 20)
         track.append(UserSpeech(at, (speech * np.float32(gain)).astype(np.float32), "talk"))
         at += len(speech) / RATE_HZ + rng.uniform(*GAP_SECONDS)
     return track

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from bench import families, safety
+from bench import families, safety, talk
 from bench.corpus import LEAD_SECONDS, TRAIL_SECONDS
 from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ
 from voicecoach.catalogue import resolve_program
@@ -222,3 +222,15 @@ def test_recording_recognizer_keeps_hits_and_utterances() -> None:
     assert [h.text for h in hits] == [h.text for h in ears.hits] == ["stop"]
     assert ears.utterances(after=1.0) == ["2.0-2.4: 'Stop.'"]
     assert safety.RecordingRecognizer(ScriptedRecognizer([])).utterances(after=0.0) == []
+
+
+@pytest.mark.skipif(not talk.talk_voices(), reason="no voice family renders here")
+def test_television_talk_fills_the_time_at_the_level_asked() -> None:
+    track = talk.talk_track(12.0, -40.0)
+    assert track
+    assert track[-1].end_seconds >= 12.0
+    for before, after in zip(track, track[1:], strict=False):
+        # One speaker at a time, with a short gap: a conversation, not a crowd.
+        gap = after.start_seconds - before.end_seconds
+        assert talk.GAP_SECONDS[0] <= gap <= talk.GAP_SECONDS[1]
+    assert [talk.voiced_dbfs(s.samples) for s in track] == pytest.approx([-40.0] * len(track))
