@@ -22,10 +22,6 @@ from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples
 _LOGGER = logging.getLogger(__name__)
 _N = FRAME_SAMPLES
 _EPS = 1e-10
-#: Quiet frames kept for the background (10 s), and how many are needed before it counts (1 s).
-_QUIET_FRAMES_KEPT = 500
-_QUIET_FRAMES_NEEDED = 50
-_BACKGROUND_PERCENTILE = 20.0
 
 
 @dataclass(frozen=True)
@@ -76,8 +72,6 @@ class EchoCanceller:
         self._judged: deque[tuple[float, float]] = deque(
             maxlen=max(1, int(self.settings.converged_seconds * RATE_HZ / _N))
         )
-        #: Microphone energy of recent frames with the coach silent (the room's background).
-        self._quiet_energies: deque[float] = deque(maxlen=_QUIET_FRAMES_KEPT)
         self._rng = np.random.default_rng(0)
         noise_dbfs = self.settings.comfort_noise_dbfs
         self._noise_rms = 0.0 if noise_dbfs is None else 10.0 ** (noise_dbfs / 20.0)
@@ -103,8 +97,6 @@ class EchoCanceller:
         error = self._step(mic, ref, talking)
         if talking:
             self._judge(mic, error)
-        else:
-            self._quiet_energies.append(float(np.sum(mic.astype(np.float64) ** 2)))
         if self._noise_rms:
             # Recognizers normalise level away, so a residual far below any voice can still
             # spell a word; a quiet noise floor (as every real microphone has) masks it.
@@ -136,21 +128,10 @@ class EchoCanceller:
         self._judged.append((mic_energy, float(np.sum(error**2))))
         if len(self._judged) < (self._judged.maxlen or 1):
             return
-        # The room's own noise is in both energies and no filter can remove it: the loss is
-        # measured on what stands above it, so a filter that leaves the echo under the noise
-        # of a busy room counts as settled, as one does in a quiet room.
-        noise = self.background_energy()
-        before = sum(max(m - noise, 0.0) for m, _ in self._judged)
-        after = sum(max(e - noise, 0.0) for _, e in self._judged) + _EPS
-        if before > _EPS and 10.0 * np.log10(before / after) >= self.settings.converged_db:
+        before = sum(m for m, _ in self._judged)
+        after = sum(e for _, e in self._judged) + _EPS
+        if 10.0 * np.log10(before / after) >= self.settings.converged_db:
             self.converged = True
-
-    def background_energy(self) -> float:
-        """The microphone's energy per frame while the coach is silent: a low percentile of
-        recent quiet frames, so that the person's words do not count as the room's noise."""
-        if len(self._quiet_energies) < _QUIET_FRAMES_NEEDED:
-            return 0.0
-        return float(np.percentile(self._quiet_energies, _BACKGROUND_PERCENTILE))
 
     def _realign(self, delay_samples: int, estimator: DelayEstimator) -> None:
         """Move the bulk delay to a newly measured device delay and learn the room again."""
