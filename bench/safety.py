@@ -441,6 +441,9 @@ class QuietSpec:
     coach_cache: Path = COACH_CACHE
     #: Television-like talk this many dB under the coach's voice at the microphone, or None.
     talk_under_coach_db: float | None = None
+    #: The speech level the noise is set against (dBFS): that of the tries' words, so that a
+    #: quiet session is as noisy as the tries; None for the room's nominal level.
+    speech_dbfs: float | None = None
 
 
 def run_quiet(spec: QuietSpec) -> QuietResult:
@@ -448,7 +451,11 @@ def run_quiet(spec: QuietSpec) -> QuietResult:
     from voicecoach.audio.room import Room, RoomSettings
     from voicecoach.recorder import EventRecorder
 
-    settings = RoomSettings(echo_gain_db=ECHO_GAIN_DB, noise_snr_db=CONDITIONS[spec.condition])
+    settings = RoomSettings(
+        echo_gain_db=ECHO_GAIN_DB,
+        noise_snr_db=CONDITIONS[spec.condition],
+        speech_dbfs=spec.speech_dbfs,
+    )
     talk = []
     if spec.talk_under_coach_db is not None:
         level_dbfs = coach_dbfs(spec.coach_cache) + ECHO_GAIN_DB - spec.talk_under_coach_db
@@ -467,6 +474,16 @@ def run_quiet(spec: QuietSpec) -> QuietResult:
     if spec.talk_under_coach_db is not None:
         name += f" + talk {spec.talk_under_coach_db:g} dB under the coach"
     return QuietResult(name, heard, end.reason, end.duration)
+
+
+def speech_level(words: Sequence[str], voices: Sequence[str]) -> float:
+    """The level a room gives the words the voices say (``Room``'s own measure), in dBFS."""
+    import numpy as np
+
+    from voicecoach.audio.frames import rms_dbfs
+
+    clips = [families.render(v, w) for v in voices for w in dict.fromkeys(words)]
+    return rms_dbfs(np.concatenate([c[np.abs(c) > 1e-3] for c in clips]))
 
 
 def coach_dbfs(coach_cache: Path = COACH_CACHE) -> float:
@@ -718,7 +735,8 @@ def main(
         for condition in CONDITIONS
         for voice, word, moment, at in planned
     ]
-    quiet = [QuietSpec(condition, backend) for condition in CONDITIONS]
+    words_dbfs = speech_level([w for _, w, _, _ in planned], chosen_voices)
+    quiet = [QuietSpec(condition, backend, speech_dbfs=words_dbfs) for condition in CONDITIONS]
     quiet.append(QuietSpec("echo -6 dB", backend, talk_under_coach_db=TALK_UNDER_COACH_DB))
     families.render_all(talk_pairs())
     results, quiet_results = _run_all(specs, quiet, jobs)

@@ -32,6 +32,9 @@ class RoomSettings:
     reverb_seconds: float = 0.12
     #: Noise level below the person's speech level, in dB; None for a silent room.
     noise_snr_db: float | None = None
+    #: The speech level the noise is set against, in dBFS; None takes the level of the
+    #: room's own speech (a room where nobody speaks then needs it to match one that does).
+    speech_dbfs: float | None = None
     #: Seed for the reverb and noise, so a simulation is the same on every run.
     seed: int = 0
 
@@ -60,7 +63,10 @@ class Room:
         self._taps, self._gains = _echo_path(settings, rng)
         self._pending = np.zeros(FRAME_SAMPLES + int(self._taps.max()) + 1, dtype=np.float32)
         self._frames_read = 0
-        self._noise = _noise_loop(settings, self._speech_dbfs(), rng)
+        speech_dbfs = settings.speech_dbfs
+        self._noise = _noise_loop(
+            settings, self._speech_dbfs() if speech_dbfs is None else speech_dbfs, rng
+        )
         self.recording: list[Samples] | None = None
 
     def record(self) -> None:
