@@ -18,9 +18,7 @@ from voicecoach.commands import (
     NUMBER_WORDS,
     Command,
     command_phrases,
-    expected,
     normalize,
-    parse,
 )
 from voicecoach.ports import Hit, Recognizer
 from voicecoach.selfhearing import SelfHearingGuard
@@ -293,10 +291,11 @@ class EchoStream:
             # Hit times count from the recognizer's first frame, which this stream may not own.
             offset = t - self.recognizer.frames_fed * FRAME_SECONDS
             at = t if hit.end_seconds is None else hit.end_seconds + offset
-            parsed = parse(hit.text)
-            if self.guard.is_own_voice(hit.text, at, self.echo.converged) or parsed is None:
+            numbers, answers = utterance.numbers, utterance.answers
+            if hit.ignored(numbers=numbers, answers=answers):
                 continue
-            if not expected(parsed, numbers=utterance.numbers, answers=utterance.answers):
+            parsed = hit.command(numbers=numbers, answers=answers)
+            if self.guard.is_own_voice(hit.text, at, self.echo.converged) or parsed is None:
                 continue
             out.append(label_of(parsed.command.value, parsed.value))
         return out

@@ -19,6 +19,7 @@ from speech_audio import (
     commands,
     frames,
     have_mbrola,
+    listened_for,
     needs_mbrola,
     needs_testdata,
     quiet,
@@ -78,7 +79,7 @@ def hear(recognizer: WhisperRecognizer, samples: Samples, *, numbers: bool = Fal
     hits: list[Hit] = []
     for frame in frames(np.concatenate([samples, quiet(0.5)])):
         hits += recognizer.feed(frame)
-    return hits
+    return listened_for(hits, numbers=numbers)
 
 
 def test_auto_picks_the_recognizer_that_learned_from_people() -> None:

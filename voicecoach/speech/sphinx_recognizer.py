@@ -1,4 +1,4 @@
-"""The embedded default recognizer: pocketsphinx keyword spotting, confirmed by a small grammar.
+"""The ``sphinx`` backend: pocketsphinx keyword spotting, confirmed by a small grammar.
 
 Every command phrase is spotted as frames arrive (keyword search against a phone loop, one
 threshold per phrase). A candidate is then confirmed by decoding the last second or so of audio
@@ -22,7 +22,7 @@ from typing import Any, Self
 import numpy as np
 
 from voicecoach.audio.frames import RATE_HZ, Samples, rms_dbfs, to_int16_bytes
-from voicecoach.commands import NUMBER_WORDS, command_phrases, expected, parse
+from voicecoach.commands import NUMBER_WORDS, command_phrases, parse
 from voicecoach.errors import RecognizerError
 from voicecoach.ports import Hit
 
@@ -141,7 +141,6 @@ class SphinxRecognizer:
         self._tuning = tuning or SphinxTuning()
         self._audit = audit
         self._numbers = False
-        self._answers = False
         self._decoder: Any = None
         self._cmn_prior = ""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -201,9 +200,7 @@ class SphinxRecognizer:
         hits: list[Hit] = []
         for phrase, start_s, end_s, prob in spotted:
             hit = self._judge(phrase, start_s, end_s, margin_log10(prob))
-            if hit is None or not self._listening_for(hit):
-                continue
-            if all(parse(h.text) != parse(hit.text) for h in hits):
+            if hit is not None and all(h.parsed != hit.parsed for h in hits):
                 hits.append(hit)
         return hits
 
@@ -213,8 +210,8 @@ class SphinxRecognizer:
         self._restart()
 
     def expect(self, numbers: bool, answers: bool = False) -> None:
-        """Spot commands, plus the pain-scale numbers and the answers when asked for."""
-        self._answers = answers
+        """Spot commands, plus the pain-scale numbers when asked for (the answers always: the
+        runner decides whether they count)."""
         if numbers == self._numbers:
             return
         self._numbers = numbers
@@ -239,12 +236,6 @@ class SphinxRecognizer:
         decoder.end_utt()
         self._start_utt()
 
-    def _listening_for(self, hit: Hit) -> bool:
-        # The answers stay in the search (one search per numbers setting is enough): a spotted
-        # "yes" outside the question is dropped here instead.
-        parsed = parse(hit.text)
-        return parsed is not None and expected(parsed, numbers=self._numbers, answers=self._answers)
-
     def _seconds(self, ps_frame: int) -> float:
         return self._utt_start_samples / RATE_HZ + ps_frame / _PS_FRAMES_PER_SECOND
 
@@ -263,7 +254,7 @@ class SphinxRecognizer:
         threshold = self._tuning.thresholds.get(phrase, self._tuning.default_threshold)
         # Map "just over the threshold" to 0.5 and a clear margin (+20 decades) to about 1.
         confidence = min(1.0, max(0.0, 0.5 + (margin - threshold) / 40.0))
-        return Hit(text=phrase, confidence=confidence, end_seconds=end_s)
+        return Hit.of(phrase, confidence, end_s)
 
     def _window(self, start_seconds: float, end_seconds: float) -> bytes:
         """The kept audio between two stream times (clipped to what is kept)."""

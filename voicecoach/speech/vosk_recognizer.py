@@ -18,14 +18,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from voicecoach.audio.frames import RATE_HZ, Samples, to_int16_bytes
-from voicecoach.commands import (
-    ANSWERS,
-    NUMBER_WORDS,
-    PHRASES,
-    SYMPTOMS,
-    URGENT,
-    command_phrases,
-)
+from voicecoach.commands import NUMBER_WORDS, PHRASES, URGENT, command_phrases
 from voicecoach.errors import RecognizerError
 from voicecoach.ports import Hit
 from voicecoach.speech.models import looks_like_model
@@ -62,16 +55,13 @@ def build_grammar(numbers: bool) -> list[str]:
     return phrases
 
 
-def vocabulary(numbers: bool, answers: bool = True) -> dict[str, str]:
-    """Accepted phrase -> identity key (the command name, or the number word itself); the
-    answers (``commands.ANSWERS``) only with ``answers``, the symptoms (``commands.SYMPTOMS``)
-    only with ``numbers``."""
-    phrases = {
-        phrase: command.value
-        for command, group in PHRASES.items()
-        if (answers or command not in ANSWERS) and (numbers or command not in SYMPTOMS)
-        for phrase in group
-    }
+def vocabulary(numbers: bool) -> dict[str, str]:
+    """Phrase of the grammar -> identity key (the command name, or the number word itself).
+
+    Every command phrase is reported, the answers and symptoms too: which of them the session
+    acts on is the runner's decision (``ports.Hit.command``), not the recognizer's.
+    """
+    phrases = {phrase: command.value for command, group in PHRASES.items() for phrase in group}
     if numbers:
         phrases.update({word: word for word in NUMBER_WORDS})
     return phrases
@@ -264,7 +254,6 @@ class VoskRecognizer:
         self._vosk = _import_vosk()
         self._tracker = UtteranceTracker(confirm_frames)
         self._numbers = False
-        self._answers = False
         self._model: Any = None
         self._decoders: dict[bool, _Decoder] = {}
         self._stream_samples = 0
@@ -316,10 +305,9 @@ class VoskRecognizer:
         self._forget_before_seconds = self._now_seconds()
 
     def expect(self, numbers: bool, answers: bool = False) -> None:
-        """Listen for commands, plus the pain-scale numbers and the answers when asked for."""
-        # The answers stay in the grammar, so that a "yes" is heard as itself and not forced
-        # onto another phrase; outside the question it is just not accepted.
-        self._answers = answers
+        """Listen for commands, plus the pain-scale numbers when asked for."""
+        # The answers and symptoms stay in the grammar, so that a "yes" is heard as itself and
+        # not forced onto another phrase; outside the question the runner does not act on it.
         if numbers == self._numbers:
             return
         self.reset()
@@ -377,12 +365,12 @@ class VoskRecognizer:
                 accepted.append((match, confidence, end))
         if not accepted:
             return []
-        # One hit per utterance, so commands.parse can let the safest command win.
+        # One hit per utterance, so the runner can let the safest command it listens for win.
         return [
-            Hit(
-                text=" ".join(match.phrase for match, _, _ in accepted),
-                confidence=min(confidence for _, confidence, _ in accepted),
-                end_seconds=accepted[-1][2],
+            Hit.of(
+                " ".join(match.phrase for match, _, _ in accepted),
+                min(confidence for _, confidence, _ in accepted),
+                accepted[-1][2],
             )
         ]
 
@@ -394,7 +382,7 @@ class VoskRecognizer:
             word_end = self._stream_seconds(decoder, self._partial_end(decoder, match))
             end = word_end if word_end is not None else first_seen
             if not self._forgotten(end):
-                hits.append(Hit(match.phrase, PARTIAL_CONFIDENCE, end, partial=True))
+                hits.append(Hit.of(match.phrase, PARTIAL_CONFIDENCE, end, partial=True))
         return hits
 
     def _partial_end(self, decoder: _Decoder, match: PhraseMatch) -> float | None:
@@ -413,12 +401,10 @@ class VoskRecognizer:
         return None
 
     def _vocab(self) -> dict[str, str]:
-        return _VOCABULARIES[self._numbers, self._answers]
+        return _VOCABULARIES[self._numbers]
 
 
-_VOCABULARIES: dict[tuple[bool, bool], dict[str, str]] = {
-    (n, a): vocabulary(n, a) for n in (False, True) for a in (False, True)
-}
+_VOCABULARIES: dict[bool, dict[str, str]] = {n: vocabulary(n) for n in (False, True)}
 
 
 def _import_vosk() -> Any:

@@ -239,11 +239,12 @@ class WhisperRecognizer:
         if job.generation != self._generation:
             return None
         if verdict.parsed is not None:
-            return Hit(phrase_of(class_of(verdict.parsed)), verdict.confidence, segment.end_seconds)
+            phrase = phrase_of(class_of(verdict.parsed))
+            return Hit(phrase, verdict.confidence, segment.end_seconds, parsed=(verdict.parsed,))
         unsure_of = self._unsure_of(job, verdict, quiet_before_seconds)
         if unsure_of is None:
             return None
-        hit = Hit(verdict.text, verdict.confidence, segment.end_seconds, unsure_of=unsure_of)
+        hit = Hit.of(verdict.text, verdict.confidence, segment.end_seconds, unsure_of=unsure_of)
         if unsure_of:
             return hit
         self._lone = hit  # asked about only if the quiet after it lasts
