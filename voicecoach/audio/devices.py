@@ -15,10 +15,10 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
-from typing import Any, Literal, Self
+from typing import Literal, Protocol, Self, TypeAlias
 
 import numpy as np
 
@@ -83,7 +83,29 @@ def _defaults(sd: ModuleType) -> tuple[int, int]:
     return int(pair[0] if pair[0] is not None else -1), int(pair[1] if pair[1] is not None else -1)
 
 
-def _query(sd: ModuleType) -> list[dict[str, Any]]:
+class _Stream(Protocol):
+    """The part of a sounddevice stream these adapters use."""
+
+    latency: float
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def abort(self) -> None: ...
+    def close(self) -> None: ...
+
+
+class _Flags(Protocol):
+    """sounddevice's CallbackFlags, as far as they are read here."""
+
+    input_overflow: bool
+    output_underflow: bool
+
+
+#: One device as ``sounddevice.query_devices`` describes it.
+_Device: TypeAlias = Mapping[str, str | int | float]
+
+
+def _query(sd: ModuleType) -> list[_Device]:
     try:
         return [dict(device) for device in sd.query_devices()]
     except sd.PortAudioError as err:
@@ -99,7 +121,7 @@ def _accepts(sd: ModuleType, kind: Kind, index: int, channels: int, rate_hz: int
     return True
 
 
-def _channels(sd: ModuleType, kind: Kind, index: int, device: dict[str, Any]) -> int:
+def _channels(sd: ModuleType, kind: Kind, index: int, device: _Device) -> int:
     """Mono where the device allows it; some ALSA hardware opens only in stereo."""
     available = int(device[f"max_{kind}_channels"])
     if available <= 1:
@@ -108,7 +130,7 @@ def _channels(sd: ModuleType, kind: Kind, index: int, device: dict[str, Any]) ->
     return 1 if mono_ok else min(available, 2)
 
 
-def _rates(sd: ModuleType, kind: Kind, index: int, device: dict[str, Any]) -> tuple[int, ...]:
+def _rates(sd: ModuleType, kind: Kind, index: int, device: _Device) -> tuple[int, ...]:
     channels = _channels(sd, kind, index, device)
     if channels == 0:
         return ()
@@ -138,7 +160,7 @@ def list_devices() -> list[DeviceInfo]:
     return infos
 
 
-def _listing(candidates: Sequence[tuple[int, dict[str, Any]]]) -> str:
+def _listing(candidates: Sequence[tuple[int, _Device]]) -> str:
     return ", ".join(f"{index} {device['name']!r}" for index, device in candidates) or "none"
 
 
@@ -146,7 +168,7 @@ def find_device(device: DeviceSpec, kind: Kind) -> int:
     """The index of a device given by number, name or part of its name, or None for the default."""
     sd = _sounddevice()
     devices = _query(sd)
-    usable = [(i, d) for i, d in enumerate(devices) if d[f"max_{kind}_channels"] > 0]
+    usable = [(i, d) for i, d in enumerate(devices) if int(d[f"max_{kind}_channels"]) > 0]
     if not usable:
         raise AudioDeviceError(f"no audio {kind} device found; {_SETUP_HINT}", event=device)
     if device is None:
@@ -160,7 +182,7 @@ def find_device(device: DeviceSpec, kind: Kind) -> int:
     return _by_name(device, kind, usable)
 
 
-def _by_index(index: int, kind: Kind, usable: list[tuple[int, dict[str, Any]]]) -> int:
+def _by_index(index: int, kind: Kind, usable: list[tuple[int, _Device]]) -> int:
     if any(i == index for i, _ in usable):
         return index
     raise AudioDeviceError(
@@ -169,7 +191,7 @@ def _by_index(index: int, kind: Kind, usable: list[tuple[int, dict[str, Any]]]) 
     )
 
 
-def _by_name(name: str, kind: Kind, usable: list[tuple[int, dict[str, Any]]]) -> int:
+def _by_name(name: str, kind: Kind, usable: list[tuple[int, _Device]]) -> int:
     needle = name.strip().casefold()
     exact = [(i, d) for i, d in usable if str(d["name"]).casefold() == needle]
     matches = exact or [(i, d) for i, d in usable if needle in str(d["name"]).casefold()]
@@ -241,7 +263,7 @@ def _open_error(label: str, err: Exception) -> AudioDeviceError:
     return AudioDeviceError(f"cannot open {label}: {text}", event=label)
 
 
-def _close(stream: Any, label: str, abort: bool) -> None:
+def _close(stream: _Stream, label: str, abort: bool) -> None:
     """Stop and close a stream; a device that vanished must not turn cleanup into a crash."""
     try:
         if abort:
@@ -277,7 +299,7 @@ class DeviceMicrophone:
         self.label = f"input device {device!r}"
         #: Blocks PortAudio or this adapter had to drop because the program fell behind.
         self.overflows = 0
-        self._stream: Any = None
+        self._stream: _Stream | None = None
         self._blocks: queue.Queue[Samples] = queue.Queue()
         self._pending = np.zeros(0, np.float32)
         self._resampler = StreamingResampler(RATE_HZ, RATE_HZ)
@@ -324,7 +346,7 @@ class DeviceMicrophone:
         if self.overflows:
             _LOGGER.info("%s: %d blocks lost to overflow", self.label, self.overflows)
 
-    def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
+    def _callback(self, indata: Samples, frames: int, time_info: object, status: _Flags) -> None:
         # Runs on PortAudio's thread: copy and hand over, nothing slow.
         if status.input_overflow:
             self.overflows += 1
@@ -425,7 +447,7 @@ class DeviceSpeaker:
         #: Times silence was played mid-stream: the queue was empty after playing began (the
         #: program was late), or the device ran dry before a callback (PortAudio was late).
         self.underruns = 0
-        self._stream: Any = None
+        self._stream: _Stream | None = None
         self._queue = _SampleQueue()
         self._ready = threading.Condition()
         self._resampler = StreamingResampler(RATE_HZ, RATE_HZ)
@@ -485,7 +507,7 @@ class DeviceSpeaker:
         """What the device itself buffers, in seconds, as PortAudio reports it."""
         return float(self._stream.latency) if self._stream is not None else 0.0
 
-    def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
+    def _callback(self, outdata: Samples, frames: int, time_info: object, status: _Flags) -> None:
         # Runs on PortAudio's thread: never raise, never wait long; silence fills any gap.
         mono = np.zeros(frames, np.float32)
         with self._ready:

@@ -9,15 +9,16 @@ bench/README.md has the measurements behind this design and the thresholds.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 import tempfile
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from types import ModuleType, TracebackType
+from typing import Protocol, Self
 
 import numpy as np
 
@@ -27,6 +28,34 @@ from voicecoach.errors import RecognizerError
 from voicecoach.ports import Hit
 
 _LOGGER = logging.getLogger(__name__)
+
+
+class _Segment(Protocol):
+    """One word of a pocketsphinx result, its times in 10 ms frames."""
+
+    word: str
+    start_frame: int
+    end_frame: int
+    prob: int
+
+
+class _Decoder(Protocol):
+    """The part of ``pocketsphinx.Decoder`` this recognizer uses."""
+
+    config: Mapping[str, object]
+
+    def activate_search(self, name: str) -> None: ...
+    def start_utt(self) -> None: ...
+    def end_utt(self) -> None: ...
+    def set_cmn(self, prior: str) -> None: ...
+    def process_raw(self, data: bytes) -> int: ...
+    def hyp(self) -> object | None: ...
+    def seg(self) -> Iterable[_Segment] | None: ...
+    def add_word(self, word: str, phones: str, update: bool) -> int: ...
+    def add_kws(self, name: str, path: str) -> None: ...
+    def add_jsgf_string(self, name: str, grammar: str) -> None: ...
+    def lookup_word(self, word: str) -> str: ...
+
 
 #: pocketsphinx analyses audio in 10 ms frames.
 _PS_FRAMES_PER_SECOND = 100
@@ -141,7 +170,7 @@ class SphinxRecognizer:
         self._tuning = tuning or SphinxTuning()
         self._audit = audit
         self._numbers = False
-        self._decoder: Any = None
+        self._decoder: _Decoder | None = None
         self._cmn_prior = ""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         # Enough recent audio for the confirming decode of the longest phrase.
@@ -162,9 +191,10 @@ class SphinxRecognizer:
         # Cepstral mean normalisation stays pinned to the model's prior (a speech average): live
         # adaptation drifts towards the noise floor within a minute of quiet and then costs
         # real words most of their score, so a word would be heard differently early and late.
-        self._cmn_prior = str(self._decoder.config["cmninit"])
-        self._decoder.activate_search(_kws_name(self._numbers))
-        self._decoder.start_utt()
+        decoder = self._require()
+        self._cmn_prior = str(decoder.config["cmninit"])
+        decoder.activate_search(_kws_name(self._numbers))
+        decoder.start_utt()
         return self
 
     def __exit__(
@@ -194,7 +224,7 @@ class SphinxRecognizer:
             return []
         spotted = [
             (s.word.strip(), self._seconds(s.start_frame), self._seconds(s.end_frame + 1), s.prob)
-            for s in decoder.seg()
+            for s in decoder.seg() or []
         ]
         self._restart()
         hits: list[Hit] = []
@@ -222,13 +252,13 @@ class SphinxRecognizer:
 
     # --- internals --------------------------------------------------------------------------
 
-    def _require(self) -> Any:
+    def _require(self) -> _Decoder:
         if self._decoder is None:
             raise RecognizerError("the sphinx recognizer is not open; use it in a `with` block")
         return self._decoder
 
     def _start_utt(self) -> None:
-        self._decoder.start_utt()
+        self._require().start_utt()
         self._utt_start_samples = self._samples_fed
 
     def _restart(self) -> None:
@@ -318,14 +348,13 @@ def _heard_over(words: list[tuple[str, float, float]], start_s: float, end_s: fl
     return best
 
 
-def _import_pocketsphinx() -> Any:
+def _import_pocketsphinx() -> ModuleType:
     try:
-        import pocketsphinx
+        return importlib.import_module("pocketsphinx")
     except ImportError as err:
         raise RecognizerError(
             f"pocketsphinx is not installed or cannot load ({err}); {_FIX}"
         ) from err
-    return pocketsphinx
 
 
 def _kws_name(numbers: bool) -> str:
@@ -349,11 +378,11 @@ def _phrases(numbers: bool) -> list[str]:
     return command_phrases() + (list(NUMBER_WORDS) if numbers else [])
 
 
-def _build_decoder(ps: Any, workdir: Path, tuning: SphinxTuning) -> Any:
+def _build_decoder(ps: ModuleType, workdir: Path, tuning: SphinxTuning) -> _Decoder:
     model = Path(ps.get_model_path()) / "en-us"
     words = {w for p in _phrases(True) for w in p.split()}
     dictionary = _write_dictionary(model / "cmudict-en-us.dict", words | set(DECOYS), workdir)
-    decoder = ps.Decoder(
+    decoder: _Decoder = ps.Decoder(
         hmm=str(model / "en-us"),
         dict=str(dictionary),
         lm=None,
@@ -384,7 +413,7 @@ def _token(phrase: str) -> str:
     return phrase.replace(" ", "_")
 
 
-def _add_phrase_words(decoder: Any, phrases: list[str]) -> None:
+def _add_phrase_words(decoder: _Decoder, phrases: list[str]) -> None:
     for phrase in phrases:
         if " " in phrase:
             phones = " ".join(decoder.lookup_word(word) for word in phrase.split())

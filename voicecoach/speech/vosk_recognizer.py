@@ -9,13 +9,14 @@ and the per-word confidences of the final result.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from types import ModuleType, TracebackType
+from typing import Protocol, Self
 
 from voicecoach.audio.frames import RATE_HZ, Samples, to_int16_bytes
 from voicecoach.commands import NUMBER_WORDS, PHRASES, URGENT, command_phrases
@@ -106,7 +107,7 @@ def parse_partial_words(json_str: str) -> list[WordTime]:
     return [word for item in words if (word := _word_time(item)) is not None]
 
 
-def _load(json_str: str) -> dict[str, Any]:
+def _load(json_str: str) -> dict[str, object]:
     try:
         data = json.loads(json_str)
     except (TypeError, ValueError):
@@ -210,11 +211,26 @@ class UtteranceTracker:
         return count + 1, first_seen
 
 
+class _Kaldi(Protocol):
+    """The part of ``vosk.KaldiRecognizer`` this recognizer uses."""
+
+    def AcceptWaveform(self, data: bytes) -> int: ...
+    def Result(self) -> str: ...
+    def PartialResult(self) -> str: ...
+    def Reset(self) -> None: ...
+    def SetWords(self, words: bool) -> None: ...
+    def SetPartialWords(self, words: bool) -> None: ...
+
+
+class _Model(Protocol):
+    def vosk_model_find_word(self, word: str) -> int: ...
+
+
 @dataclass
 class _Decoder:
     """One Vosk recognizer and how many samples it has been fed (its clock, in samples)."""
 
-    kaldi: Any
+    kaldi: _Kaldi
     fed_samples: int = 0
 
 
@@ -254,7 +270,7 @@ class VoskRecognizer:
         self._vosk = _import_vosk()
         self._tracker = UtteranceTracker(confirm_frames)
         self._numbers = False
-        self._model: Any = None
+        self._model: _Model | None = None
         self._decoders: dict[bool, _Decoder] = {}
         self._stream_samples = 0
         self._forget_before_seconds = 0.0
@@ -317,7 +333,7 @@ class VoskRecognizer:
 
     def _new_decoder(self, numbers: bool) -> _Decoder:
         grammar = json.dumps(build_grammar(numbers), ensure_ascii=False)
-        kaldi = self._vosk.KaldiRecognizer(self._model, float(self.sample_rate_hz), grammar)
+        kaldi: _Kaldi = self._vosk.KaldiRecognizer(self._model, float(self.sample_rate_hz), grammar)
         kaldi.SetWords(True)
         kaldi.SetPartialWords(False)
         return _Decoder(kaldi)
@@ -325,7 +341,9 @@ class VoskRecognizer:
     def _warn_missing_words(self) -> None:
         # Vosk silently drops grammar words its model lacks; say so once, at start-up.
         words = {w for phrase in build_grammar(True) for w in phrase.split()}
-        missing = sorted(w for w in words if self._model.vosk_model_find_word(w) < 0)
+        model = self._model
+        assert model is not None
+        missing = sorted(w for w in words if model.vosk_model_find_word(w) < 0)
         if UNKNOWN_WORD in missing:
             _LOGGER.warning(
                 "the Vosk model has no %s word: speech outside the commands may be heard as one",
@@ -407,12 +425,11 @@ class VoskRecognizer:
 _VOCABULARIES: dict[bool, dict[str, str]] = {n: vocabulary(n) for n in (False, True)}
 
 
-def _import_vosk() -> Any:
+def _import_vosk() -> ModuleType:
     try:
-        import vosk
+        return importlib.import_module("vosk")
     except (ImportError, OSError) as err:
         raise RecognizerError(
             f"the vosk package cannot be loaded ({err}); install it with `pip install vosk`",
             event=err,
         ) from err
-    return vosk
