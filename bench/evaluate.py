@@ -11,8 +11,8 @@ import numpy as np
 
 from bench import corpus, system
 from bench.metrics import Detected, Row, label_of, word_end_seconds
+from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.audio.echo import EchoCanceller
-from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, Samples
 from voicecoach.audio.room import Room, RoomSettings, UserSpeech
 from voicecoach.commands import (
     NUMBER_WORDS,
@@ -20,8 +20,8 @@ from voicecoach.commands import (
     command_phrases,
     normalize,
 )
+from voicecoach.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, Samples
 from voicecoach.ports import Hit, Recognizer
-from voicecoach.selfhearing import SelfHearingGuard
 from voicecoach.speech.detect import TRAILING_SILENCE_SECONDS, Detector
 
 #: The condition in which the coach talks over the person, heard through the room at this level.
@@ -212,8 +212,8 @@ def _run_plain(recognizer: Any, item: BenchClip) -> Row:
 def coach_utterances(programs: tuple[str, ...] = ()) -> list[tuple[str, Samples]]:
     """The cues of ``programs`` (the default program if none) in the coach's real voice,
     rendered once, then cached."""
-    from voicecoach.catalogue import DEFAULT_PROGRAM, resolve_program
-    from voicecoach.preparation import prepare
+    from voicecoach.app.catalogue import DEFAULT_PROGRAM, resolve_program
+    from voicecoach.app.preparation import prepare
     from voicecoach.speech.tts import Pyttsx3Synthesizer
 
     plans = [

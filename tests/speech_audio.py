@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, from_int16, to_int16_bytes
 from voicecoach.commands import Parsed
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, from_int16, to_int16_bytes
 from voicecoach.ports import Hit
 
 #: Recorded human speech shipped by Debian's pocketsphinx-testdata.

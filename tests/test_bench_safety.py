@@ -11,12 +11,12 @@ import pytest
 
 from bench import families, safety
 from bench.corpus import LEAD_SECONDS, TRAIL_SECONDS
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ
-from voicecoach.catalogue import resolve_program
+from voicecoach.app.catalogue import resolve_program
+from voicecoach.app.preparation import prepare
 from voicecoach.events import Event, Heard, SessionEnded, StateChanged
 from voicecoach.fakes import ScriptedRecognizer
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ
 from voicecoach.ports import Hit
-from voicecoach.preparation import prepare
 
 WORD_SECONDS = 0.6
 

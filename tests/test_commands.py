@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from voicecoach.audio.frames import FRAME_SECONDS, silence
 from voicecoach.commands import (
     NUMBER_WORDS,
     Command,
@@ -15,6 +14,7 @@ from voicecoach.commands import (
     parse,
 )
 from voicecoach.fakes import ScriptedRecognizer
+from voicecoach.frames import FRAME_SECONDS, silence
 from voicecoach.ports import Hit
 
 

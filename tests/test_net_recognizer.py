@@ -24,9 +24,9 @@ from speech_audio import (
     with_room_noise,
 )
 
-from voicecoach.audio.frames import RATE_HZ, Samples
 from voicecoach.commands import PHRASES, Command, Parsed, parse
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import RATE_HZ, Samples
 from voicecoach.ports import Hit
 from voicecoach.speech.command_net import CommandNet, class_names
 from voicecoach.speech.embedding import SpeechEmbedder

@@ -23,9 +23,9 @@ from speech_audio import (
     with_room_noise,
 )
 
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples
 from voicecoach.commands import PHRASES, SYMPTOMS, Command, Parsed
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples
 from voicecoach.ports import Hit
 from voicecoach.speech.sphinx_recognizer import SphinxRecognizer, _heard_over
 

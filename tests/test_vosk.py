@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, from_int16, silence
 from voicecoach.commands import NUMBER_WORDS, PHRASES, Command, command_phrases, parse
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, from_int16, silence
 from voicecoach.ports import Hit
 from voicecoach.speech.vosk_recognizer import (
     CONFIRM_FRAMES,

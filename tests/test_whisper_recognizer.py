@@ -29,8 +29,8 @@ from speech_audio import (
 )
 
 from bench import families
-from voicecoach.audio.frames import RATE_HZ, Samples, rms_dbfs
 from voicecoach.commands import Command, Parsed
+from voicecoach.frames import RATE_HZ, Samples, rms_dbfs
 from voicecoach.ports import Hit
 from voicecoach.speech.backends import open_recognizer, whisper_missing
 from voicecoach.speech.whisper_recognizer import CheckZone, WhisperRecognizer

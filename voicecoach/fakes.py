@@ -8,8 +8,8 @@ from typing import Self
 
 import numpy as np
 
-from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, Samples, silence
 from voicecoach.errors import AudioDeviceError
+from voicecoach.frames import FRAME_SAMPLES, FRAME_SECONDS, Samples, silence
 from voicecoach.plan import estimate_speech_seconds
 from voicecoach.ports import Hit, ProgressFn, Unmanaged
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol, Self
 
-from voicecoach.audio.frames import Samples
 from voicecoach.commands import Command, Parsed, choose, parse_all
+from voicecoach.frames import Samples
 
 #: Told (phrases done, phrases in all) after each phrase is rendered ahead.
 ProgressFn = Callable[[int, int], None]

@@ -22,8 +22,8 @@ from typing import Literal, Protocol, Self, TypeAlias
 
 import numpy as np
 
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, StreamingResampler
 from voicecoach.errors import AudioDeviceError
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, StreamingResampler
 
 _LOGGER = logging.getLogger(__name__)
 

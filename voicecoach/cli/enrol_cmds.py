@@ -85,10 +85,10 @@ def _spoken(
     rate_wpm: int,
     volume: float,
 ) -> None:
+    from voicecoach.app.live import open_devices
     from voicecoach.enrol import store
     from voicecoach.enrol.report import spoken_summary
     from voicecoach.enrol.session import EnrolmentSession
-    from voicecoach.live import open_devices
     from voicecoach.speech.tts import Pyttsx3Synthesizer
     from voicecoach.speech.vad import silero
 

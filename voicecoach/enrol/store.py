@@ -19,8 +19,8 @@ import numpy as np
 import platformdirs
 
 from voicecoach.audio.files import read_audio
-from voicecoach.audio.frames import RATE_HZ, Samples, from_int16, to_int16_bytes
 from voicecoach.errors import AudioFileError, UsageError
+from voicecoach.frames import RATE_HZ, Samples, from_int16, to_int16_bytes
 from voicecoach.speech.personal import WORDS, longest_utterance
 from voicecoach.speech.vad import SpeechProbability
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.audio.files import read_audio
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, silence
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, silence
 from voicecoach.ports import Recognizer
 
 #: Silence fed after each file so that an endpoint-driven recognizer finishes its last words.

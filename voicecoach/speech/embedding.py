@@ -21,8 +21,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from voicecoach.audio.frames import RATE_HZ, Samples
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import RATE_HZ, Samples
 
 #: Samples between two mel frames (10 ms) and between two embeddings (8 mel frames, 80 ms).
 MEL_HOP_SAMPLES = 160

@@ -16,9 +16,9 @@ from typing import Self
 
 import numpy as np
 
-from voicecoach.audio.frames import RATE_HZ, Samples
 from voicecoach.commands import Command, expected, parse
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import RATE_HZ, Samples
 from voicecoach.ports import Hit
 from voicecoach.speech.command_net import NONE, CommandNet, phrase_of
 from voicecoach.speech.embedding import SpeechEmbedder, embedding_end_seconds

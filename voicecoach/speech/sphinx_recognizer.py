@@ -22,9 +22,9 @@ from typing import Protocol, Self
 
 import numpy as np
 
-from voicecoach.audio.frames import RATE_HZ, Samples, rms_dbfs, to_int16_bytes
 from voicecoach.commands import NUMBER_WORDS, command_phrases, parse
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import RATE_HZ, Samples, rms_dbfs, to_int16_bytes
 from voicecoach.ports import Hit
 
 _LOGGER = logging.getLogger(__name__)

@@ -18,9 +18,9 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Protocol, Self
 
-from voicecoach.audio.frames import RATE_HZ, Samples, to_int16_bytes
 from voicecoach.commands import NUMBER_WORDS, PHRASES, URGENT, command_phrases
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import RATE_HZ, Samples, to_int16_bytes
 from voicecoach.ports import Hit
 from voicecoach.speech.models import looks_like_model
 

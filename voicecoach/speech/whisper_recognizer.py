@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from voicecoach.audio.frames import Samples
 from voicecoach.commands import normalize, number_value
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import Samples
 from voicecoach.ports import Hit
 from voicecoach.speech.command_net import class_of, phrase_of
 from voicecoach.speech.vad import Segment, Segmenter, SegmenterSettings, SpeechProbability, silero

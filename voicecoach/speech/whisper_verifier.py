@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from voicecoach.audio.frames import RATE_HZ, Samples
 from voicecoach.commands import (
     NUMBER_WORDS,
     PHRASES,
@@ -38,6 +37,7 @@ from voicecoach.commands import (
     parse_utterance,
 )
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import RATE_HZ, Samples
 from voicecoach.speech.whisper_features import HOP_SAMPLES, log_mel
 
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable
 
 from voicecoach.audio.chime import ready_chime
-from voicecoach.audio.frames import split_frames
 from voicecoach.commands import Command
+from voicecoach.frames import split_frames
 from voicecoach.ports import Microphone, Recognizer, Speaker
 
 _LOGGER = logging.getLogger(__name__)

@@ -10,8 +10,9 @@ from datetime import datetime
 import numpy as np
 
 from voicecoach.actions import Expect, Output, Say, StopSpeaking
+from voicecoach.app.keys import KeyReader, command_for_key
+from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.audio.echo import EchoCanceller
-from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, Samples, rms_dbfs
 from voicecoach.audio.reconnect import Reconnecting
 from voicecoach.clock import Clock
 from voicecoach.errors import AudioDeviceError
@@ -25,9 +26,8 @@ from voicecoach.events import (
     SayStarted,
     SessionEnded,
 )
-from voicecoach.keys import KeyReader, command_for_key
+from voicecoach.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, Samples, rms_dbfs
 from voicecoach.ports import Hit, Microphone, ProgressFn, Recognizer, Speaker, Synthesizer
-from voicecoach.selfhearing import SelfHearingGuard
 from voicecoach.session import Session
 
 _LOGGER = logging.getLogger(__name__)
