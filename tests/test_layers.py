@@ -39,7 +39,6 @@ MAX_LINES = 400
 LONGER: dict[str, str] = {
     "speech/tts.py": "a natural voice is being added to it on another branch; split after it",
     "app/doctor.py": "split by check next",
-    "audio/devices.py": "split by responsibility next",
     "speech/models.py": "split next",
     "speech/sphinx_recognizer.py": "split next",
     "speech/vosk_recognizer.py": "split next",
