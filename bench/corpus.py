@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from voicecoach.audio.frames import RATE_HZ, Samples, from_int16, to_int16_bytes
 from voicecoach.commands import ANSWERS, PHRASES, Command, Parsed, parse
+from voicecoach.frames import RATE_HZ, Samples, from_int16, to_int16_bytes
 
 CORPUS_DIR = Path(__file__).resolve().parent / ".corpus"
 SEEDS_DIR = Path("/work/shared/seeds")

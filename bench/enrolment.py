@@ -34,8 +34,8 @@ import click
 import numpy as np
 
 from bench import corpus, families
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, resample
 from voicecoach.commands import Command, Parsed
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, resample
 from voicecoach.speech.personal import (
     WORDS,
     PersonalExamples,

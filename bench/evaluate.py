@@ -11,19 +11,17 @@ import numpy as np
 
 from bench import corpus, system
 from bench.metrics import Detected, Row, label_of, word_end_seconds
+from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.audio.echo import EchoCanceller
-from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, Samples
 from voicecoach.audio.room import Room, RoomSettings, UserSpeech
 from voicecoach.commands import (
     NUMBER_WORDS,
     Command,
     command_phrases,
-    expected,
     normalize,
-    parse,
 )
+from voicecoach.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, Samples
 from voicecoach.ports import Hit, Recognizer
-from voicecoach.selfhearing import SelfHearingGuard
 from voicecoach.speech.detect import TRAILING_SILENCE_SECONDS, Detector
 
 #: The condition in which the coach talks over the person, heard through the room at this level.
@@ -214,8 +212,8 @@ def _run_plain(recognizer: Any, item: BenchClip) -> Row:
 def coach_utterances(programs: tuple[str, ...] = ()) -> list[tuple[str, Samples]]:
     """The cues of ``programs`` (the default program if none) in the coach's real voice,
     rendered once, then cached."""
-    from voicecoach.catalogue import DEFAULT_PROGRAM, resolve_program
-    from voicecoach.preparation import prepare
+    from voicecoach.app.catalogue import DEFAULT_PROGRAM, resolve_program
+    from voicecoach.app.preparation import prepare
     from voicecoach.speech.tts import Pyttsx3Synthesizer
 
     plans = [
@@ -293,10 +291,11 @@ class EchoStream:
             # Hit times count from the recognizer's first frame, which this stream may not own.
             offset = t - self.recognizer.frames_fed * FRAME_SECONDS
             at = t if hit.end_seconds is None else hit.end_seconds + offset
-            parsed = parse(hit.text)
-            if self.guard.is_own_voice(hit.text, at, self.echo.converged) or parsed is None:
+            numbers, answers = utterance.numbers, utterance.answers
+            if hit.ignored(numbers=numbers, answers=answers):
                 continue
-            if not expected(parsed, numbers=utterance.numbers, answers=utterance.answers):
+            parsed = hit.command(numbers=numbers, answers=answers)
+            if self.guard.is_own_voice(hit.text, at, self.echo.converged) or parsed is None:
                 continue
             out.append(label_of(parsed.command.value, parsed.value))
         return out

@@ -39,7 +39,7 @@ import numpy as np
 
 from bench.corpus import CORPUS_DIR, LEAD_SECONDS, SPEECH_DBFS, TRAIL_SECONDS
 from voicecoach.audio.files import write_wav
-from voicecoach.audio.frames import RATE_HZ, Samples, from_int16, rms_dbfs, silence
+from voicecoach.frames import RATE_HZ, Samples, from_int16, rms_dbfs, silence
 
 #: Where rendered speech is kept; read at call time so tests can point it elsewhere.
 CACHE_DIR = CORPUS_DIR / "families"

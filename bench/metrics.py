@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from voicecoach.audio.frames import RATE_HZ, Samples
+from voicecoach.frames import RATE_HZ, Samples
 
 #: Window over which the speech envelope is measured when finding where a word ends, in seconds.
 ENVELOPE_SECONDS = 0.01

@@ -264,8 +264,8 @@ def write(results: dict[str, Any], out_dir: Path) -> str:
 
 
 def _session_seconds(quick: bool) -> float:
-    from voicecoach.catalogue import resolve_program
-    from voicecoach.preparation import prepare
+    from voicecoach.app.catalogue import resolve_program
+    from voicecoach.app.preparation import prepare
 
     if quick:
         return 60.0

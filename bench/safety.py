@@ -30,8 +30,8 @@ from bench import families
 from bench.corpus import LEAD_SECONDS, TRAIL_SECONDS
 from bench.evaluate import COACH_CACHE
 from bench.talk import talk_pairs, talk_track, voiced_dbfs
-from voicecoach.audio.frames import RATE_HZ, Samples
-from voicecoach.catalogue import DEFAULT_PROGRAM
+from voicecoach.app.catalogue import DEFAULT_PROGRAM
+from voicecoach.app.runner import Runner
 from voicecoach.events import (
     Event,
     Heard,
@@ -41,9 +41,9 @@ from voicecoach.events import (
     SessionEnded,
     StateChanged,
 )
+from voicecoach.frames import RATE_HZ, Samples
 from voicecoach.plan import Plan, Step
 from voicecoach.ports import Hit, Microphone, Recognizer, Speaker
-from voicecoach.runner import Runner
 from voicecoach.session import Session
 
 #: Words a person says to make the session halt, and the state each should lead to.
@@ -314,10 +314,10 @@ def _halt_state(event: Event) -> str | None:
 
 def run_try(spec: TrySpec) -> TryResult:
     """One session with the word played into the room at ``spec.play_at``; what it did."""
+    from voicecoach.app.recorder import EventRecorder
+    from voicecoach.app.simulation import Script, make_room
     from voicecoach.audio.files import write_wav
     from voicecoach.audio.room import RoomSettings
-    from voicecoach.recorder import EventRecorder
-    from voicecoach.simulation import Script, make_room
 
     clip = families.render(spec.voice, spec.word)
     ends = word_end(spec.play_at, clip)
@@ -397,11 +397,11 @@ def _runner(
     audio: bool = True,
 ) -> Runner:
     """A session at base dose on these ports, wired as ``simulate --audio`` wires it."""
+    from voicecoach.app.catalogue import resolve_program
+    from voicecoach.app.preparation import prepare
+    from voicecoach.app.selfhearing import SelfHearingGuard
     from voicecoach.audio.echo import EchoCanceller
-    from voicecoach.catalogue import resolve_program
     from voicecoach.clock import VirtualClock
-    from voicecoach.preparation import prepare
-    from voicecoach.selfhearing import SelfHearingGuard
     from voicecoach.speech.tts import Pyttsx3Synthesizer
 
     prepared = prepare(resolve_program(program), None, dose="base")
@@ -448,8 +448,8 @@ class QuietSpec:
 
 def run_quiet(spec: QuietSpec) -> QuietResult:
     """A whole session with the coach alone in the room; every heard event."""
+    from voicecoach.app.recorder import EventRecorder
     from voicecoach.audio.room import Room, RoomSettings
-    from voicecoach.recorder import EventRecorder
 
     settings = RoomSettings(
         echo_gain_db=ECHO_GAIN_DB,
@@ -480,7 +480,7 @@ def speech_level(words: Sequence[str], voices: Sequence[str]) -> float:
     """The level a room gives the words the voices say (``Room``'s own measure), in dBFS."""
     import numpy as np
 
-    from voicecoach.audio.frames import rms_dbfs
+    from voicecoach.frames import rms_dbfs
 
     clips = [families.render(v, w) for v in voices for w in dict.fromkeys(words)]
     return rms_dbfs(np.concatenate([c[np.abs(c) > 1e-3] for c in clips]))

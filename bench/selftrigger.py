@@ -8,13 +8,13 @@ from typing import Any
 
 from bench import system
 from bench.evaluate import COACH_CACHE
+from voicecoach.app.recorder import EventRecorder
+from voicecoach.app.runner import Runner
+from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.audio.echo import EchoCanceller
 from voicecoach.audio.room import Room, RoomSettings
 from voicecoach.clock import VirtualClock
 from voicecoach.events import Heard, SayEnded, SayStarted
-from voicecoach.recorder import EventRecorder
-from voicecoach.runner import Runner
-from voicecoach.selfhearing import SelfHearingGuard
 
 
 def coach_seconds(recorder: EventRecorder) -> float:
@@ -33,8 +33,8 @@ def run_session(
     backend: str, program: str, echo_gain_db: float, max_seconds: float
 ) -> dict[str, Any]:
     """One session as ``simulate --audio`` builds it, with no user speech; what it heard."""
-    from voicecoach.catalogue import resolve_program
-    from voicecoach.preparation import prepare
+    from voicecoach.app.catalogue import resolve_program
+    from voicecoach.app.preparation import prepare
     from voicecoach.speech.backends import open_recognizer
     from voicecoach.speech.tts import Pyttsx3Synthesizer
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from voicecoach.audio import nullsink
+from bench import nullsink
 
 #: Give up on a start after this long, in seconds.
 TIMEOUT_SECONDS = 180.0

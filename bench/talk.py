@@ -12,8 +12,8 @@ import random
 import numpy as np
 
 from bench import corpus, families
-from voicecoach.audio.frames import RATE_HZ, Samples, rms_dbfs
 from voicecoach.audio.room import UserSpeech
+from voicecoach.frames import RATE_HZ, Samples, rms_dbfs
 
 #: Gaps between sentences, in seconds: the pace of a conversation on television.
 GAP_SECONDS = (0.3, 1.2)

@@ -28,7 +28,7 @@ import click
 import numpy as np
 
 from voicecoach.audio.files import read_audio
-from voicecoach.audio.frames import RATE_HZ, Samples, split_frames
+from voicecoach.frames import RATE_HZ, Samples, split_frames
 
 if TYPE_CHECKING:
     from voicecoach.speech.whisper_verifier import WhisperVerifier

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from voicecoach.app.recorder import EventRecorder
+from voicecoach.app.runner import Runner
 from voicecoach.clock import VirtualClock
 from voicecoach.events import Listener
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
 from voicecoach.plan import build_plan, estimate_speech_seconds
 from voicecoach.program import Exercise, Program
-from voicecoach.recorder import EventRecorder
-from voicecoach.runner import Runner
 from voicecoach.session import Session
 from voicecoach.settings import SessionSettings
 from voicecoach.spoken import EMERGENCY_OPENING, HOW_TO_STOP

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.audio.nullsink import NullSinkError, null_sink, pactl, unique_name
+from bench.nullsink import NullSinkError, null_sink, pactl, unique_name
 
 #: The PortAudio (ALSA plugin) device that routes to PulseAudio's default sink and source.
 PULSE_DEVICE = "pulse"

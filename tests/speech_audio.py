@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, from_int16, to_int16_bytes
-from voicecoach.commands import Parsed, parse
+from voicecoach.commands import Parsed
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, from_int16, to_int16_bytes
 from voicecoach.ports import Hit
 
 #: Recorded human speech shipped by Debian's pocketsphinx-testdata.
@@ -82,8 +82,13 @@ def _render(text: str, voice: str, rate_wpm: int) -> Samples:
 
 
 def commands(hits: list[Hit]) -> list[Parsed | None]:
-    """What the session would make of each hit."""
-    return [parse(hit.text) for hit in hits]
+    """What a session listening for everything would make of each hit."""
+    return [hit.command(numbers=True, answers=True) for hit in hits]
+
+
+def listened_for(hits: list[Hit], *, numbers: bool = False, answers: bool = False) -> list[Hit]:
+    """The hits a session listening for ``numbers`` and ``answers`` does not drop unheard."""
+    return [hit for hit in hits if not hit.ignored(numbers=numbers, answers=answers)]
 
 
 def quiet(seconds: float) -> Samples:

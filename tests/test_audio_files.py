@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from voicecoach.audio.files import FileMicrophone, WavFileSpeaker, read_audio, write_wav
-from voicecoach.audio.frames import (
+from voicecoach.errors import AudioFileError
+from voicecoach.frames import (
     FRAME_SAMPLES,
     RATE_HZ,
     Samples,
@@ -22,7 +23,6 @@ from voicecoach.audio.frames import (
     rms_dbfs,
     split_frames,
 )
-from voicecoach.errors import AudioFileError
 from voicecoach.ports import Microphone, Speaker
 
 needs_sox = pytest.mark.skipif(

@@ -11,8 +11,8 @@ import pytest
 
 from bench import evaluate, metrics, report, run, selection, targets
 from bench.metrics import Detected, Row
-from voicecoach.audio.frames import FRAME_SECONDS, RATE_HZ, silence
 from voicecoach.fakes import ScriptedRecognizer
+from voicecoach.frames import FRAME_SECONDS, RATE_HZ, silence
 
 
 def _burst(seconds: float) -> np.ndarray:

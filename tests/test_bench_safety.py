@@ -11,12 +11,12 @@ import pytest
 
 from bench import families, safety, talk
 from bench.corpus import LEAD_SECONDS, TRAIL_SECONDS
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ
-from voicecoach.catalogue import resolve_program
+from voicecoach.app.catalogue import resolve_program
+from voicecoach.app.preparation import prepare
 from voicecoach.events import Event, Heard, SessionEnded, StateChanged
 from voicecoach.fakes import ScriptedRecognizer
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ
 from voicecoach.ports import Hit
-from voicecoach.preparation import prepare
 
 WORD_SECONDS = 0.6
 
@@ -149,7 +149,7 @@ def test_outcome_reads_the_first_hit_and_halt_after_the_word() -> None:
         StateChanged(51.3, "pain_check", "x", 1, None, 1),
         SessionEnded(61.0, "interrupted", 61.0),
     ]
-    hits = [Hit("pause", 1.0, 19.8), Hit("pain", 1.0, 51.2), Hit("ten", 1.0, 52.0)]
+    hits = [Hit.of("pause", 1.0, 19.8), Hit.of("pain", 1.0, 51.2), Hit.of("ten", 1.0, 52.0)]
     result = safety.outcome(spec, 51.0, events, hits)
     assert (result.heard_text, result.heard_command, result.heard_t) == ("pain", "pain", 51.3)
     assert (result.halt_state, result.halt_t) == ("pain_check", 51.3)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
+from voicecoach.app.recorder import EventRecorder
+from voicecoach.app.runner import Runner
 from voicecoach.clock import MonotonicClock, VirtualClock
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
 from voicecoach.plan import build_plan
 from voicecoach.program import Program
-from voicecoach.recorder import EventRecorder
-from voicecoach.runner import Runner
 from voicecoach.session import Session
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from voicecoach.audio.frames import FRAME_SECONDS, silence
 from voicecoach.commands import (
     NUMBER_WORDS,
     Command,
@@ -15,6 +14,8 @@ from voicecoach.commands import (
     parse,
 )
 from voicecoach.fakes import ScriptedRecognizer
+from voicecoach.frames import FRAME_SECONDS, silence
+from voicecoach.ports import Hit
 
 
 @pytest.mark.parametrize(
@@ -131,11 +132,39 @@ def test_parse_finds_only_what_is_listened_for(
     ("numbers", "heard"),
     [(False, ["stop", "banana"]), (True, ["numb", "seven", "stop", "banana"])],
 )
-def test_the_scripted_recognizer_hears_numbers_and_symptoms_only_when_asked(
-    numbers: bool, heard: list[str]
-) -> None:
+def test_numbers_and_symptoms_are_heard_only_when_asked(numbers: bool, heard: list[str]) -> None:
+    # The recognizer reports every word; the session drops the ones it does not listen for.
     script = [(0.02, "numb"), (0.04, "seven"), (0.06, "stop"), (0.08, "banana")]
     recognizer = ScriptedRecognizer(script)
-    recognizer.expect(numbers)
-    hits = [hit.text for _ in range(5) for hit in recognizer.feed(silence(FRAME_SECONDS))]
-    assert hits == heard
+    hits = [hit for _ in range(5) for hit in recognizer.feed(silence(FRAME_SECONDS))]
+    assert [h.text for h in hits if not h.ignored(numbers=numbers, answers=False)] == heard
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers", "taken"),
+    [
+        ("pain, it is numb", False, Command.PAIN),
+        ("pain, it is numb", True, Command.NUMB),
+        ("yes stop", False, Command.STOP),
+        ("seven", False, None),
+        ("banana", False, None),
+    ],
+)
+def test_a_hit_is_taken_for_the_safest_command_the_session_listens_for(
+    text: str, numbers: bool, taken: Command | None
+) -> None:
+    parsed = Hit.of(text, 1.0, None).command(numbers=numbers, answers=False)
+    assert (None if parsed is None else parsed.command) == taken
+    assert parse(text, numbers=numbers, answers=False) == parsed
+
+
+@pytest.mark.parametrize(
+    ("unsure_of", "about"), [("stop", Command.STOP), ("it hurts", Command.PAIN), ("", None)]
+)
+def test_an_unsure_hit_is_never_a_command_only_a_check(
+    unsure_of: str, about: Command | None
+) -> None:
+    hit = Hit.of("stop it", 0.5, 1.0, unsure_of=unsure_of)
+    assert hit.command(numbers=True, answers=True) is None
+    assert not hit.ignored(numbers=False, answers=False)
+    assert hit.check() == Parsed(Command.CHECK, about=about)

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from pulse import PulseSink
 from pulse import pulse_sink as pulse_sink
 
+from voicecoach.app.invocation import voicecoach_command
 from voicecoach.audio.devices import (
     DeviceMicrophone,
     DeviceSpeaker,
@@ -24,10 +25,9 @@ from voicecoach.audio.devices import (
     list_devices,
 )
 from voicecoach.audio.files import read_audio, write_wav
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs, split_frames
 from voicecoach.cli import main
 from voicecoach.errors import AudioDeviceError
-from voicecoach.invocation import voicecoach_command
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs, split_frames
 from voicecoach.ports import Microphone, Speaker
 
 TONE_HZ = 1000.0

@@ -18,9 +18,7 @@ import pytest
 from pulse import PulseSink
 from pulse import pulse_sink as pulse_sink
 
-from voicecoach.audio.devices import DeviceInfo, choose_rate_hz
-from voicecoach.audio.frames import RATE_HZ
-from voicecoach.doctor import (
+from voicecoach.app.doctor import (
     Check,
     check_disk,
     check_enrolment,
@@ -39,7 +37,9 @@ from voicecoach.doctor import (
     peak_dbfs,
     to_json,
 )
-from voicecoach.invocation import voicecoach_command
+from voicecoach.app.invocation import voicecoach_command
+from voicecoach.audio.devices import DeviceInfo, choose_rate_hz
+from voicecoach.frames import RATE_HZ
 from voicecoach.journal import Journal
 from voicecoach.speech.backends import Backend
 
@@ -262,7 +262,7 @@ def test_a_missing_speech_engine_fails_with_the_apt_fix() -> None:
     code = (
         "import dataclasses, json, sys\n"
         "sys.modules['pyttsx3'] = None\n"  # what a machine without pyttsx3 presents
-        "from voicecoach.doctor import check_speech_engine\n"
+        "from voicecoach.app.doctor import check_speech_engine\n"
         "print(json.dumps(dataclasses.asdict(check_speech_engine())))"
     )
     done = subprocess.run(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.audio.delay import DelayEstimator
 from voicecoach.audio.echo import EchoCanceller, EchoSettings, echo_return_loss_db
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs, split_frames
 from voicecoach.audio.room import Room, RoomSettings, UserSpeech
-from voicecoach.selfhearing import SelfHearingGuard
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs, split_frames
 from voicecoach.speech.tts import Pyttsx3Synthesizer
 from voicecoach.spoken import PAIN_TEXT, RATING_TEXT
 

@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 from speech_audio import needs_mbrola, speak, write_wav
 
-from voicecoach.audio.frames import RATE_HZ, Samples
 from voicecoach.cli import main
 from voicecoach.commands import Command, Parsed
 from voicecoach.enrol import store
 from voicecoach.errors import AudioFileError, UsageError
+from voicecoach.frames import RATE_HZ, Samples
 from voicecoach.speech.backends import whisper_missing
 from voicecoach.speech.personal import PersonalExamples, PersonalTuning
 from voicecoach.speech.whisper_verifier import Verdict

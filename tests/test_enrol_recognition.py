@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from bench import corpus, enrolment, families
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples
 from voicecoach.commands import Command, Parsed
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples
 from voicecoach.speech.backends import whisper_missing
 from voicecoach.speech.personal import WORDS, PersonalExamples
 from voicecoach.speech.whisper_recognizer import WhisperRecognizer

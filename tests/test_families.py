@@ -9,7 +9,7 @@ import pytest
 
 from bench import families
 from bench.corpus import LEAD_SECONDS, SPEECH_DBFS, TRAIL_SECONDS
-from voicecoach.audio.frames import RATE_HZ, rms_dbfs
+from voicecoach.frames import RATE_HZ, rms_dbfs
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.audio.frames import FRAME_SAMPLES, Samples
+from voicecoach.app.recorder import EventRecorder
+from voicecoach.app.runner import Runner
 from voicecoach.clock import VirtualClock
 from voicecoach.events import DeviceChanged, RepDone, SayStarted, SessionEnded
 from voicecoach.fakes import (
@@ -17,12 +18,11 @@ from voicecoach.fakes import (
     ScriptedRecognizer,
     SilentMicrophone,
 )
+from voicecoach.frames import FRAME_SAMPLES, Samples
 from voicecoach.journal import Journal
 from voicecoach.plan import build_plan
 from voicecoach.ports import Microphone, Speaker
 from voicecoach.program import Program
-from voicecoach.recorder import EventRecorder
-from voicecoach.runner import Runner
 from voicecoach.session import Session
 from voicecoach.spoken import BACK_TEXT, LOST_TEXT
 

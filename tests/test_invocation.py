@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.invocation import command_prefix, voicecoach_command
+from voicecoach.app.invocation import command_prefix, voicecoach_command
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from voicecoach.app.recorder import EventRecorder
+from voicecoach.app.runner import Runner
 from voicecoach.clock import VirtualClock
 from voicecoach.commands import Command, Parsed
 from voicecoach.events import (
@@ -33,8 +35,6 @@ from voicecoach.journal.schema import MIGRATIONS
 from voicecoach.plan import Plan, build_plan, estimate_speech_seconds, step_seconds
 from voicecoach.program import Exercise, Program
 from voicecoach.progression import PastSession, histories
-from voicecoach.recorder import EventRecorder
-from voicecoach.runner import Runner
 from voicecoach.session import Session
 
 START = datetime.fromisoformat("2025-03-01T09:30:00+01:00")

@@ -25,7 +25,7 @@ from pulse import pulse_sink as pulse_sink
 
 from voicecoach.audio.espeak import Voice, synthesize
 from voicecoach.audio.files import read_audio, write_wav
-from voicecoach.audio.frames import RATE_HZ
+from voicecoach.frames import RATE_HZ
 from voicecoach.journal import Journal
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]

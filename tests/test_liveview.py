@@ -10,8 +10,8 @@ import pytest
 from rich.console import Console
 
 from tests.conftest import SimulateFn
+from voicecoach.app.liveview import FLOOR_DBFS, LiveView, frame_dbfs, short_backend
 from voicecoach.events import Heard, SayStarted, SessionEnded, SessionStarted, StateChanged
-from voicecoach.liveview import FLOOR_DBFS, LiveView, frame_dbfs, short_backend
 from voicecoach.plan import build_plan, estimate_speech_seconds
 from voicecoach.program import Program
 

@@ -15,6 +15,7 @@ from speech_audio import (
     VOICES,
     commands,
     frames,
+    listened_for,
     needs_mbrola,
     needs_testdata,
     quiet,
@@ -23,9 +24,9 @@ from speech_audio import (
     with_room_noise,
 )
 
-from voicecoach.audio.frames import RATE_HZ, Samples
 from voicecoach.commands import PHRASES, Command, Parsed, parse
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import RATE_HZ, Samples
 from voicecoach.ports import Hit
 from voicecoach.speech.command_net import CommandNet, class_names
 from voicecoach.speech.embedding import SpeechEmbedder
@@ -46,7 +47,8 @@ def hear(
 ) -> list[Hit]:
     """Every hit for one clip."""
     recognizer.expect(numbers, answers)
-    return [hit for frame in frames(samples) for hit in recognizer.feed(frame)]
+    hits = [hit for frame in frames(samples) for hit in recognizer.feed(frame)]
+    return listened_for(hits, numbers=numbers, answers=answers)
 
 
 #: Every phrase of the urgent commands, and the rest of the vocabulary's first phrases.

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from voicecoach.advice import cue_warnings
-from voicecoach.catalogue import (
+from voicecoach.app.catalogue import (
     DEFAULT_PROGRAM,
     list_programs,
     load_program_file,
@@ -522,7 +522,7 @@ def test_broken_user_program_is_skipped_in_listing_with_a_warning(
     user_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     (user_dir / "broken.toml").write_text("name = ", encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="voicecoach.catalogue"):
+    with caplog.at_level(logging.WARNING, logger="voicecoach.app.catalogue"):
         names = [p.name for p in list_programs()]
     assert names == sorted(BUILT_IN)
     assert "broken.toml" in caplog.text

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.catalogue import resolve_program
+from voicecoach.app.catalogue import resolve_program
+from voicecoach.app.recorder import EventRecorder
+from voicecoach.app.runner import Runner
 from voicecoach.clock import VirtualClock
 from voicecoach.commands import Command, parse
 from voicecoach.events import SayStarted, SessionEnded
@@ -26,8 +28,6 @@ from voicecoach.progression import (
     says_a_command,
     todays_dose,
 )
-from voicecoach.recorder import EventRecorder
-from voicecoach.runner import Runner
 from voicecoach.session import Session
 
 DAY0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from voicecoach.app.serve import wait_for_start
 from voicecoach.audio.chime import ready_chime
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs
 from voicecoach.fakes import RecordingSpeaker, ScriptedRecognizer, SilentMicrophone
-from voicecoach.serve import wait_for_start
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs
 
 
 class _ShortMicrophone(SilentMicrophone):

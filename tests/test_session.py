@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import OPENING_SECONDS, SimulateFn, finish_steps, walk_to_count
 from voicecoach.actions import Expect, Say, StopSpeaking
+from voicecoach.app.runner import Runner
 from voicecoach.clock import VirtualClock
 from voicecoach.commands import Command, Parsed
 from voicecoach.events import (
@@ -19,7 +20,6 @@ from voicecoach.events import (
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
 from voicecoach.plan import build_plan
 from voicecoach.program import Program
-from voicecoach.runner import Runner
 from voicecoach.session import Session
 from voicecoach.settings import PainBands, SessionSettings
 from voicecoach.spoken import (

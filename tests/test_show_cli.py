@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from voicecoach.catalogue import load_program_file
+from voicecoach.app.catalogue import load_program_file
+from voicecoach.app.preparation import prepare
+from voicecoach.app.runner import Runner
 from voicecoach.cli import main
 from voicecoach.clock import VirtualClock
 from voicecoach.durations import minutes_seconds
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
 from voicecoach.journal import Journal
-from voicecoach.preparation import prepare
-from voicecoach.runner import Runner
 
 SHORT = Path(__file__).parent / "data" / "short.toml"
 STEP_LINE = re.compile(r"^ *\d+:\d\d\.\d +\d+\.\ds  ")

@@ -16,21 +16,21 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from voicecoach.app.catalogue import resolve_program
+from voicecoach.app.recorder import EventRecorder
+from voicecoach.app.runner import Runner
+from voicecoach.app.selfhearing import SelfHearingGuard
+from voicecoach.app.simulation import Script, make_room
 from voicecoach.audio.echo import EchoCanceller
 from voicecoach.audio.espeak import Voice, synthesize
 from voicecoach.audio.files import read_audio
-from voicecoach.audio.frames import FRAME_SECONDS, RATE_HZ, rms_dbfs
 from voicecoach.audio.room import RoomSettings
-from voicecoach.catalogue import resolve_program
 from voicecoach.cli import main
 from voicecoach.clock import VirtualClock
 from voicecoach.commands import parse
+from voicecoach.frames import FRAME_SECONDS, RATE_HZ, rms_dbfs
 from voicecoach.plan import build_plan
-from voicecoach.recorder import EventRecorder
-from voicecoach.runner import Runner
-from voicecoach.selfhearing import SelfHearingGuard
 from voicecoach.session import Session
-from voicecoach.simulation import Script, make_room
 from voicecoach.speech.tts import Pyttsx3Synthesizer
 from voicecoach.speech.whisper_recognizer import CheckZone, WhisperRecognizer
 

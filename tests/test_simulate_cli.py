@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from voicecoach.app.eventlog import Transcript
 from voicecoach.cli import main
-from voicecoach.eventlog import Transcript
 from voicecoach.events import Heard, SayStarted, SessionEnded
 from voicecoach.journal import Journal
 from voicecoach.spoken import (

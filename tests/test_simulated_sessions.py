@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from voicecoach.catalogue import load_program_file
+from voicecoach.app.catalogue import load_program_file
+from voicecoach.app.invocation import voicecoach_command
+from voicecoach.app.preparation import prepare
+from voicecoach.app.runner import Runner
 from voicecoach.cli import main
 from voicecoach.clock import VirtualClock
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
-from voicecoach.invocation import voicecoach_command
 from voicecoach.journal import SCHEMA_VERSION, Journal
 from voicecoach.journal.schema import MIGRATIONS
-from voicecoach.preparation import prepare
-from voicecoach.runner import Runner
 
 SHORT = Path(__file__).parent / "data" / "short.toml"
 MARCH = [f"2025-03-{day:02d}T09:00" for day in (10, 11, 12, 13)]

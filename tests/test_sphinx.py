@@ -14,6 +14,7 @@ from speech_audio import (
     VOICES,
     commands,
     frames,
+    listened_for,
     needs_mbrola,
     needs_testdata,
     quiet,
@@ -22,9 +23,9 @@ from speech_audio import (
     with_room_noise,
 )
 
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples
-from voicecoach.commands import PHRASES, SYMPTOMS, Command, Parsed, parse
+from voicecoach.commands import PHRASES, SYMPTOMS, Command, Parsed
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples
 from voicecoach.ports import Hit
 from voicecoach.speech.sphinx_recognizer import SphinxRecognizer, _heard_over
 
@@ -45,7 +46,9 @@ def hear(recognizer: SphinxRecognizer, samples: Samples, numbers: bool = False) 
     """Every hit for one clip, from a clean start."""
     recognizer.reset()
     recognizer.expect(numbers)
-    return [hit for frame in frames(samples) for hit in recognizer.feed(frame)]
+    return listened_for(
+        [hit for frame in frames(samples) for hit in recognizer.feed(frame)], numbers=numbers
+    )
 
 
 def command_of(text: str) -> Command:
@@ -213,7 +216,7 @@ def run_session(recognizer: SphinxRecognizer, samples: Samples) -> list[tuple[fl
     heard = []
     for index, frame in enumerate(frames(samples)):
         for hit in recognizer.feed(frame):
-            parsed = parse(hit.text)
+            parsed = hit.command(numbers=False, answers=False)
             if parsed is not None:
                 heard.append(((index + 1) * FRAME_SAMPLES / RATE_HZ, parsed))
                 recognizer.reset()

@@ -8,13 +8,13 @@ import pytest
 from click.testing import CliRunner
 
 from tests.conftest import OPENING_SECONDS, SimulateFn
-from voicecoach.catalogue import resolve_program
+from voicecoach.app.catalogue import resolve_program
+from voicecoach.app.recorder import EventRecorder
 from voicecoach.cli import main
 from voicecoach.events import SayStarted, StateChanged
 from voicecoach.plan import build_plan
 from voicecoach.program import DEFAULT_SAFETY_NOTE, Program
 from voicecoach.progression import effective_progression
-from voicecoach.recorder import EventRecorder
 from voicecoach.spoken import (
     MAX_SPOKEN_COUNTS,
     count_every_seconds,

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from voicecoach.audio.frames import RATE_HZ, Samples, rms_dbfs
 from voicecoach.cli import main
 from voicecoach.errors import SpeechError
+from voicecoach.frames import RATE_HZ, Samples, rms_dbfs
 from voicecoach.ports import Synthesizer
 from voicecoach.speech.tts import Pyttsx3Synthesizer, default_cache_dir, list_voices, trim_silence
 

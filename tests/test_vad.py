@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from speech_audio import LIBRIVOX, needs_mbrola, needs_testdata, quiet, read_wav, speak
 
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs
 from voicecoach.speech.vad import CHUNK_SECONDS, Segment, Segmenter, SegmenterSettings, silero
 
 

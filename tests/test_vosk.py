@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, from_int16, silence
 from voicecoach.commands import NUMBER_WORDS, PHRASES, Command, command_phrases, parse
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, from_int16, silence
 from voicecoach.ports import Hit
 from voicecoach.speech.vosk_recognizer import (
     CONFIRM_FRAMES,
@@ -100,20 +100,11 @@ def test_vocabulary_keys_are_commands_or_numbers() -> None:
     assert vocabulary(True)["seven"] == "seven"
 
 
-def test_answers_are_accepted_only_while_the_question_is_asked() -> None:
-    # They stay in the grammar, so a "yes" is heard as itself, and are then not accepted.
-    assert {"yes", "start over"} <= set(build_grammar(False))
-    assert match_phrases(["yes"], vocabulary(False, answers=False)) == []
-    assert match_phrases("start over".split(), vocabulary(False, answers=False)) == []
-    assert phrases_of(match_phrases(["yes"], vocabulary(False, answers=True))) == ["yes"]
-
-
-def test_symptoms_are_accepted_only_with_the_numbers() -> None:
-    # "numb" stays in the grammar, so it is heard as itself, and counts only in a pain check.
-    assert {"numb", "tingling"} <= set(build_grammar(False))
-    assert match_phrases(["numb"], vocabulary(False, answers=True)) == []
-    assert match_phrases(["tingling"], vocabulary(False)) == []
-    assert phrases_of(match_phrases(["numb"], vocabulary(True, answers=False))) == ["numb"]
+def test_answers_and_symptoms_are_heard_as_themselves() -> None:
+    # They stay in the grammar and are reported: only the runner decides whether they count.
+    assert {"yes", "start over", "numb", "tingling"} <= set(build_grammar(False))
+    assert phrases_of(match_phrases(["yes"], vocabulary(False))) == ["yes"]
+    assert phrases_of(match_phrases(["numb"], vocabulary(False))) == ["numb"]
     assert vocabulary(True)["tingling"] == Command.NUMB.value
 
 

@@ -19,6 +19,7 @@ from speech_audio import (
     commands,
     frames,
     have_mbrola,
+    listened_for,
     needs_mbrola,
     needs_testdata,
     quiet,
@@ -28,8 +29,8 @@ from speech_audio import (
 )
 
 from bench import families
-from voicecoach.audio.frames import RATE_HZ, Samples, rms_dbfs
 from voicecoach.commands import Command, Parsed
+from voicecoach.frames import RATE_HZ, Samples, rms_dbfs
 from voicecoach.ports import Hit
 from voicecoach.speech.backends import open_recognizer, whisper_missing
 from voicecoach.speech.whisper_recognizer import CheckZone, WhisperRecognizer
@@ -78,7 +79,7 @@ def hear(recognizer: WhisperRecognizer, samples: Samples, *, numbers: bool = Fal
     hits: list[Hit] = []
     for frame in frames(np.concatenate([samples, quiet(0.5)])):
         hits += recognizer.feed(frame)
-    return hits
+    return listened_for(hits, numbers=numbers)
 
 
 def test_auto_picks_the_recognizer_that_learned_from_people() -> None:

@@ -24,8 +24,8 @@ import numpy as np
 
 from bench import corpus
 from bench.evaluate import ECHO_LEAD_SECONDS, BenchClip, Counting, EchoStream, coach_utterances
-from voicecoach.audio.frames import FRAME_SECONDS, Samples
 from voicecoach.commands import Command
+from voicecoach.frames import FRAME_SECONDS, Samples
 from voicecoach.ports import Hit
 from voicecoach.speech.embedding import SpeechEmbedder
 

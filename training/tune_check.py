@@ -31,8 +31,8 @@ from dataclasses import dataclass
 import click
 
 from bench import corpus
-from voicecoach.audio.frames import split_frames
 from voicecoach.commands import SAFETY, Command, normalize
+from voicecoach.frames import split_frames
 
 MARGINS_NATS = (4.0, 6.0, 8.0, 10.0, 12.0, 15.0)
 FLOORS_NATS = (-3.0, -4.0, -5.0, -6.0)

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import corpus
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ
 from voicecoach.commands import Command, command_phrases, parse
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ
 from voicecoach.speech.sphinx_recognizer import Candidate, SphinxRecognizer, SphinxTuning
 
 RUNS_DIR = corpus.CORPUS_DIR / "runs"

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import click
 
 from bench import corpus
-from voicecoach.audio.frames import split_frames
 from voicecoach.commands import Parsed
+from voicecoach.frames import split_frames
 
 MARGINS_NATS = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0)
 FLOORS_NATS = (-1.5, -2.0, -2.5, -3.0, -4.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -110,17 +111,26 @@ def parse(text: str, *, numbers: bool = True, answers: bool = True) -> Parsed | 
     """Map recognized text to the highest-priority command it contains, or a number, or None;
     only to what a session listening for ``numbers`` and ``answers`` acts on (see ``expected``).
     """
+    return choose(parse_all(text), numbers=numbers, answers=answers)
+
+
+def parse_all(text: str) -> tuple[Parsed, ...]:
+    """Every command ``text`` contains, safest first (``PRIORITY``), then its first number."""
     padded = f" {normalize(text)} "
-    for command in PRIORITY:
-        if not expected(Parsed(command), numbers=numbers, answers=answers):
-            continue
-        if any(f" {phrase} " in padded for phrase in PHRASES[command]):
-            return Parsed(command)
-    for word in padded.split() if numbers else ():
-        score = number_value(word)
-        if score is not None:
-            return Parsed(Command.NUMBER, score)
-    return None
+    found = [
+        Parsed(command)
+        for command in PRIORITY
+        if any(f" {phrase} " in padded for phrase in PHRASES[command])
+    ]
+    scores = (score for word in padded.split() if (score := number_value(word)) is not None)
+    first = next(scores, None)
+    return (*found, *(() if first is None else (Parsed(Command.NUMBER, first),)))
+
+
+def choose(found: Iterable[Parsed], *, numbers: bool, answers: bool) -> Parsed | None:
+    """The first of ``found`` that a session listening for numbers and answers acts on: the
+    one place the session's expectation (``expected``) is applied to what was heard."""
+    return next((p for p in found if expected(p, numbers=numbers, answers=answers)), None)
 
 
 #: The most words an utterance may have to be taken as a command: "okay stop", "I feel pain",

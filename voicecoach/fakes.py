@@ -8,9 +8,8 @@ from typing import Self
 
 import numpy as np
 
-from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, Samples, silence
-from voicecoach.commands import parse
 from voicecoach.errors import AudioDeviceError
+from voicecoach.frames import FRAME_SAMPLES, FRAME_SECONDS, Samples, silence
 from voicecoach.plan import estimate_speech_seconds
 from voicecoach.ports import Hit, ProgressFn, Unmanaged
 
@@ -75,8 +74,8 @@ class ScriptedRecognizer(Unmanaged):
     Text ending in "?" is unsure (``Hit.unsure_of``): "stop?" may have been "stop", and "?"
     alone was the person's voice, not understood.
 
-    Like every recognizer it reports numbers, symptoms and answers only while the session
-    listens for them (``expect``); text naming nothing else is dropped then, not heard.
+    Like every recognizer it reports what it heard; whether the session listens for the
+    numbers, symptoms and answers in it is the runner's decision (``Hit.command``).
     """
 
     name = "scripted"
@@ -87,8 +86,6 @@ class ScriptedRecognizer(Unmanaged):
         self.decide_seconds = decide_seconds
         self._next = 0
         self._frames = 0
-        self._numbers = False
-        self._answers = False
         #: Every (numbers, answers) the recognizer was asked for, in order.
         self.expectations: list[tuple[bool, bool]] = []
 
@@ -101,9 +98,9 @@ class ScriptedRecognizer(Unmanaged):
             at, text = self._script[self._next]
             if text.endswith("?"):
                 # "stop?": a half-heard safety word; a bare "?": speech not understood.
-                hits.append(Hit(text, 0.5, at, unsure_of=text[:-1].strip()))
-            elif self._listening_for(text):
-                hits.append(Hit(text, 1.0, at))
+                hits.append(Hit.of(text, 0.5, at, unsure_of=text[:-1].strip()))
+            else:
+                hits.append(Hit.of(text, 1.0, at))
             self._next += 1
         if hits and self.decide_seconds > 0.0:
             time.sleep(self.decide_seconds)
@@ -114,16 +111,7 @@ class ScriptedRecognizer(Unmanaged):
 
     def expect(self, numbers: bool, answers: bool = False) -> None:
         """Listen for numbers (with the symptoms) and answers, or not; recorded for tests."""
-        self._numbers = numbers
-        self._answers = answers
         self.expectations.append((numbers, answers))
-
-    def _listening_for(self, text: str) -> bool:
-        # Text that is no command at all is still heard, as a real recognizer may report words
-        # the session ignores; a command is heard only if something expected is in it.
-        return parse(text) is None or (
-            parse(text, numbers=self._numbers, answers=self._answers) is not None
-        )
 
 
 class FlakyMicrophone(SilentMicrophone):

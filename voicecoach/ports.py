@@ -7,11 +7,12 @@ Every port is a context manager: resources are acquired in ``__enter__`` and alw
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Protocol, Self
 
-from voicecoach.audio.frames import Samples
+from voicecoach.commands import Command, Parsed, choose, parse_all
+from voicecoach.frames import Samples
 
 #: Told (phrases done, phrases in all) after each phrase is rendered ahead.
 ProgressFn = Callable[[int, int], None]
@@ -73,10 +74,12 @@ class Synthesizer(_Managed, Protocol):
 
 @dataclass(frozen=True)
 class Hit:
-    """Words a recognizer accepted.
+    """Words a recognizer accepted, with the commands they hold.
 
     ``end_seconds`` is when the words ended, in seconds since the first frame fed (None when
     unknown); ``confidence`` is 0..1; ``partial`` marks early evidence, before the endpoint.
+    A recognizer reports what it heard, whatever the session listens for: which of ``parsed``
+    the session acts on is decided once, by ``command`` (``commands.choose``).
     """
 
     text: str
@@ -86,6 +89,49 @@ class Hit:
     #: Set when the evidence is real but not sure: the safety phrase ``text`` may be ("" when
     #: the person was heard but not understood). The session then stops and asks.
     unsure_of: str | None = None
+    #: Every command the words hold, safest first (``commands.parse_all``); for an unsure hit,
+    #: the ones ``unsure_of`` holds.
+    parsed: tuple[Parsed, ...] = field(default=(), kw_only=True)
+
+    @classmethod
+    def of(
+        cls,
+        text: str,
+        confidence: float,
+        end_seconds: float | None,
+        *,
+        partial: bool = False,
+        unsure_of: str | None = None,
+    ) -> Hit:
+        """A hit whose commands are read from its words (from ``unsure_of`` for an unsure one)."""
+        said = text if unsure_of is None else unsure_of
+        return cls(text, confidence, end_seconds, partial, unsure_of, parsed=parse_all(said))
+
+    @property
+    def unsure(self) -> bool:
+        """True for evidence worth a question only (``unsure_of``), never a command itself."""
+        return self.unsure_of is not None
+
+    def command(self, *, numbers: bool, answers: bool) -> Parsed | None:
+        """What a session listening for numbers and answers (or not) acts on in this hit: None
+        for words it does not listen for, and for an unsure hit (the runner asks about it)."""
+        if self.unsure:
+            return None
+        return choose(self.parsed, numbers=numbers, answers=answers)
+
+    def check(self) -> Parsed:
+        """The question an unsure hit raises: a CHECK about the safety word it may be."""
+        about = choose(self.parsed, numbers=False, answers=False)
+        return Parsed(Command.CHECK, about=None if about is None else about.command)
+
+    def ignored(self, *, numbers: bool, answers: bool) -> bool:
+        """True for a sure hit that names only commands the session is not listening for: it is
+        dropped as if unheard (words that name no command at all are still heard)."""
+        return (
+            not self.unsure
+            and bool(self.parsed)
+            and self.command(numbers=numbers, answers=answers) is None
+        )
 
 
 class Recognizer(_Managed, Protocol):

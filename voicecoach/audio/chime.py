@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples
 
 #: Two notes a fifth apart, rising (hertz, seconds): heard as "ready", not as an alarm.
 NOTES = ((660.0, 0.12), (990.0, 0.18))

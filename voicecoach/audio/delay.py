@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples
 
 _EPS = 1e-12
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from voicecoach.audio.delay import DelayEstimator
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples
 
 _LOGGER = logging.getLogger(__name__)
 _N = FRAME_SAMPLES

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voicecoach.audio.frames import Samples, from_int16, resample
 from voicecoach.errors import SpeechError
+from voicecoach.frames import Samples, from_int16, resample
 
 #: A default user voice that differs from the coach's default (en, male, 160 wpm).
 DEFAULT_USER_VOICE = "en-us+f3"

@@ -18,7 +18,8 @@ from typing import Self
 import numpy as np
 import numpy.typing as npt
 
-from voicecoach.audio.frames import (
+from voicecoach.errors import AudioFileError
+from voicecoach.frames import (
     RATE_HZ,
     AudioChunk,
     Samples,
@@ -28,7 +29,6 @@ from voicecoach.audio.frames import (
     to_int16_bytes,
     to_mono,
 )
-from voicecoach.errors import AudioFileError
 
 _LOGGER = logging.getLogger(__name__)
 

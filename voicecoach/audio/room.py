@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs
 from voicecoach.ports import Unmanaged
 
 #: The level assumed for speech when there is no scripted speech to measure, in dBFS.

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from voicecoach.app.invocation import voicecoach_command
 from voicecoach.cli import main
 from voicecoach.cli.options import (
     input_device_option,
@@ -23,7 +24,6 @@ from voicecoach.cli.options import (
 )
 from voicecoach.columns import table
 from voicecoach.errors import AudioDeviceError, UsageError
-from voicecoach.invocation import voicecoach_command
 
 _SETUP_HELP = (
     "no audio devices found. Connect a USB microphone and speaker and check that the system "
@@ -99,7 +99,7 @@ def say_command(
         click.echo(f"wrote {out} ({seconds:.2f} s, 16 kHz mono)")
         return
     from voicecoach.audio.devices import DeviceSpeaker
-    from voicecoach.audio.frames import split_frames
+    from voicecoach.frames import split_frames
 
     with DeviceSpeaker(output_device) as speaker:
         for frame in split_frames(samples):
@@ -121,10 +121,10 @@ def record_command(out: Path, seconds: float, input_device: str | None) -> None:
     """
     import numpy as np
 
+    from voicecoach.app.doctor import level_check, peak_dbfs
     from voicecoach.audio.devices import DeviceMicrophone
     from voicecoach.audio.files import write_wav
-    from voicecoach.audio.frames import FRAME_SECONDS, RATE_HZ, Samples, rms_dbfs
-    from voicecoach.doctor import level_check, peak_dbfs
+    from voicecoach.frames import FRAME_SECONDS, RATE_HZ, Samples, rms_dbfs
 
     frames: list[Samples] = []
     lost: AudioDeviceError | None = None

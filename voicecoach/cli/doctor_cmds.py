@@ -1,6 +1,6 @@
 """CLI command: ``voicecoach doctor`` checks every part a session needs and prints the fixes.
 
-The checks live in ``voicecoach.doctor`` and are imported inside the command, so ``--help``
+The checks live in ``voicecoach.app.doctor`` and are imported inside the command, so ``--help``
 stays fast and loads no audio or speech library.
 """
 
@@ -46,7 +46,7 @@ def doctor_command(
     normal volume from where you exercise. Exits 1 when something would stop a session from
     running; warnings alone exit 0.
     """
-    from voicecoach.doctor import (
+    from voicecoach.app.doctor import (
         DoctorOptions,
         can_encode,
         exit_code,

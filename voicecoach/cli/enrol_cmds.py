@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from voicecoach.cli import main
 from voicecoach.cli.options import audio_options, voice_options
 from voicecoach.errors import UsageError
+
+if TYPE_CHECKING:
+    from voicecoach.enrol.report import WordReport
 
 
 @main.command("enrol")
@@ -53,7 +56,10 @@ def enrol_command(from_dir: Path | None, forget: bool, report: bool, **opts: Any
     if from_dir is not None:
         _import(from_dir, folder)
     elif not report:
-        _spoken(folder, opts)
+        _spoken(
+            folder, opts["input_device"], opts["output_device"], opts["voice"], opts["rate"],
+            opts["volume"],
+        )  # fmt: skip
         return
     if report:
         click.echo(_format(_reports(folder)))
@@ -71,18 +77,23 @@ def _import(from_dir: Path, folder: Path) -> None:
     click.echo(f"stored {len(written)} examples in {folder}: {words}")
 
 
-def _spoken(folder: Path, opts: dict[str, Any]) -> None:
+def _spoken(
+    folder: Path,
+    input_device: str | None,
+    output_device: str | None,
+    voice: str | None,
+    rate_wpm: int,
+    volume: float,
+) -> None:
+    from voicecoach.app.live import open_devices
     from voicecoach.enrol import store
     from voicecoach.enrol.report import spoken_summary
     from voicecoach.enrol.session import EnrolmentSession
-    from voicecoach.live import open_devices
     from voicecoach.speech.tts import Pyttsx3Synthesizer
     from voicecoach.speech.vad import silero
 
-    mic, speaker = open_devices(opts["input_device"], opts["output_device"])
-    synthesizer = Pyttsx3Synthesizer(
-        voice=opts["voice"], rate_wpm=opts["rate"], volume=opts["volume"]
-    )
+    mic, speaker = open_devices(input_device, output_device)
+    synthesizer = Pyttsx3Synthesizer(voice=voice, rate_wpm=rate_wpm, volume=volume)
     with synthesizer, mic, speaker:
         session = EnrolmentSession(
             mic, speaker, synthesizer, silero(), progress=lambda text: click.echo(text, err=True)
@@ -98,7 +109,7 @@ def _spoken(folder: Path, opts: dict[str, Any]) -> None:
         session.say(spoken_summary(reports))
 
 
-def _reports(folder: Path) -> list[Any]:
+def _reports(folder: Path) -> list[WordReport]:
     from voicecoach.enrol import store
     from voicecoach.enrol.report import leave_one_out
     from voicecoach.speech.personal import PersonalExamples
@@ -119,7 +130,7 @@ def _reports(folder: Path) -> list[Any]:
     )
 
 
-def _format(reports: list[Any]) -> str:
+def _format(reports: list[WordReport]) -> str:
     from voicecoach.enrol.report import format_reports
 
     return "each example heard by Whisper alone, and with your other examples:\n" + (

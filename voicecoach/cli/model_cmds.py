@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
+from voicecoach.app.invocation import voicecoach_command
 from voicecoach.cli import main
 from voicecoach.cli.options import model_option
 from voicecoach.errors import ModelError
-from voicecoach.invocation import voicecoach_command
 from voicecoach.speech.models import (
     CATALOGUE,
     DEFAULT_MODEL,

@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 
 import click
 
-from voicecoach.eventlog import JsonLinesLog, Transcript
+from voicecoach.app.eventlog import JsonLinesLog, Transcript
+from voicecoach.app.preparation import DoseChoice, ResumeChoice
 from voicecoach.events import Listener
 from voicecoach.journal import ENV_VAR, Journal
-from voicecoach.preparation import DoseChoice, ResumeChoice
 from voicecoach.settings import DEFAULT_EMERGENCY_NUMBER, PainBands, SessionSettings
 from voicecoach.speech.backends import BACKENDS, Backend
 

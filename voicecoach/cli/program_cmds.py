@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from voicecoach.advice import program_warnings, text_cue_warnings
-from voicecoach.catalogue import (
+from voicecoach.app.catalogue import (
     DEFAULT_PROGRAM,
     list_programs,
     load_program_file,

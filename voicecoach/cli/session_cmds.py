@@ -11,9 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from voicecoach.app.catalogue import DEFAULT_PROGRAM, resolve_program
+from voicecoach.app.eventlog import Transcript
+from voicecoach.app.preparation import Prepared, prepare
+from voicecoach.app.runner import Runner
+from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.audio.echo import EchoCanceller
 from voicecoach.audio.room import RoomSettings
-from voicecoach.catalogue import DEFAULT_PROGRAM, resolve_program
 from voicecoach.cli import main
 from voicecoach.cli.options import (
     RunOptions,
@@ -29,13 +33,9 @@ from voicecoach.cli.options import (
     voice_options,
 )
 from voicecoach.clock import VirtualClock
-from voicecoach.eventlog import Transcript
 from voicecoach.events import Listener, SessionEnded
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
 from voicecoach.ports import Microphone, Recognizer, Speaker, Synthesizer
-from voicecoach.preparation import Prepared, prepare
-from voicecoach.runner import Runner
-from voicecoach.selfhearing import SelfHearingGuard
 
 if TYPE_CHECKING:
     from voicecoach.audio.room import Room
@@ -231,8 +231,8 @@ def _audio_parts(
     record: bool,
 ) -> tuple[Room, tuple[Microphone, Speaker, Synthesizer, Recognizer]]:
     """The room and the real voice and ears, for an audio simulation."""
+    from voicecoach.app.simulation import MergedRecognizer, Script, make_room
     from voicecoach.audio.espeak import Voice
-    from voicecoach.simulation import MergedRecognizer, Script, make_room
 
     room = make_room(Script(says, plays, Voice(user_voice)), room_settings, record=record)
     recognizer = _recognizer_described(options.backend, options.model)[0]
@@ -301,7 +301,7 @@ def run(program: str, **params: Any) -> None:
 
 def _live_session(program: str, options: RunOptions) -> SessionEnded:
     """One live session of ``program`` on the devices the options name."""
-    from voicecoach.live import run_live
+    from voicecoach.app.live import run_live
 
     with ExitStack() as stack:
         listeners = open_listeners(stack, options, transcript=False)
@@ -336,8 +336,8 @@ def serve(program: str, once: bool, **params: Any) -> None:
     listens for "start session" or "start my session". Every other word is
     ignored, and the coach stays silent.
     """
-    from voicecoach.live import open_devices, sigterm_as_interrupt
-    from voicecoach.serve import wait_for_start
+    from voicecoach.app.live import open_devices, sigterm_as_interrupt
+    from voicecoach.app.serve import wait_for_start
 
     options = replace(RunOptions.from_params(params), append_log=True)
     resolve_program(program)  # a bad program name is reported now, not after the wake word

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import click
 
-from voicecoach.catalogue import DEFAULT_PROGRAM, resolve_program
+from voicecoach.app.catalogue import DEFAULT_PROGRAM, resolve_program
+from voicecoach.app.preparation import DoseChoice, todays_plan
 from voicecoach.cli import main
 from voicecoach.cli.options import dose_option, read_journal_option
 from voicecoach.columns import table
 from voicecoach.durations import minutes_seconds
 from voicecoach.journal import Journal, default_journal_path
 from voicecoach.plan import Plan, Step, build_plan, estimate_speech_seconds, step_seconds
-from voicecoach.preparation import DoseChoice, todays_plan
 from voicecoach.program import Program
 from voicecoach.progression import Dose, personal_program
 

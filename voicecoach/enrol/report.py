@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from voicecoach.audio.frames import Samples
 from voicecoach.commands import Command
+from voicecoach.frames import Samples
 from voicecoach.speech.personal import WORDS, PersonalExamples
 from voicecoach.speech.whisper_verifier import Verdict
 

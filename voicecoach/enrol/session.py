@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, split_frames
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, split_frames
 from voicecoach.ports import Microphone, Speaker, Synthesizer
 from voicecoach.speech.personal import COMMAND_WORDS, NUMBER_WORDS
 from voicecoach.speech.vad import Segmenter, SegmenterSettings, SpeechProbability

@@ -18,8 +18,8 @@ import numpy as np
 import platformdirs
 
 from voicecoach.audio.files import read_audio, write_wav
-from voicecoach.audio.frames import RATE_HZ, Samples, from_int16
 from voicecoach.errors import AudioFileError, UsageError
+from voicecoach.frames import RATE_HZ, Samples, from_int16
 from voicecoach.speech.personal import WORDS, longest_utterance
 from voicecoach.speech.vad import SpeechProbability
 

@@ -7,12 +7,20 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from voicecoach.errors import ReportError
 from voicecoach.history import SessionRecord
 from voicecoach.report.build import wall_clock
 from voicecoach.report.export import open_private
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -42,7 +50,7 @@ END_COLOURS = {
 _WIDTH_INCHES, _HEIGHT_INCHES, _DPI = 11.0, 7.5, 100
 
 
-def require_matplotlib() -> tuple[Any, Any, Any]:
+def require_matplotlib() -> tuple[type[Figure], type[FigureCanvasAgg], ModuleType]:
     """The figure, the Agg canvas and the date helpers, imported lazily: matplotlib is optional
     and slow to import, and the Agg canvas draws without any display."""
     try:
@@ -75,7 +83,7 @@ def session_slots(records: Sequence[SessionRecord]) -> list[tuple[datetime, floa
     return slots
 
 
-def draw_sessions(records: Sequence[SessionRecord]) -> Any:
+def draw_sessions(records: Sequence[SessionRecord]) -> Figure:
     """The figure of pain (during sessions and ratings after) and minutes per session."""
     figure_class, canvas_class, mdates = require_matplotlib()
     finished = [r for r in records if r.end_reason is not None]
@@ -112,7 +120,7 @@ def plot_sessions(records: Sequence[SessionRecord], path: Path) -> None:
     _LOGGER.info("plot written to %s", path)
 
 
-def _draw_pain(axes: Any, records: Sequence[SessionRecord], places: Sequence[datetime]) -> None:
+def _draw_pain(axes: Axes, records: Sequence[SessionRecord], places: Sequence[datetime]) -> None:
     for low, high, colour, label in BANDS:
         axes.axhspan(low, high, color=colour, zorder=0, label=label)
     scored: list[tuple[datetime, int]] = []
@@ -147,7 +155,7 @@ def _draw_pain(axes: Any, records: Sequence[SessionRecord], places: Sequence[dat
         )
     if unscored:
         axes.plot(
-            unscored,
+            np.array(unscored),
             [10] * len(unscored),
             "X",
             color="#6a0dad",
@@ -164,7 +172,7 @@ def _draw_pain(axes: Any, records: Sequence[SessionRecord], places: Sequence[dat
 
 
 def _draw_minutes(
-    axes: Any, records: Sequence[SessionRecord], slots: Sequence[tuple[datetime, float]]
+    axes: Axes, records: Sequence[SessionRecord], slots: Sequence[tuple[datetime, float]]
 ) -> None:
     shown: set[str] = set()
     for record, (at, width) in zip(records, slots, strict=True):
@@ -172,7 +180,7 @@ def _draw_minutes(
         label = None if reason in shown else reason
         shown.add(reason)
         axes.bar(
-            at,
+            np.array([at]),
             (record.duration_s or 0.0) / 60,
             width=width,
             color=END_COLOURS.get(reason, "#7f7f7f"),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from voicecoach.app.invocation import voicecoach_command
 from voicecoach.columns import table
 from voicecoach.durations import minutes_seconds
-from voicecoach.invocation import voicecoach_command
 from voicecoach.report.build import Report, Streak
 
 #: Marks the side of an exercise that was cut short more often.

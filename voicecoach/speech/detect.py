@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from voicecoach.audio.files import read_audio
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples, silence
-from voicecoach.commands import expected, parse
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, silence
 from voicecoach.ports import Recognizer
 
 #: Silence fed after each file so that an endpoint-driven recognizer finishes its last words.
@@ -71,10 +70,8 @@ class Detector:
             self._frames_fed += 1
             at_seconds = (index + FRAME_SAMPLES) / RATE_HZ
             for hit in hits:
-                parsed = parse(hit.text)
-                if parsed is None or not expected(
-                    parsed, numbers=self.numbers, answers=self.answers
-                ):
+                parsed = hit.command(numbers=self.numbers, answers=self.answers)
+                if parsed is None:
                     continue
                 end = None if hit.end_seconds is None else hit.end_seconds - start_seconds
                 yield Detection(

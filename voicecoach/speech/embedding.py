@@ -12,14 +12,17 @@ One 96-number embedding comes out for every 80 ms of audio; each describes the l
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from voicecoach.audio.frames import RATE_HZ, Samples
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import RATE_HZ, Samples
 
 #: Samples between two mel frames (10 ms) and between two embeddings (8 mel frames, 80 ms).
 MEL_HOP_SAMPLES = 160
@@ -38,6 +41,17 @@ _FIX = "reinstall voicecoach (`scripts/setup`): the files ship inside the packag
 Embeddings = npt.NDArray[np.float32]
 
 
+class _Input(Protocol):
+    name: str
+
+
+class _Session(Protocol):
+    """The part of ``onnxruntime.InferenceSession`` the embedder uses."""
+
+    def get_inputs(self) -> Sequence[_Input]: ...
+    def run(self, outputs: None, feeds: dict[str, npt.NDArray[np.float32]]) -> list[object]: ...
+
+
 def model_dir() -> Path:
     """Where the package keeps the two ONNX models."""
     return Path(__file__).resolve().parent / "data"
@@ -54,10 +68,10 @@ class SpeechEmbedder:
         options.inter_op_num_threads = 1
         folder = model_dir()
         try:
-            self._mel = ort.InferenceSession(
+            self._mel: _Session = ort.InferenceSession(
                 str(folder / "melspectrogram.onnx"), options, providers=["CPUExecutionProvider"]
             )
-            self._net = ort.InferenceSession(
+            self._net: _Session = ort.InferenceSession(
                 str(folder / "embedding_model.onnx"), options, providers=["CPUExecutionProvider"]
             )
         except Exception as err:  # onnxruntime raises its own untyped errors for bad files
@@ -108,7 +122,7 @@ class SpeechEmbedder:
         batch = np.stack(windows)[..., None].astype(np.float32)
         return np.asarray(self._run(self._net, batch), dtype=np.float32).reshape(-1, EMBEDDING_SIZE)
 
-    def _run(self, session: Any, data: npt.NDArray[np.float32]) -> Any:
+    def _run(self, session: _Session, data: npt.NDArray[np.float32]) -> object:
         return session.run(None, {session.get_inputs()[0].name: data})[0]
 
 
@@ -117,9 +131,8 @@ def embedding_end_seconds(index: int) -> float:
     return (index + _FIRST_EMBEDDING_HOPS) * EMBEDDING_HOP_SAMPLES / RATE_HZ
 
 
-def _import_onnxruntime() -> Any:
+def _import_onnxruntime() -> ModuleType:
     try:
-        import onnxruntime
+        return importlib.import_module("onnxruntime")
     except ImportError as err:
         raise RecognizerError(f"onnxruntime is not installed or cannot load ({err})") from err
-    return onnxruntime

@@ -1,4 +1,4 @@
-"""The embedded default recognizer: a command network over speech embeddings.
+"""The ``net`` backend: a command network over speech embeddings.
 
 Every 80 ms the speech embedder (``embedding.py``) adds one embedding; the command network
 (``command_net.py``) reads the last ``window_embeddings`` of them and gives each class a
@@ -16,9 +16,9 @@ from typing import Self
 
 import numpy as np
 
-from voicecoach.audio.frames import RATE_HZ, Samples
 from voicecoach.commands import Command, expected, parse
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import RATE_HZ, Samples
 from voicecoach.ports import Hit
 from voicecoach.speech.command_net import NONE, CommandNet, phrase_of
 from voicecoach.speech.embedding import SpeechEmbedder, embedding_end_seconds
@@ -202,7 +202,7 @@ class NetRecognizer:
             if accepted is not None:
                 name, probability = accepted
                 end = max(0.0, embedding_end_seconds(index) - self._tuning.word_end_lag_seconds)
-                hits.append(Hit(text=phrase_of(name), confidence=probability, end_seconds=end))
+                hits.append(Hit.of(phrase_of(name), probability, end))
         return hits
 
     def reset(self) -> None:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from voicecoach.audio.frames import FRAME_SAMPLES, RATE_HZ, Samples
 from voicecoach.commands import Command, Parsed
+from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples
 from voicecoach.speech.embedding import SpeechEmbedder
 from voicecoach.speech.vad import Segmenter, SegmenterSettings, SpeechProbability
 from voicecoach.speech.whisper_verifier import Verdict

@@ -1,4 +1,4 @@
-"""The embedded default recognizer: pocketsphinx keyword spotting, confirmed by a small grammar.
+"""The ``sphinx`` backend: pocketsphinx keyword spotting, confirmed by a small grammar.
 
 Every command phrase is spotted as frames arrive (keyword search against a phone loop, one
 threshold per phrase). A candidate is then confirmed by decoding the last second or so of audio
@@ -9,24 +9,53 @@ bench/README.md has the measurements behind this design and the thresholds.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 import tempfile
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from types import ModuleType, TracebackType
+from typing import Protocol, Self
 
 import numpy as np
 
-from voicecoach.audio.frames import RATE_HZ, Samples, rms_dbfs, to_int16_bytes
-from voicecoach.commands import NUMBER_WORDS, command_phrases, expected, parse
+from voicecoach.commands import NUMBER_WORDS, command_phrases, parse
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import RATE_HZ, Samples, rms_dbfs, to_int16_bytes
 from voicecoach.ports import Hit
 
 _LOGGER = logging.getLogger(__name__)
+
+
+class _Segment(Protocol):
+    """One word of a pocketsphinx result, its times in 10 ms frames."""
+
+    word: str
+    start_frame: int
+    end_frame: int
+    prob: int
+
+
+class _Decoder(Protocol):
+    """The part of ``pocketsphinx.Decoder`` this recognizer uses."""
+
+    config: Mapping[str, object]
+
+    def activate_search(self, name: str) -> None: ...
+    def start_utt(self) -> None: ...
+    def end_utt(self) -> None: ...
+    def set_cmn(self, prior: str) -> None: ...
+    def process_raw(self, data: bytes) -> int: ...
+    def hyp(self) -> object | None: ...
+    def seg(self) -> Iterable[_Segment] | None: ...
+    def add_word(self, word: str, phones: str, update: bool) -> int: ...
+    def add_kws(self, name: str, path: str) -> None: ...
+    def add_jsgf_string(self, name: str, grammar: str) -> None: ...
+    def lookup_word(self, word: str) -> str: ...
+
 
 #: pocketsphinx analyses audio in 10 ms frames.
 _PS_FRAMES_PER_SECOND = 100
@@ -141,8 +170,7 @@ class SphinxRecognizer:
         self._tuning = tuning or SphinxTuning()
         self._audit = audit
         self._numbers = False
-        self._answers = False
-        self._decoder: Any = None
+        self._decoder: _Decoder | None = None
         self._cmn_prior = ""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         # Enough recent audio for the confirming decode of the longest phrase.
@@ -163,9 +191,10 @@ class SphinxRecognizer:
         # Cepstral mean normalisation stays pinned to the model's prior (a speech average): live
         # adaptation drifts towards the noise floor within a minute of quiet and then costs
         # real words most of their score, so a word would be heard differently early and late.
-        self._cmn_prior = str(self._decoder.config["cmninit"])
-        self._decoder.activate_search(_kws_name(self._numbers))
-        self._decoder.start_utt()
+        decoder = self._require()
+        self._cmn_prior = str(decoder.config["cmninit"])
+        decoder.activate_search(_kws_name(self._numbers))
+        decoder.start_utt()
         return self
 
     def __exit__(
@@ -195,15 +224,13 @@ class SphinxRecognizer:
             return []
         spotted = [
             (s.word.strip(), self._seconds(s.start_frame), self._seconds(s.end_frame + 1), s.prob)
-            for s in decoder.seg()
+            for s in decoder.seg() or []
         ]
         self._restart()
         hits: list[Hit] = []
         for phrase, start_s, end_s, prob in spotted:
             hit = self._judge(phrase, start_s, end_s, margin_log10(prob))
-            if hit is None or not self._listening_for(hit):
-                continue
-            if all(parse(h.text) != parse(hit.text) for h in hits):
+            if hit is not None and all(h.parsed != hit.parsed for h in hits):
                 hits.append(hit)
         return hits
 
@@ -213,8 +240,8 @@ class SphinxRecognizer:
         self._restart()
 
     def expect(self, numbers: bool, answers: bool = False) -> None:
-        """Spot commands, plus the pain-scale numbers and the answers when asked for."""
-        self._answers = answers
+        """Spot commands, plus the pain-scale numbers when asked for (the answers always: the
+        runner decides whether they count)."""
         if numbers == self._numbers:
             return
         self._numbers = numbers
@@ -225,25 +252,19 @@ class SphinxRecognizer:
 
     # --- internals --------------------------------------------------------------------------
 
-    def _require(self) -> Any:
+    def _require(self) -> _Decoder:
         if self._decoder is None:
             raise RecognizerError("the sphinx recognizer is not open; use it in a `with` block")
         return self._decoder
 
     def _start_utt(self) -> None:
-        self._decoder.start_utt()
+        self._require().start_utt()
         self._utt_start_samples = self._samples_fed
 
     def _restart(self) -> None:
         decoder = self._require()
         decoder.end_utt()
         self._start_utt()
-
-    def _listening_for(self, hit: Hit) -> bool:
-        # The answers stay in the search (one search per numbers setting is enough): a spotted
-        # "yes" outside the question is dropped here instead.
-        parsed = parse(hit.text)
-        return parsed is not None and expected(parsed, numbers=self._numbers, answers=self._answers)
 
     def _seconds(self, ps_frame: int) -> float:
         return self._utt_start_samples / RATE_HZ + ps_frame / _PS_FRAMES_PER_SECOND
@@ -263,7 +284,7 @@ class SphinxRecognizer:
         threshold = self._tuning.thresholds.get(phrase, self._tuning.default_threshold)
         # Map "just over the threshold" to 0.5 and a clear margin (+20 decades) to about 1.
         confidence = min(1.0, max(0.0, 0.5 + (margin - threshold) / 40.0))
-        return Hit(text=phrase, confidence=confidence, end_seconds=end_s)
+        return Hit.of(phrase, confidence, end_s)
 
     def _window(self, start_seconds: float, end_seconds: float) -> bytes:
         """The kept audio between two stream times (clipped to what is kept)."""
@@ -327,14 +348,13 @@ def _heard_over(words: list[tuple[str, float, float]], start_s: float, end_s: fl
     return best
 
 
-def _import_pocketsphinx() -> Any:
+def _import_pocketsphinx() -> ModuleType:
     try:
-        import pocketsphinx
+        return importlib.import_module("pocketsphinx")
     except ImportError as err:
         raise RecognizerError(
             f"pocketsphinx is not installed or cannot load ({err}); {_FIX}"
         ) from err
-    return pocketsphinx
 
 
 def _kws_name(numbers: bool) -> str:
@@ -358,11 +378,11 @@ def _phrases(numbers: bool) -> list[str]:
     return command_phrases() + (list(NUMBER_WORDS) if numbers else [])
 
 
-def _build_decoder(ps: Any, workdir: Path, tuning: SphinxTuning) -> Any:
+def _build_decoder(ps: ModuleType, workdir: Path, tuning: SphinxTuning) -> _Decoder:
     model = Path(ps.get_model_path()) / "en-us"
     words = {w for p in _phrases(True) for w in p.split()}
     dictionary = _write_dictionary(model / "cmudict-en-us.dict", words | set(DECOYS), workdir)
-    decoder = ps.Decoder(
+    decoder: _Decoder = ps.Decoder(
         hmm=str(model / "en-us"),
         dict=str(dictionary),
         lm=None,
@@ -393,7 +413,7 @@ def _token(phrase: str) -> str:
     return phrase.replace(" ", "_")
 
 
-def _add_phrase_words(decoder: Any, phrases: list[str]) -> None:
+def _add_phrase_words(decoder: _Decoder, phrases: list[str]) -> None:
     for phrase in phrases:
         if " " in phrase:
             phones = " ".join(decoder.lookup_word(word) for word in phrase.split())

@@ -42,8 +42,8 @@ import numpy as np
 import platformdirs
 
 from voicecoach.audio.files import read_audio, write_wav
-from voicecoach.audio.frames import RATE_HZ, Samples, from_int16, to_int16_bytes
 from voicecoach.errors import AudioFileError, SpeechError
+from voicecoach.frames import RATE_HZ, Samples, from_int16, to_int16_bytes
 
 _LOGGER = logging.getLogger(__name__)
 

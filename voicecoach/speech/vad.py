@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voicecoach.audio.frames import RATE_HZ, Samples, rms_dbfs
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import RATE_HZ, Samples, rms_dbfs
 
 #: Samples Silero reads at a time at 16 kHz (32 ms).
 CHUNK_SAMPLES = 512

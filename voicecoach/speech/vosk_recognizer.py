@@ -9,24 +9,18 @@ and the per-word confidences of the final result.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from types import ModuleType, TracebackType
+from typing import Protocol, Self
 
-from voicecoach.audio.frames import RATE_HZ, Samples, to_int16_bytes
-from voicecoach.commands import (
-    ANSWERS,
-    NUMBER_WORDS,
-    PHRASES,
-    SYMPTOMS,
-    URGENT,
-    command_phrases,
-)
+from voicecoach.commands import NUMBER_WORDS, PHRASES, URGENT, command_phrases
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import RATE_HZ, Samples, to_int16_bytes
 from voicecoach.ports import Hit
 from voicecoach.speech.models import looks_like_model
 
@@ -62,16 +56,13 @@ def build_grammar(numbers: bool) -> list[str]:
     return phrases
 
 
-def vocabulary(numbers: bool, answers: bool = True) -> dict[str, str]:
-    """Accepted phrase -> identity key (the command name, or the number word itself); the
-    answers (``commands.ANSWERS``) only with ``answers``, the symptoms (``commands.SYMPTOMS``)
-    only with ``numbers``."""
-    phrases = {
-        phrase: command.value
-        for command, group in PHRASES.items()
-        if (answers or command not in ANSWERS) and (numbers or command not in SYMPTOMS)
-        for phrase in group
-    }
+def vocabulary(numbers: bool) -> dict[str, str]:
+    """Phrase of the grammar -> identity key (the command name, or the number word itself).
+
+    Every command phrase is reported, the answers and symptoms too: which of them the session
+    acts on is the runner's decision (``ports.Hit.command``), not the recognizer's.
+    """
+    phrases = {phrase: command.value for command, group in PHRASES.items() for phrase in group}
     if numbers:
         phrases.update({word: word for word in NUMBER_WORDS})
     return phrases
@@ -116,7 +107,7 @@ def parse_partial_words(json_str: str) -> list[WordTime]:
     return [word for item in words if (word := _word_time(item)) is not None]
 
 
-def _load(json_str: str) -> dict[str, Any]:
+def _load(json_str: str) -> dict[str, object]:
     try:
         data = json.loads(json_str)
     except (TypeError, ValueError):
@@ -220,11 +211,26 @@ class UtteranceTracker:
         return count + 1, first_seen
 
 
+class _Kaldi(Protocol):
+    """The part of ``vosk.KaldiRecognizer`` this recognizer uses."""
+
+    def AcceptWaveform(self, data: bytes) -> int: ...
+    def Result(self) -> str: ...
+    def PartialResult(self) -> str: ...
+    def Reset(self) -> None: ...
+    def SetWords(self, words: bool) -> None: ...
+    def SetPartialWords(self, words: bool) -> None: ...
+
+
+class _Model(Protocol):
+    def vosk_model_find_word(self, word: str) -> int: ...
+
+
 @dataclass
 class _Decoder:
     """One Vosk recognizer and how many samples it has been fed (its clock, in samples)."""
 
-    kaldi: Any
+    kaldi: _Kaldi
     fed_samples: int = 0
 
 
@@ -264,8 +270,7 @@ class VoskRecognizer:
         self._vosk = _import_vosk()
         self._tracker = UtteranceTracker(confirm_frames)
         self._numbers = False
-        self._answers = False
-        self._model: Any = None
+        self._model: _Model | None = None
         self._decoders: dict[bool, _Decoder] = {}
         self._stream_samples = 0
         self._forget_before_seconds = 0.0
@@ -316,10 +321,9 @@ class VoskRecognizer:
         self._forget_before_seconds = self._now_seconds()
 
     def expect(self, numbers: bool, answers: bool = False) -> None:
-        """Listen for commands, plus the pain-scale numbers and the answers when asked for."""
-        # The answers stay in the grammar, so that a "yes" is heard as itself and not forced
-        # onto another phrase; outside the question it is just not accepted.
-        self._answers = answers
+        """Listen for commands, plus the pain-scale numbers when asked for."""
+        # The answers and symptoms stay in the grammar, so that a "yes" is heard as itself and
+        # not forced onto another phrase; outside the question the runner does not act on it.
         if numbers == self._numbers:
             return
         self.reset()
@@ -329,7 +333,7 @@ class VoskRecognizer:
 
     def _new_decoder(self, numbers: bool) -> _Decoder:
         grammar = json.dumps(build_grammar(numbers), ensure_ascii=False)
-        kaldi = self._vosk.KaldiRecognizer(self._model, float(self.sample_rate_hz), grammar)
+        kaldi: _Kaldi = self._vosk.KaldiRecognizer(self._model, float(self.sample_rate_hz), grammar)
         kaldi.SetWords(True)
         kaldi.SetPartialWords(False)
         return _Decoder(kaldi)
@@ -337,7 +341,9 @@ class VoskRecognizer:
     def _warn_missing_words(self) -> None:
         # Vosk silently drops grammar words its model lacks; say so once, at start-up.
         words = {w for phrase in build_grammar(True) for w in phrase.split()}
-        missing = sorted(w for w in words if self._model.vosk_model_find_word(w) < 0)
+        model = self._model
+        assert model is not None
+        missing = sorted(w for w in words if model.vosk_model_find_word(w) < 0)
         if UNKNOWN_WORD in missing:
             _LOGGER.warning(
                 "the Vosk model has no %s word: speech outside the commands may be heard as one",
@@ -377,12 +383,12 @@ class VoskRecognizer:
                 accepted.append((match, confidence, end))
         if not accepted:
             return []
-        # One hit per utterance, so commands.parse can let the safest command win.
+        # One hit per utterance, so the runner can let the safest command it listens for win.
         return [
-            Hit(
-                text=" ".join(match.phrase for match, _, _ in accepted),
-                confidence=min(confidence for _, confidence, _ in accepted),
-                end_seconds=accepted[-1][2],
+            Hit.of(
+                " ".join(match.phrase for match, _, _ in accepted),
+                min(confidence for _, confidence, _ in accepted),
+                accepted[-1][2],
             )
         ]
 
@@ -394,7 +400,7 @@ class VoskRecognizer:
             word_end = self._stream_seconds(decoder, self._partial_end(decoder, match))
             end = word_end if word_end is not None else first_seen
             if not self._forgotten(end):
-                hits.append(Hit(match.phrase, PARTIAL_CONFIDENCE, end, partial=True))
+                hits.append(Hit.of(match.phrase, PARTIAL_CONFIDENCE, end, partial=True))
         return hits
 
     def _partial_end(self, decoder: _Decoder, match: PhraseMatch) -> float | None:
@@ -413,20 +419,17 @@ class VoskRecognizer:
         return None
 
     def _vocab(self) -> dict[str, str]:
-        return _VOCABULARIES[self._numbers, self._answers]
+        return _VOCABULARIES[self._numbers]
 
 
-_VOCABULARIES: dict[tuple[bool, bool], dict[str, str]] = {
-    (n, a): vocabulary(n, a) for n in (False, True) for a in (False, True)
-}
+_VOCABULARIES: dict[bool, dict[str, str]] = {n: vocabulary(n) for n in (False, True)}
 
 
-def _import_vosk() -> Any:
+def _import_vosk() -> ModuleType:
     try:
-        import vosk
+        return importlib.import_module("vosk")
     except (ImportError, OSError) as err:
         raise RecognizerError(
             f"the vosk package cannot be loaded ({err}); install it with `pip install vosk`",
             event=err,
         ) from err
-    return vosk

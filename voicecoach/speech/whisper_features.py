@@ -12,7 +12,7 @@ import functools
 import numpy as np
 import numpy.typing as npt
 
-from voicecoach.audio.frames import RATE_HZ, Samples
+from voicecoach.frames import RATE_HZ, Samples
 
 N_FFT = 400
 HOP_SAMPLES = 160

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
-from voicecoach.audio.frames import Samples
 from voicecoach.commands import normalize, number_value
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import Samples
 from voicecoach.ports import Hit
 from voicecoach.speech.command_net import class_of, phrase_of
 from voicecoach.speech.vad import Segment, Segmenter, SegmenterSettings, SpeechProbability, silero
@@ -239,11 +239,12 @@ class WhisperRecognizer:
         if job.generation != self._generation:
             return None
         if verdict.parsed is not None:
-            return Hit(phrase_of(class_of(verdict.parsed)), verdict.confidence, segment.end_seconds)
+            phrase = phrase_of(class_of(verdict.parsed))
+            return Hit(phrase, verdict.confidence, segment.end_seconds, parsed=(verdict.parsed,))
         unsure_of = self._unsure_of(job, verdict, quiet_before_seconds)
         if unsure_of is None:
             return None
-        hit = Hit(verdict.text, verdict.confidence, segment.end_seconds, unsure_of=unsure_of)
+        hit = Hit.of(verdict.text, verdict.confidence, segment.end_seconds, unsure_of=unsure_of)
         if unsure_of:
             return hit
         self._lone = hit  # asked about only if the quiet after it lasts

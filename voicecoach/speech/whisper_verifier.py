@@ -19,13 +19,14 @@ the bench measured the same transcripts at a quarter of the cost.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from voicecoach.audio.frames import RATE_HZ, Samples
 from voicecoach.commands import (
     NUMBER_WORDS,
     PHRASES,
@@ -36,7 +37,11 @@ from voicecoach.commands import (
     parse_utterance,
 )
 from voicecoach.errors import RecognizerError
+from voicecoach.frames import RATE_HZ, Samples
 from voicecoach.speech.whisper_features import HOP_SAMPLES, log_mel
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 #: Seconds of features the encoder reads (Whisper pads to 30 s; a command fits in far less).
 ENCODER_SECONDS = 8.0
@@ -89,6 +94,28 @@ class Verdict:
     nearest_safety: tuple[Parsed, float, float] | None = None
 
 
+class _Generated(Protocol):
+    sequences_ids: list[list[int]]
+    scores: list[float]
+
+
+class _Aligned(Protocol):
+    text_token_probs: list[float]
+
+
+class _Whisper(Protocol):
+    """The part of ``ctranslate2.models.Whisper`` the verifier uses; ``object`` stands for its
+    StorageView, which only goes back into it or through ``np.asarray``."""
+
+    def encode(self, features: object) -> object: ...
+    def generate(
+        self, encoded: object, prompts: list[list[int]], **options: object
+    ) -> list[_Generated]: ...
+    def align(
+        self, encoded: object, start: list[int], text: list[list[int]], frames: list[int]
+    ) -> Sequence[_Aligned]: ...
+
+
 def _as_written(phrase: str) -> str:
     """How Whisper writes a spoken phrase as a whole utterance: " Hold on."."""
     return f" {phrase[0].upper()}{phrase[1:]}."
@@ -133,27 +160,32 @@ class WhisperVerifier:
         except ImportError as err:
             raise RecognizerError(f"CTranslate2 is missing; {_FIX}") from err
         try:
-            self._model: Any = ctranslate2.models.Whisper(
+            self._model: _Whisper = ctranslate2.models.Whisper(
                 str(folder),
                 device="cpu",
                 compute_type="int8",
                 intra_threads=threads,
                 inter_threads=1,
             )
-            self._tokenizer: Any = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
+            self._tokenizer: Tokenizer = tokenizers.Tokenizer.from_file(
+                str(folder / "tokenizer.json")
+            )
         except (RuntimeError, ValueError, OSError) as err:
             raise RecognizerError(f"could not load Whisper from {folder} ({err}); {_FIX}") from err
-        self._ct2: Any = ctranslate2
+        self._ct2: ModuleType = ctranslate2
         self._cache: dict[str, list[int]] = {}
-        token = self._tokenizer.token_to_id
-        self._start = [token("<|startoftranscript|>"), token("<|notimestamps|>")]
+        special = ("<|startoftranscript|>", "<|notimestamps|>")
+        start = [self._tokenizer.token_to_id(token) for token in special]
+        if None in start:
+            raise RecognizerError(f"the Whisper tokenizer in {folder} is not tiny.en's; {_FIX}")
+        self._start = [int(token) for token in start if token is not None]
 
     def _tokens(self, text: str) -> list[int]:
         if text not in self._cache:
             self._cache[text] = list(self._tokenizer.encode(text, add_special_tokens=False).ids)
         return self._cache[text]
 
-    def _encode(self, samples: Samples) -> tuple[Any, int]:
+    def _encode(self, samples: Samples) -> tuple[object, int]:
         """The encoder's output, and how many of its positions (20 ms each) hold the audio."""
         tail = np.zeros(int(_TAIL_SECONDS * RATE_HZ), dtype=np.float32)
         audio = np.concatenate([samples, tail])
@@ -162,7 +194,7 @@ class WhisperVerifier:
         positions = min(_ENCODER_FRAMES // 2, -(-len(audio) // (2 * HOP_SAMPLES)))
         return self._model.encode(view), positions
 
-    def _transcribe(self, encoded: Any) -> tuple[str, list[int], float]:
+    def _transcribe(self, encoded: object) -> tuple[str, list[int], float]:
         """The greedy transcript, its tokens, and their mean log-probability."""
         result = self._model.generate(
             encoded,
@@ -175,7 +207,9 @@ class WhisperVerifier:
         ids = [int(i) for i in result.sequences_ids[0]]
         return str(self._tokenizer.decode(ids)).strip(), ids, float(result.scores[0])
 
-    def _log_probs(self, encoded: Any, positions: int, sequences: list[list[int]]) -> list[float]:
+    def _log_probs(
+        self, encoded: object, positions: int, sequences: list[list[int]]
+    ) -> list[float]:
         """The summed natural-log probability of each token sequence as the transcript.
 
         Only the encoder positions that hold the audio are attended to: the silence Whisper
@@ -212,7 +246,7 @@ class WhisperVerifier:
 
     def _closed_set(
         self,
-        encoded: Any,
+        encoded: object,
         positions: int,
         text: str,
         ids: list[int],

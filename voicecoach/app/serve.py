@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable
 
 from voicecoach.audio.chime import ready_chime
-from voicecoach.audio.frames import split_frames
-from voicecoach.commands import Command, parse
+from voicecoach.commands import Command
+from voicecoach.frames import split_frames
 from voicecoach.ports import Microphone, Recognizer, Speaker
 
 _LOGGER = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def _listen(mic: Microphone, recognizer: Recognizer, heard: Callable[[str], None
             if frame is None:
                 return False
             for hit in recognizer.feed(frame):
-                parsed = parse(hit.text)
+                parsed = hit.command(numbers=False, answers=False)
                 if parsed is not None and parsed.command is Command.START:
                     _LOGGER.info("start phrase heard: %r", hit.text)
                     return True

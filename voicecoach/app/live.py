@@ -12,19 +12,19 @@ from typing import TYPE_CHECKING
 
 import click
 
+from voicecoach.app.invocation import voicecoach_command
+from voicecoach.app.keys import HELP, KeyReader
+from voicecoach.app.runner import Runner
+from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.audio.echo import EchoCanceller
 from voicecoach.clock import MonotonicClock
 from voicecoach.errors import AudioDeviceError
 from voicecoach.events import Listener, SessionEnded
-from voicecoach.invocation import voicecoach_command
-from voicecoach.keys import HELP, KeyReader
 from voicecoach.ports import Microphone, Recognizer, Speaker, Synthesizer
-from voicecoach.runner import Runner
-from voicecoach.selfhearing import SelfHearingGuard
 from voicecoach.session import Session
 
 if TYPE_CHECKING:
-    from voicecoach.liveview import LiveView
+    from voicecoach.app.liveview import LiveView
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def run_live(
     backend: str,
 ) -> SessionEnded:
     """Open the devices, render every phrase ahead, and run the session with a live view."""
-    from voicecoach.liveview import LiveView
+    from voicecoach.app.liveview import LiveView
 
     mic, speaker = open_devices(input_device, output_device)
     view = LiveView(session.plan, backend=backend)

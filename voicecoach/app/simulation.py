@@ -11,8 +11,8 @@ from typing import Self
 
 from voicecoach.audio.espeak import Voice, synthesize
 from voicecoach.audio.files import read_audio
-from voicecoach.audio.frames import Samples
 from voicecoach.audio.room import Room, RoomSettings, UserSpeech
+from voicecoach.frames import Samples
 from voicecoach.ports import Hit, Recognizer
 
 

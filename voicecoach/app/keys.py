@@ -6,7 +6,7 @@ import os
 import select
 import sys
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from voicecoach.commands import Command, Parsed
 
@@ -30,7 +30,7 @@ class KeyReader:
 
     def __init__(self) -> None:
         self.active = False
-        self._saved: list[Any] | None = None
+        self._saved: list[int | list[bytes | int]] | None = None
         self._fd = -1
 
     def __enter__(self) -> Self:

@@ -23,9 +23,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from voicecoach.audio.frames import Samples
 from voicecoach.durations import minutes_seconds
 from voicecoach.events import Event, Heard, PainReported, SayStarted, SessionEnded, StateChanged
+from voicecoach.frames import Samples
 from voicecoach.plan import Plan, estimate_speech_seconds
 
 _LOGGER = logging.getLogger(__name__)

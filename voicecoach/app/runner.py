@@ -10,11 +10,11 @@ from datetime import datetime
 import numpy as np
 
 from voicecoach.actions import Expect, Output, Say, StopSpeaking
+from voicecoach.app.keys import KeyReader, command_for_key
+from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.audio.echo import EchoCanceller
-from voicecoach.audio.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, Samples, rms_dbfs
 from voicecoach.audio.reconnect import Reconnecting
 from voicecoach.clock import Clock
-from voicecoach.commands import Command, Parsed, parse
 from voicecoach.errors import AudioDeviceError
 from voicecoach.events import (
     DeviceChanged,
@@ -26,9 +26,8 @@ from voicecoach.events import (
     SayStarted,
     SessionEnded,
 )
-from voicecoach.keys import KeyReader, command_for_key
+from voicecoach.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, Samples, rms_dbfs
 from voicecoach.ports import Hit, Microphone, ProgressFn, Recognizer, Speaker, Synthesizer
-from voicecoach.selfhearing import SelfHearingGuard
 from voicecoach.session import Session
 
 _LOGGER = logging.getLogger(__name__)
@@ -225,21 +224,15 @@ class Runner:
 
     def _heard(self, hit: Hit, t: float) -> None:
         at = hit.end_seconds if hit.end_seconds is not None else t
-        if self._is_own_voice(hit, at):
+        numbers, answers = self._expect.numbers, self._expect.answers
+        if hit.ignored(numbers=numbers, answers=answers) or self._is_own_voice(hit, at):
             return
-        parsed = self._parse(hit)
+        parsed = hit.check() if hit.unsure else hit.command(numbers=numbers, answers=answers)
         command = None if parsed is None else parsed.command.value
         self._publish([Heard(t, hit.text, command, hit.confidence, hit.end_seconds)])
         if parsed is not None:
             self._apply(self.session.command(parsed, t), t)
             self.recognizer.reset()
-
-    def _parse(self, hit: Hit) -> Parsed | None:
-        """The command a hit gives: a CHECK for an unsure one, else what its text says."""
-        if hit.unsure_of is None:
-            return parse(hit.text, numbers=self._expect.numbers, answers=self._expect.answers)
-        about = parse(hit.unsure_of, numbers=False, answers=False) if hit.unsure_of else None
-        return Parsed(Command.CHECK, about=None if about is None else about.command)
 
     def _is_own_voice(self, hit: Hit, at: float) -> bool:
         """True for a hit that is the coach's own voice coming back through the room."""

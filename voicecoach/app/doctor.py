@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from voicecoach.app.invocation import voicecoach_command
 from voicecoach.errors import VoiceCoachError
-from voicecoach.invocation import voicecoach_command
 
 if TYPE_CHECKING:
     from voicecoach.audio.devices import DeviceInfo, Kind
-    from voicecoach.audio.frames import Samples
+    from voicecoach.frames import Samples
     from voicecoach.speech.backends import Backend
 
 _LOGGER = logging.getLogger(__name__)
@@ -308,7 +308,7 @@ def check_recognizer(backend: Backend, model: str | Path | None) -> Check:
     """Load the recognizer a session would use and feed it a little silence."""
     import numpy as np
 
-    from voicecoach.audio.frames import FRAME_SAMPLES
+    from voicecoach.frames import FRAME_SAMPLES
     from voicecoach.speech.backends import open_recognizer
 
     started = time.monotonic()
@@ -405,7 +405,7 @@ def check_output_device(spec: str | None) -> Check:
     import numpy as np
 
     from voicecoach.audio.devices import DeviceSpeaker
-    from voicecoach.audio.frames import split_frames
+    from voicecoach.frames import split_frames
 
     problem, info = _find("output", spec)
     if problem is not None or info is None:
@@ -430,7 +430,7 @@ def check_microphone_level(spec: str | None, seconds: float) -> Check:
     import numpy as np
 
     from voicecoach.audio.devices import DeviceMicrophone
-    from voicecoach.audio.frames import FRAME_SECONDS, rms_dbfs
+    from voicecoach.frames import FRAME_SECONDS, rms_dbfs
 
     try:
         with DeviceMicrophone(spec) as mic:
