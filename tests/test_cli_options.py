@@ -60,6 +60,7 @@ def test_the_rate_is_the_same_range_for_say_and_for_sessions() -> None:
                 rates[path] = (param.type.min, param.type.max)
     assert set(rates) == {
         "voicecoach say",
+        "voicecoach enrol",
         "voicecoach run",
         "voicecoach serve",
         "voicecoach simulate",
