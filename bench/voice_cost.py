@@ -11,6 +11,7 @@ Piper's own for the cues and for held-out sentences from docs/.
 
 from __future__ import annotations
 
+import os
 import re
 import statistics
 import tempfile
@@ -49,7 +50,9 @@ def measure(make: Callable[[Path], CachedSynthesizer], phrases: list[str]) -> di
                 times.append(seconds)
                 audio.append(len(out) / RATE_HZ)
         # What `voicecoach run` does before its first word: render every phrase of the session.
-        cold_start, _ = _timed(lambda: _start(make, cache / "cold", first))
+        cpu_before = time.process_time()
+        cold_start, speech_seconds = _timed(lambda: _start(make, cache / "cold", first))
+        cold_cpu = time.process_time() - cpu_before
         _start(make, cache / "warm", first)
         warm_start, _ = _timed(lambda: _start(make, cache / "warm", first))
         with make(cache) as synth:
@@ -65,16 +68,20 @@ def measure(make: Callable[[Path], CachedSynthesizer], phrases: list[str]) -> di
         "disk_hit_ms": 1000 * disk / len(phrases),
         "memory_hit_ms": 1000 * memory / len(phrases),
         "start_cold_s": cold_start,
+        "start_cold_cpu_s": cold_cpu,
+        "session_speech_s": speech_seconds,
         "start_warm_s": warm_start,
         "session_phrases": len(first),
         "wpm": 60 * words / spoken if spoken else 0.0,
     }
 
 
-def _start(make: Callable[[Path], CachedSynthesizer], cache: Path, phrases: list[str]) -> None:
+def _start(make: Callable[[Path], CachedSynthesizer], cache: Path, phrases: list[str]) -> float:
+    """Pre-render a session's phrases as `run` does; seconds of speech they hold."""
     with make(cache) as synth:
         synth.prerender(phrases)
         synth.render(phrases[0])
+        return sum(len(synth.render(p)) for p in phrases) / RATE_HZ
 
 
 def phoneme_agreement(sentences: list[str]) -> tuple[int, int] | None:
@@ -125,11 +132,13 @@ def _makers() -> dict[str, Callable[[Path], CachedSynthesizer]]:
     return makers
 
 
-def report(results: dict[str, dict[str, float]], agreement: dict[str, Any], count: int) -> str:
+def report(
+    results: dict[str, dict[str, float]], agreement: dict[str, Any], count: int, load: str
+) -> str:
     """The measurements as a markdown table, with the Raspberry Pi 4 estimate."""
     lines = [
-        f"Render cost on this machine (2 x86 cores, shared), {count} cue phrases; "
-        f"Raspberry Pi 4 figures are estimates, x{PI4_FACTOR:g}.",
+        f"Render cost on this machine (2 x86 cores, shared; load average {load}), {count} cue "
+        f"phrases; Raspberry Pi 4 figures are estimates, x{PI4_FACTOR:g}.",
         "",
         "| | " + " | ".join(results) + " |",
         "|---|" + "---|" * len(results),
@@ -141,6 +150,8 @@ def report(results: dict[str, dict[str, float]], agreement: dict[str, Any], coun
         ("render from the disk cache, ms per phrase", "disk_hit_ms", 0),
         ("render from memory, ms per phrase", "memory_hit_ms", 0),
         ("`run` to first word, cold cache, s", "start_cold_s", 1),
+        ("... CPU seconds it took (both cores)", "start_cold_cpu_s", 1),
+        ("... seconds of speech it rendered", "session_speech_s", 0),
         ("`run` to first word, warm cache, s", "start_warm_s", 0),
         ("speaking rate on the cues at --rate 160, wpm", "wpm", 0),
     ]
@@ -171,12 +182,15 @@ def main(count: int, out: Path | None) -> None:
     """Measure the coach's voices and print a markdown report."""
     phrases = all_phrases()
     timed = phrases[:count]
+    # Other work on the machine slows every figure here; the load says how much there was.
+    before = os.getloadavg()[0]
     results = {name: measure(make, timed) for name, make in _makers().items()}
+    load = f"{before:.1f} before, {os.getloadavg()[0]:.1f} after"
     agreement = {
         f"the {len(phrases)} cue phrases": phoneme_agreement(phrases),
         "held-out sentences from docs/": phoneme_agreement(held_out_sentences()),
     }
-    text = report(results, agreement, len(timed))
+    text = report(results, agreement, len(timed), load)
     click.echo(text)
     if out is not None:
         out.write_text(text)
