@@ -7,7 +7,7 @@ word: seconds with espeak-ng, about a minute with the natural voice on a Raspber
 
 from __future__ import annotations
 
-from voicecoach import session as texts
+from voicecoach import spoken as texts
 from voicecoach.preparation import prepare
 from voicecoach.program import Program, list_programs, resolve_program
 
