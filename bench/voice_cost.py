@@ -44,10 +44,14 @@ def measure(make: Callable[[Path], CachedSynthesizer], phrases: list[str]) -> di
         cache = Path(folder)
         with make(cache) as synth:
             cold_first, samples = _timed(lambda: synth.render(first[0]))
-            times, audio = [], []
+            times, best, audio = [], [], []
             for phrase in phrases:
                 seconds, out = _timed(lambda p=phrase: synth.render(p))  # type: ignore[misc]
+                # Once more past the cache: the faster of the two is the least disturbed by
+                # whatever else the machine runs (this one is shared).
+                again, _ = _timed(lambda p=phrase: synth._synthesize(p))  # type: ignore[misc]  # noqa: SLF001
                 times.append(seconds)
+                best.append(min(seconds, again))
                 audio.append(len(out) / RATE_HZ)
         # What `voicecoach run` does before its first word: render every phrase of the session.
         cpu_before = time.process_time()
@@ -65,6 +69,7 @@ def measure(make: Callable[[Path], CachedSynthesizer], phrases: list[str]) -> di
         "first_audio_s": len(samples) / RATE_HZ,
         "rtf": sum(times) / sum(audio),
         "rtf_median": statistics.median(t / a for t, a in zip(times, audio, strict=True)),
+        "rtf_best": sum(best) / sum(audio),
         "disk_hit_ms": 1000 * disk / len(phrases),
         "memory_hit_ms": 1000 * memory / len(phrases),
         "start_cold_s": cold_start,
@@ -147,6 +152,7 @@ def report(
         ("first phrase, cold (incl. model load), s", "cold_first_s", 1),
         ("real-time factor, uncached (total)", "rtf", 1),
         ("real-time factor, uncached (median phrase)", "rtf_median", 1),
+        ("real-time factor, faster of two renders of each phrase", "rtf_best", 1),
         ("render from the disk cache, ms per phrase", "disk_hit_ms", 0),
         ("render from memory, ms per phrase", "memory_hit_ms", 0),
         ("`run` to first word, cold cache, s", "start_cold_s", 1),
