@@ -8,8 +8,9 @@ word: seconds with espeak-ng, about a minute with the natural voice on a Raspber
 from __future__ import annotations
 
 from voicecoach import spoken as texts
+from voicecoach.catalogue import list_programs, resolve_program
 from voicecoach.preparation import prepare
-from voicecoach.program import Program, list_programs, resolve_program
+from voicecoach.program import Program
 
 
 def program_phrases(program: Program | str) -> list[str]:
