@@ -64,5 +64,6 @@ def test_the_rate_is_the_same_range_for_say_and_for_sessions() -> None:
         "voicecoach run",
         "voicecoach serve",
         "voicecoach simulate",
+        "voicecoach warm",
     }
     assert set(rates.values()) == {(80, 450)}

