@@ -252,7 +252,8 @@ def test_a_missing_speech_engine_is_a_speech_error_with_the_fix(tmp_path: Path) 
             sys.executable,
             "-c",
             "import sys; sys.modules['pyttsx3'] = None\n"
-            "from voicecoach.cli import main; main(['say', 'hello', '--voice', 'espeak', '--out', 'x.wav'])",
+            "from voicecoach.cli import main\n"
+            "main(['say', 'hello', '--voice', 'espeak', '--out', 'x.wav'])",
         ],
         capture_output=True,
         text=True,
