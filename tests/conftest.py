@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from voicecoach.app.catalogue import load_program_file
+from voicecoach.app.preparation import prepare
 from voicecoach.app.recorder import EventRecorder
 from voicecoach.app.runner import Runner
 from voicecoach.clock import VirtualClock
 from voicecoach.events import Listener
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
+from voicecoach.journal import Journal
 from voicecoach.plan import build_plan, estimate_speech_seconds
 from voicecoach.program import Exercise, Program
 from voicecoach.session import Session
@@ -26,6 +30,28 @@ SimulateFn = Callable[..., EventRecorder]
 OPENING_SECONDS = round(
     sum(estimate_speech_seconds(t) + 1.0 for t in (EMERGENCY_OPENING, HOW_TO_STOP))
 )
+
+
+#: A short program file for whole sessions in tests.
+SHORT_PROGRAM = Path(__file__).parent / "data" / "short.toml"
+
+
+def journal_real_session(journal_path: Path, day: datetime | None = None) -> None:
+    """Record one real (not simulated) completed session of the short program, started on
+    ``day`` (now by default), with the fakes standing in for the devices."""
+    started = day or datetime.now().astimezone()
+    with Journal(journal_path) as journal:
+        prepared = prepare(load_program_file(SHORT_PROGRAM), journal, resume=False, today=started)
+        Runner(
+            session=prepared.session,
+            clock=VirtualClock(),
+            mic=SilentMicrophone(),
+            speaker=NullSpeaker(),
+            synthesizer=EstimatedSynthesizer(),
+            recognizer=ScriptedRecognizer([]),
+            listeners=[journal],
+            wall_clock=lambda: started,
+        ).run()
 
 
 def walk_to_count(session: Session) -> float:

@@ -10,14 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from voicecoach.app.catalogue import load_program_file
-from voicecoach.app.preparation import prepare
-from voicecoach.app.runner import Runner
+from tests.conftest import journal_real_session
 from voicecoach.cli import main
-from voicecoach.clock import VirtualClock
 from voicecoach.durations import minutes_seconds
-from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
-from voicecoach.journal import Journal
 
 SHORT = Path(__file__).parent / "data" / "short.toml"
 STEP_LINE = re.compile(r"^ *\d+:\d\d\.\d +\d+\.\ds  ")
@@ -29,21 +24,8 @@ def _show(*args: str) -> Result:
 
 def _real_sessions(journal_path: Path, days_ago: tuple[int, ...]) -> None:
     """Comfortable, completed real sessions of the short program, ``days_ago`` days ago."""
-    program = load_program_file(SHORT)
     for ago in days_ago:
-        day = datetime.now().astimezone() - timedelta(days=ago)
-        with Journal(journal_path) as journal:
-            prepared = prepare(program, journal, resume=False, today=day)
-            Runner(
-                session=prepared.session,
-                clock=VirtualClock(),
-                mic=SilentMicrophone(),
-                speaker=NullSpeaker(),
-                synthesizer=EstimatedSynthesizer(),
-                recognizer=ScriptedRecognizer([]),
-                listeners=[journal],
-                wall_clock=lambda day=day: day,
-            ).run()
+        journal_real_session(journal_path, datetime.now().astimezone() - timedelta(days=ago))
 
 
 def test_without_a_journal_today_is_the_programs_dose(journal_path: Path) -> None:

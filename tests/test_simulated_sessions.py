@@ -12,13 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.conftest import journal_real_session
 from voicecoach.app.catalogue import load_program_file
 from voicecoach.app.invocation import voicecoach_command
 from voicecoach.app.preparation import prepare
-from voicecoach.app.runner import Runner
 from voicecoach.cli import main
-from voicecoach.clock import VirtualClock
-from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
 from voicecoach.journal import SCHEMA_VERSION, Journal
 from voicecoach.journal.schema import MIGRATIONS
 
@@ -70,7 +68,7 @@ def test_simulate_records_marked_sessions_where_it_is_told(journal_path: Path) -
 
 
 def test_a_journal_of_real_sessions_has_no_simulated_column(journal_path: Path) -> None:
-    _real_session(journal_path)
+    journal_real_session(journal_path)
     listing = _cli("journal", "--journal", str(journal_path))
     assert listing.exit_code == 0, listing.output
     header, row = listing.output.splitlines()
@@ -114,27 +112,12 @@ def test_a_real_session_does_not_offer_to_resume_a_simulated_one(journal_path: P
     assert point is not None
 
 
-def _real_session(journal_path: Path) -> None:
-    """One real session of the short program, now, with the fakes standing in for the devices."""
-    with Journal(journal_path) as journal:
-        prepared = prepare(load_program_file(SHORT), journal, resume=False)
-        Runner(
-            session=prepared.session,
-            clock=VirtualClock(),
-            mic=SilentMicrophone(),
-            speaker=NullSpeaker(),
-            synthesizer=EstimatedSynthesizer(),
-            recognizer=ScriptedRecognizer([]),
-            listeners=[journal],
-        ).run()
-
-
 @pytest.fixture
 def mixed_journal(journal_path: Path) -> Path:
     """Two simulated sessions, then one real session of the same program."""
     for started in MARCH[:2]:
         _simulate(journal_path, "--started-at", started)
-    _real_session(journal_path)
+    journal_real_session(journal_path)
     return journal_path
 
 
