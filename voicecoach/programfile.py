@@ -33,7 +33,7 @@ class _Invalid(Exception):
         self.problems = list(problems)
 
 
-_Check = Callable[[object], Any]
+_Check = Callable[[object], object]
 
 #: A table's good values by key, each of the type its key's check gives.
 Values = Mapping[str, Any]

@@ -28,9 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Protocol, Self
 
 import numpy as np
+import numpy.typing as npt
 
 from voicecoach.errors import SpeechError
 from voicecoach.frames import Samples, resample
@@ -75,7 +76,7 @@ VoiceFinder = Callable[[], VoiceFiles | None]
 def find_natural_voice() -> VoiceFiles | None:
     """The natural voice's files if its package is installed and whole, else None."""
     try:
-        module: Any = importlib.import_module(VOICE_MODULE)
+        module = importlib.import_module(VOICE_MODULE)
         files = VoiceFiles(
             NATURAL_VOICE_ID,
             Path(module.model_path()),
@@ -148,7 +149,7 @@ class PiperSynthesizer(CachedSynthesizer):
         self.description = f"natural voice {files.id}"
         self._phonemizer = phonemizer
         self._config: PiperConfig | None = None
-        self._session: Any = None
+        self._session: _VoiceSession | None = None
         #: Seconds the model took to load (0 until it is loaded).
         self.load_seconds = 0.0
 
@@ -222,8 +223,10 @@ class PiperSynthesizer(CachedSynthesizer):
             return np.zeros(0, np.float32)
         return resample(np.concatenate(pieces).astype(np.float32), config.sample_rate_hz)
 
-    def _infer(self, ids: list[int], scales: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        feeds = {
+    def _infer(self, ids: list[int], scales: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        if self._session is None:
+            raise SpeechError("the synthesizer is not open; use it in a with block")
+        feeds: dict[str, npt.NDArray[np.generic]] = {
             "input": np.array([ids], dtype=np.int64),
             "input_lengths": np.array([len(ids)], dtype=np.int64),
             "scales": scales,
@@ -237,18 +240,24 @@ class PiperSynthesizer(CachedSynthesizer):
 
 #: Loaded models by path, kept for the process: ``say`` after ``warm``, or a second session
 #: in ``serve``, should not wait for the same 63 MB again.
-_SESSIONS: dict[Path, Any] = {}
+_SESSIONS: dict[Path, _VoiceSession] = {}
 _SESSIONS_LOCK = threading.Lock()
 
 
-def _open_session(model_path: Path) -> Any:
+def _open_session(model_path: Path) -> _VoiceSession:
     with _SESSIONS_LOCK:
         if model_path not in _SESSIONS:
             _SESSIONS[model_path] = _new_session(model_path)
         return _SESSIONS[model_path]
 
 
-def _new_session(model_path: Path) -> Any:
+class _VoiceSession(Protocol):
+    """The part of ``onnxruntime.InferenceSession`` the voice uses."""
+
+    def run(self, outputs: None, feeds: dict[str, npt.NDArray[np.generic]]) -> list[object]: ...
+
+
+def _new_session(model_path: Path) -> _VoiceSession:
     try:
         ort = importlib.import_module("onnxruntime")
     except ImportError as err:
@@ -258,8 +267,9 @@ def _new_session(model_path: Path) -> Any:
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # its warnings about unused initializers are noise here
     try:
-        return ort.InferenceSession(
+        session: _VoiceSession = ort.InferenceSession(
             str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
         )
     except Exception as err:  # onnxruntime raises its own error types
         raise SpeechError(f"cannot load the natural voice {model_path}: {err}") from err
+    return session
