@@ -77,6 +77,11 @@ class LiveRun:
             "--no-resume",
             "--dose",
             "base",
+            # espeak-ng's voice renders a session's phrases in a few seconds; the natural
+            # voice takes a minute or more from a cold cache on a busy machine, which these
+            # device tests would spend waiting (tests/test_natural_voice.py covers that voice).
+            "--voice",
+            "espeak",
             *extra,
         ]
         self.process = subprocess.Popen(

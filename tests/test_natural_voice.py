@@ -127,6 +127,20 @@ def test_a_cached_phrase_needs_no_model(natural: PiperSynthesizer) -> None:
     np.testing.assert_array_equal(from_disk, first)
 
 
+def test_after_rendering_ahead_the_model_is_let_go_and_phrases_come_from_the_cache(
+    tmp_path: Path,
+) -> None:
+    assert FILES is not None
+    with PiperSynthesizer(FILES, cache_dir=tmp_path) as coach:
+        coach.prerender(["Breathe in.", "Breathe out."])
+        assert not coach.loaded
+        coach.render("Breathe in.")
+        assert not coach.loaded
+        # A phrase nobody rendered ahead still works: the model comes back for it.
+        assert len(coach.render("Rest.")) > 0
+        assert coach.loaded
+
+
 def test_the_cache_key_holds_engine_voice_rate_and_volume(
     natural: PiperSynthesizer, tmp_path: Path
 ) -> None:

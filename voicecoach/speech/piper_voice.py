@@ -24,7 +24,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -35,7 +35,7 @@ import numpy.typing as npt
 
 from voicecoach.errors import SpeechError
 from voicecoach.frames import Samples, resample
-from voicecoach.speech.cached import CachedSynthesizer
+from voicecoach.speech.cached import CachedSynthesizer, ProgressFn
 from voicecoach.speech.phonemes import EspeakPhonemizer, phoneme_ids
 
 _LOGGER = logging.getLogger(__name__)
@@ -199,6 +199,18 @@ class PiperSynthesizer(CachedSynthesizer):
             started = time.perf_counter()
             self._session = _open_session(self.files.model_path)
             self.load_seconds = time.perf_counter() - started
+
+    def prerender(self, texts: Iterable[str], progress: ProgressFn | None = None) -> None:
+        """Render ahead, then let the model go: a session speaks from the cache, and the
+        model's few hundred megabytes are better left to the recognizer on a small board."""
+        super().prerender(texts, progress)
+        self.unload()
+
+    def unload(self) -> None:
+        """Drop the model (a later render that misses the cache loads it again)."""
+        self._session = None
+        with _SESSIONS_LOCK:
+            _SESSIONS.pop(self.files.model_path, None)
 
     @property
     def loaded(self) -> bool:
