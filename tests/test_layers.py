@@ -41,7 +41,6 @@ LONGER: dict[str, str] = {
     "app/doctor.py": "the checks and the report: split after the natural voice's check",
     # Not split yet for want of time; each is one adapter with its tuning tables.
     "speech/sphinx_recognizer.py": "spotting, confirming and the tuned thresholds",
-    "speech/vosk_recognizer.py": "result parsing, partial tracking and the recognizer",
 }
 
 

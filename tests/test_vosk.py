@@ -20,16 +20,18 @@ from voicecoach.ports import Hit
 from voicecoach.speech.vosk_recognizer import (
     CONFIRM_FRAMES,
     UNKNOWN_WORD,
-    PhraseMatch,
     UtteranceTracker,
     VoskRecognizer,
-    WordTime,
     build_grammar,
+    vocabulary,
+)
+from voicecoach.speech.vosk_results import (
+    PhraseMatch,
+    WordTime,
     match_phrases,
     parse_partial,
     parse_partial_words,
     parse_result,
-    vocabulary,
 )
 
 # Shaped like Vosk 0.3.45 output: its JSON writer puts spaces around colons and prints floats
