@@ -40,7 +40,6 @@ LONGER: dict[str, str] = {
     # A natural voice is being added to these two on another branch; split them after it lands.
     "app/doctor.py": "the checks and the report: split after the natural voice's check",
     # Not split yet for want of time; each is one adapter with its tuning tables.
-    "speech/sphinx_recognizer.py": "spotting, confirming and the tuned thresholds",
 }
 
 

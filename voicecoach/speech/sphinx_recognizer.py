@@ -14,47 +14,29 @@ import logging
 import math
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Protocol, Self
+from typing import Self
 
 import numpy as np
 
-from voicecoach.commands import NUMBER_WORDS, command_phrases, parse
+from voicecoach.commands import parse
 from voicecoach.errors import RecognizerError
 from voicecoach.frames import RATE_HZ, Samples, rms_dbfs, to_int16_bytes
 from voicecoach.ports import Hit
+from voicecoach.speech.sphinx_decoder import (
+    FIX,
+    Decoder,
+    build_decoder,
+    grammar_name,
+    is_vocabulary,
+    kws_name,
+    strip_variant,
+)
 
 _LOGGER = logging.getLogger(__name__)
-
-
-class _Segment(Protocol):
-    """One word of a pocketsphinx result, its times in 10 ms frames."""
-
-    word: str
-    start_frame: int
-    end_frame: int
-    prob: int
-
-
-class _Decoder(Protocol):
-    """The part of ``pocketsphinx.Decoder`` this recognizer uses."""
-
-    config: Mapping[str, object]
-
-    def activate_search(self, name: str) -> None: ...
-    def start_utt(self) -> None: ...
-    def end_utt(self) -> None: ...
-    def set_cmn(self, prior: str) -> None: ...
-    def process_raw(self, data: bytes) -> int: ...
-    def hyp(self) -> object | None: ...
-    def seg(self) -> Iterable[_Segment] | None: ...
-    def add_word(self, word: str, phones: str, update: bool) -> int: ...
-    def add_kws(self, name: str, path: str) -> None: ...
-    def add_jsgf_string(self, name: str, grammar: str) -> None: ...
-    def lookup_word(self, word: str) -> str: ...
 
 
 #: pocketsphinx analyses audio in 10 ms frames.
@@ -98,23 +80,6 @@ THRESHOLDS: dict[str, float] = {
     "nine": -5.8,
     "ten": 1.7,
 }
-#: Real words that sound like commands. They compete in the confirming grammar, so that "paint"
-#: is heard as "paint" and not as "pain". None of them may contain a command word.
-DECOYS: tuple[str, ...] = (
-    "paint", "plain", "plane", "pen", "pin", "main", "rain", "gain", "same", "page", "paid",
-    "top", "spot", "stomp", "stock", "shop", "step",
-    "pass", "cause", "post", "pot", "pace", "boss",
-    "white", "way", "late", "what",
-    "ship", "keep", "kept", "script",
-    "yet", "yeah", "less", "guess",
-    "none", "some", "come", "nun", "gum",
-    "out", "couch", "now", "how",
-    "peat", "treat", "hard",
-    "tinkling", "single", "mingling",
-)  # fmt: skip
-#: The confirming grammar's garbage path: the model's speech-noise unit and a few broad phones.
-GARBAGE_PHONES: tuple[str, ...] = ("+SPN+", "AH", "N", "IY", "R", "L")
-_FIX = "reinstall it with `pip install --force-reinstall pocketsphinx` (its wheel ships the model)"
 
 
 @dataclass(frozen=True)
@@ -170,7 +135,7 @@ class SphinxRecognizer:
         self._tuning = tuning or SphinxTuning()
         self._audit = audit
         self._numbers = False
-        self._decoder: _Decoder | None = None
+        self._decoder: Decoder | None = None
         self._cmn_prior = ""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         # Enough recent audio for the confirming decode of the longest phrase.
@@ -184,16 +149,16 @@ class SphinxRecognizer:
         ps = _import_pocketsphinx()
         self._tmp = tempfile.TemporaryDirectory(prefix="voicecoach-sphinx-")
         try:
-            self._decoder = _build_decoder(ps, Path(self._tmp.name), self._tuning)
+            self._decoder = build_decoder(ps, Path(self._tmp.name), self._tuning)
         except (RuntimeError, ValueError, OSError) as err:
             self._tmp.cleanup()
-            raise RecognizerError(f"pocketsphinx could not load its model ({err}); {_FIX}") from err
+            raise RecognizerError(f"pocketsphinx could not load its model ({err}); {FIX}") from err
         # Cepstral mean normalisation stays pinned to the model's prior (a speech average): live
         # adaptation drifts towards the noise floor within a minute of quiet and then costs
         # real words most of their score, so a word would be heard differently early and late.
         decoder = self._require()
         self._cmn_prior = str(decoder.config["cmninit"])
-        decoder.activate_search(_kws_name(self._numbers))
+        decoder.activate_search(kws_name(self._numbers))
         decoder.start_utt()
         return self
 
@@ -247,12 +212,12 @@ class SphinxRecognizer:
         self._numbers = numbers
         if self._decoder is not None:
             self._decoder.end_utt()
-            self._decoder.activate_search(_kws_name(numbers))
+            self._decoder.activate_search(kws_name(numbers))
             self._start_utt()
 
     # --- internals --------------------------------------------------------------------------
 
-    def _require(self) -> _Decoder:
+    def _require(self) -> Decoder:
         if self._decoder is None:
             raise RecognizerError("the sphinx recognizer is not open; use it in a `with` block")
         return self._decoder
@@ -314,21 +279,21 @@ class SphinxRecognizer:
         window = b"".join(frames[-keep:])
         window_start = now - len(window) / 2 / RATE_HZ
         decoder.end_utt()
-        decoder.activate_search(_grammar_name(self._numbers))
+        decoder.activate_search(grammar_name(self._numbers))
         decoder.start_utt()
         decoder.set_cmn(self._cmn_prior)
         decoder.process_raw(window)
         decoder.end_utt()
         words = [
             (
-                _strip_variant(s.word).replace("_", " "),
+                strip_variant(s.word).replace("_", " "),
                 window_start + s.start_frame / _PS_FRAMES_PER_SECOND,
                 window_start + (s.end_frame + 1) / _PS_FRAMES_PER_SECOND,
             )
             for s in (decoder.seg() or [])
-            if _is_vocabulary(s.word)
+            if is_vocabulary(s.word)
         ]
-        decoder.activate_search(_kws_name(self._numbers))
+        decoder.activate_search(kws_name(self._numbers))
         self._start_utt()
         return _heard_over(words, start_seconds, end_seconds)
 
@@ -353,105 +318,5 @@ def _import_pocketsphinx() -> ModuleType:
         return importlib.import_module("pocketsphinx")
     except ImportError as err:
         raise RecognizerError(
-            f"pocketsphinx is not installed or cannot load ({err}); {_FIX}"
+            f"pocketsphinx is not installed or cannot load ({err}); {FIX}"
         ) from err
-
-
-def _kws_name(numbers: bool) -> str:
-    return "spot_numbers" if numbers else "spot"
-
-
-def _grammar_name(numbers: bool) -> str:
-    return "confirm_numbers" if numbers else "confirm"
-
-
-def _strip_variant(word: str) -> str:
-    # Alternative pronunciations come back as "repeat(2)".
-    return word.split("(", 1)[0]
-
-
-def _is_vocabulary(word: str) -> bool:
-    return not word.startswith(("gb_", "<", "[", "+"))
-
-
-def _phrases(numbers: bool) -> list[str]:
-    return command_phrases() + (list(NUMBER_WORDS) if numbers else [])
-
-
-def _build_decoder(ps: ModuleType, workdir: Path, tuning: SphinxTuning) -> _Decoder:
-    model = Path(ps.get_model_path()) / "en-us"
-    words = {w for p in _phrases(True) for w in p.split()}
-    dictionary = _write_dictionary(model / "cmudict-en-us.dict", words | set(DECOYS), workdir)
-    decoder: _Decoder = ps.Decoder(
-        hmm=str(model / "en-us"),
-        dict=str(dictionary),
-        lm=None,
-        loglevel="FATAL",
-        # Half-bit dither: digital silence (files, muted inputs) otherwise excites the spotter.
-        dither=True,
-        seed=1,
-        kws_delay=tuning.delay_frames,
-        # The confirming decode takes the Viterbi path. The default lattice rescoring costs
-        # about 0.3 s of CPU per candidate on the looping grammar (measured here, more on a
-        # Pi), and the audio loop would fall that far behind each time.
-        bestpath=False,
-    )
-    for phone in GARBAGE_PHONES:
-        decoder.add_word(f"gb_{phone.lower().strip('+')}", phone, False)
-    _add_phrase_words(decoder, _phrases(True))
-    for numbers in (False, True):
-        kws_file = workdir / f"{_kws_name(numbers)}.kws"
-        kws_file.write_text(_kws_list(_phrases(numbers), tuning), encoding="utf-8")
-        decoder.add_kws(_kws_name(numbers), str(kws_file))
-        decoder.add_jsgf_string(_grammar_name(numbers), _grammar(_phrases(numbers), tuning))
-    return decoder
-
-
-def _token(phrase: str) -> str:
-    # The grammar holds each phrase as one dictionary word: alternatives of different word
-    # counts make pocketsphinx's grammar search stop in the middle of a longer phrase.
-    return phrase.replace(" ", "_")
-
-
-def _add_phrase_words(decoder: _Decoder, phrases: list[str]) -> None:
-    for phrase in phrases:
-        if " " in phrase:
-            phones = " ".join(decoder.lookup_word(word) for word in phrase.split())
-            decoder.add_word(_token(phrase), phones, False)
-
-
-def _write_dictionary(cmudict: Path, words: set[str], workdir: Path) -> Path:
-    """A dictionary with just our words: loads in milliseconds and keeps memory small."""
-    lines = []
-    with cmudict.open(encoding="utf-8") as source:
-        for line in source:
-            head = line.split(" ", 1)[0]
-            if head.split("(", 1)[0] in words:
-                lines.append(line)
-    found = {line.split(" ", 1)[0].split("(", 1)[0] for line in lines}
-    missing = words - found
-    if missing:
-        raise RecognizerError(f"the pocketsphinx dictionary lacks {sorted(missing)}; {_FIX}")
-    path = workdir / "voicecoach.dict"
-    path.write_text("".join(lines), encoding="utf-8")
-    return path
-
-
-def _kws_list(phrases: list[str], tuning: SphinxTuning) -> str:
-    lines = []
-    for phrase in phrases:
-        threshold = tuning.thresholds.get(phrase, tuning.default_threshold)
-        lines.append(f"{phrase} /{10.0**threshold:.6g}/\n")
-    return "".join(lines)
-
-
-def _grammar(phrases: list[str], tuning: SphinxTuning) -> str:
-    garbage = [f"gb_{p.lower().strip('+')}" for p in GARBAGE_PHONES]
-    return (
-        "#JSGF V1.0;\ngrammar voicecoach;\n"
-        "public <utterance> = <item>+ ;\n"
-        f"<item> = /1/ <command> | /1/ <decoy> | /{tuning.garbage_weight:g}/ <garbage> ;\n"
-        f"<command> = {' | '.join(_token(p) for p in phrases)} ;\n"
-        f"<decoy> = {' | '.join(DECOYS)} ;\n"
-        f"<garbage> = {' | '.join(garbage)} ;\n"
-    )
