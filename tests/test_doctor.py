@@ -18,6 +18,12 @@ import pytest
 from pulse import PulseSink
 from pulse import pulse_sink as pulse_sink
 
+from voicecoach.app.device_checks import (
+    device_rate_check,
+    level_check,
+    missing_device_check,
+    peak_dbfs,
+)
 from voicecoach.app.doctor import (
     Check,
     check_disk,
@@ -27,15 +33,11 @@ from voicecoach.app.doctor import (
     check_natural_voice,
     check_recognizer,
     check_speech_engine,
-    device_rate_check,
     disk_space_check,
     enrolment_check,
     exit_code,
     format_report,
-    level_check,
     machine_check,
-    missing_device_check,
-    peak_dbfs,
     to_json,
 )
 from voicecoach.app.invocation import voicecoach_command

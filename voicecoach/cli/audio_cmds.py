@@ -165,7 +165,7 @@ def record_command(out: Path, seconds: float, input_device: str | None) -> None:
     """
     import numpy as np
 
-    from voicecoach.app.doctor import level_check, peak_dbfs
+    from voicecoach.app.device_checks import level_check, peak_dbfs
     from voicecoach.audio.devices import DeviceMicrophone
     from voicecoach.audio.files import write_wav
     from voicecoach.frames import FRAME_SECONDS, RATE_HZ, Samples, rms_dbfs
