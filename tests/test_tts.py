@@ -302,8 +302,9 @@ def test_a_render_broken_off_by_ctrl_c_leaves_the_next_one_working(tmp_path: Pat
     # On a busy machine the 0.2 s timer can fire after the long render has begun to return, so
     # a round may go unbroken; what must never happen is a crash or a broken render after one.
     assert "interrupted" in lines, done.stdout
+    after_a_break = lines[lines.index("interrupted") + 1 :]
+    assert any(n.isdigit() for n in after_a_break), done.stdout
     lengths = [int(n) for n in lines if n.isdigit()]
-    assert len(lengths) == 3, done.stdout
     assert max(lengths) < 1.03 * min(lengths), lengths  # the same phrase at the same rate
 
 
