@@ -478,12 +478,9 @@ def run_quiet(spec: QuietSpec) -> QuietResult:
 
 def speech_level(words: Sequence[str], voices: Sequence[str]) -> float:
     """The level a room gives the words the voices say (``Room``'s own measure), in dBFS."""
-    import numpy as np
+    from voicecoach.audio.room import speech_level_dbfs
 
-    from voicecoach.frames import rms_dbfs
-
-    clips = [families.render(v, w) for v in voices for w in dict.fromkeys(words)]
-    return rms_dbfs(np.concatenate([c[np.abs(c) > 1e-3] for c in clips]))
+    return speech_level_dbfs([families.render(v, w) for v in voices for w in dict.fromkeys(words)])
 
 
 def coach_dbfs(coach_cache: Path = COACH_CACHE) -> float:

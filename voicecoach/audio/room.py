@@ -20,6 +20,13 @@ from voicecoach.ports import Unmanaged
 NOMINAL_SPEECH_DBFS = -26.0
 
 
+def speech_level_dbfs(clips: Sequence[Samples]) -> float:
+    """The level of speech as a room measures it (the RMS of its voiced samples), in dBFS."""
+    voiced = [c[np.abs(c) > 1e-3] for c in clips]
+    voiced = [v for v in voiced if len(v)]
+    return rms_dbfs(np.concatenate(voiced)) if voiced else NOMINAL_SPEECH_DBFS
+
+
 @dataclass(frozen=True)
 class RoomSettings:
     """The acoustics of the simulated room."""
@@ -82,9 +89,7 @@ class Room:
         return RoomSpeaker(self)
 
     def _speech_dbfs(self) -> float:
-        voiced = [s.samples[np.abs(s.samples) > 1e-3] for s in self.speech]
-        voiced = [v for v in voiced if len(v)]
-        return rms_dbfs(np.concatenate(voiced)) if voiced else NOMINAL_SPEECH_DBFS
+        return speech_level_dbfs([s.samples for s in self.speech])
 
     def read_frame(self) -> Samples:
         """The next microphone frame: speech, plus echo already scheduled, plus noise."""
