@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from voicecoach.app.invocation import command_prefix, voicecoach_command
+from voicecoach.app.invocation import CHECKOUT, command_prefix, voicecoach_command
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -81,3 +81,9 @@ def test_a_hint_names_the_command_after_its_prefix() -> None:
     hint = voicecoach_command("devices")
     assert hint.endswith(" devices")
     assert hint.split()[0] in ("voicecoach", "scripts/run") or Path(hint.split()[0]).is_absolute()
+
+
+def test_the_checkout_is_the_folder_with_scripts_run() -> None:
+    # The tests run from the checkout, so the hints must find its scripts/run.
+    assert (CHECKOUT / "scripts" / "run").is_file()
+    assert (CHECKOUT / "voicecoach" / "app" / "invocation.py").is_file()

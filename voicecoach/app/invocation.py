@@ -12,8 +12,9 @@ import sys
 from functools import cache
 from pathlib import Path
 
-#: The checkout this package runs from, if it is one: the folder holding ``scripts/run``.
-_CHECKOUT = Path(__file__).resolve().parent.parent
+#: The checkout this package runs from, if it is one: the folder holding ``scripts/run``
+#: (this module is voicecoach/app/invocation.py in it).
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 def command_prefix(*, on_path: Path | None, script: Path, checkout: Path | None, cwd: Path) -> str:
@@ -33,11 +34,11 @@ def command_prefix(*, on_path: Path | None, script: Path, checkout: Path | None,
 @cache
 def _prefix() -> str:
     found = shutil.which("voicecoach")
-    has_run = (_CHECKOUT / "scripts" / "run").is_file()
+    has_run = (CHECKOUT / "scripts" / "run").is_file()
     return command_prefix(
         on_path=Path(found) if found else None,
         script=Path(sys.prefix) / "bin" / "voicecoach",
-        checkout=_CHECKOUT if has_run else None,
+        checkout=CHECKOUT if has_run else None,
         cwd=Path(os.getcwd()),
     )
 
