@@ -27,15 +27,17 @@ pytestmark = [
 #: Pico's US voice, clean: Whisper alone writes its bare "pause" as "Pass." (bench/enrolment.md).
 VOICE, CONDITION = "pico:en-US-p0", "clean"
 #: Test clips per word (after the 3 enrolment clips); commands get more, as they matter more.
-COMMAND_CLIPS, NUMBER_CLIPS = 4, 1
+#: Enough clips that the gain does not hang on one borderline clip: Whisper's arithmetic differs
+#: a little between CPUs (AVX-512, AVX2, generic), and so do the verdicts near its margins.
+COMMAND_CLIPS, NUMBER_CLIPS = 7, 3
 #: Confusable words said in the same voice and room (those the bench found nearest to a
 #: command in this voice first), and ordinary talk.
 CONFUSABLES = ("pass", "top", "stomp", "post", "pace", "number", "pane", "pays", "plus")
 NUMBER_CONFUSABLES = ("heaven", "wine", "sticks", "none")
 ORDINARY = 2
-#: Words the examples must add over Whisper alone: the measured 3 (22 -> 25 of 27 clips) less
-#: one.
-GAIN_FLOOR = 2
+#: Words the examples must add over Whisper alone: about half the measured gain, which was 5 or
+#: 6 of 61 clips (50 -> 55 with AVX-512 and AVX2, 50 -> 56 generic; CT2_FORCE_CPU_ISA).
+GAIN_FLOOR = 3
 
 
 @pytest.fixture(scope="module")
