@@ -32,6 +32,7 @@ from bench.evaluate import COACH_CACHE
 from bench.talk import talk_pairs, talk_track, voiced_dbfs
 from voicecoach.app.catalogue import DEFAULT_PROGRAM
 from voicecoach.app.runner import Runner
+from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.events import (
     Event,
     Heard,
@@ -135,7 +136,7 @@ def timeline(program: str = DEFAULT_PROGRAM, coach_cache: Path = COACH_CACHE) ->
         ScriptedRecognizer([]),
         [],
         coach_cache,
-        audio=False,
+        guard=None,
     )
     clock = _StepClock(runner.session)
     runner.listeners.append(clock)
@@ -330,9 +331,10 @@ def run_try(spec: TrySpec) -> TryResult:
             Script(plays=[(spec.play_at, path)]),
             RoomSettings(echo_gain_db=ECHO_GAIN_DB, noise_snr_db=CONDITIONS[spec.condition]),
         )
-    ears = RecordingRecognizer(_recognizer(spec.backend, [(ends, spec.word)]))
+    guard = SelfHearingGuard()
+    ears = RecordingRecognizer(_recognizer(spec.backend, [(ends, spec.word)], guard))
     mic = room.microphone(until_seconds=ends + AFTER_WORD_SECONDS)
-    runner = _runner(spec.program, mic, room.speaker(), ears, [recorder], spec.coach_cache)
+    runner = _runner(spec.program, mic, room.speaker(), ears, [recorder], spec.coach_cache, guard)
     runner.run()
     result = outcome(spec, ends, recorder.events, ears.hits)
     return replace(result, utterances=tuple(ears.utterances(after=spec.play_at)))
@@ -377,13 +379,16 @@ class RecordingRecognizer:
         self.inner.expect(numbers, answers)
 
 
-def _recognizer(backend: str, script: list[tuple[float, str]]) -> Recognizer:
+def _recognizer(
+    backend: str, script: list[tuple[float, str]], coach: SelfHearingGuard
+) -> Recognizer:
     from voicecoach.fakes import ScriptedRecognizer
     from voicecoach.speech.backends import open_recognizer
+    from voicecoach.speech.checkzone import CheckZone
 
     if backend == SCRIPTED:
         return ScriptedRecognizer(script)
-    return open_recognizer(backend, None, check=True)[0]  # type: ignore[arg-type]
+    return open_recognizer(backend, None, check=CheckZone(), coach=coach)[0]  # type: ignore[arg-type]
 
 
 def _runner(
@@ -393,13 +398,12 @@ def _runner(
     recognizer: Recognizer,
     listeners: list[Listener],
     coach_cache: Path,
-    *,
-    audio: bool = True,
+    guard: SelfHearingGuard | None,
 ) -> Runner:
-    """A session at base dose on these ports, wired as ``simulate --audio`` wires it."""
+    """A session at base dose on these ports, wired as ``simulate --audio`` wires it (no echo
+    canceller without a ``guard``: the scripted recognizer hears no audio)."""
     from voicecoach.app.catalogue import resolve_program
     from voicecoach.app.preparation import prepare
-    from voicecoach.app.selfhearing import SelfHearingGuard
     from voicecoach.audio.echo import EchoCanceller
     from voicecoach.clock import VirtualClock
     from voicecoach.speech.tts import Pyttsx3Synthesizer
@@ -413,8 +417,8 @@ def _runner(
         synthesizer=Pyttsx3Synthesizer(cache_dir=coach_cache),
         recognizer=recognizer,
         listeners=listeners,
-        echo=EchoCanceller() if audio else None,
-        guard=SelfHearingGuard() if audio else None,
+        echo=EchoCanceller() if guard is not None else None,
+        guard=guard,
     )
 
 
@@ -462,9 +466,16 @@ def run_quiet(spec: QuietSpec) -> QuietResult:
         talk = talk_track(TALK_SECONDS, level_dbfs)
     room = Room(settings, talk)
     recorder = EventRecorder()
-    recognizer = _recognizer(spec.backend, [])
+    guard = SelfHearingGuard()
+    recognizer = _recognizer(spec.backend, [], guard)
     runner = _runner(
-        spec.program, room.microphone(), room.speaker(), recognizer, [recorder], spec.coach_cache
+        spec.program,
+        room.microphone(),
+        room.speaker(),
+        recognizer,
+        [recorder],
+        spec.coach_cache,
+        guard,
     )
     end = runner.run()
     heard = tuple(

@@ -36,13 +36,16 @@ def run_session(
     from voicecoach.app.catalogue import resolve_program
     from voicecoach.app.preparation import prepare
     from voicecoach.speech.backends import open_recognizer
+    from voicecoach.speech.checkzone import CheckZone
     from voicecoach.speech.tts import Pyttsx3Synthesizer
 
     prepared = prepare(resolve_program(program), None, dose="base")
     room = Room(RoomSettings(echo_gain_db=echo_gain_db))
-    recognizer, _ = open_recognizer(backend, None, check=True)  # type: ignore[arg-type]
-    recorder = EventRecorder()
     guard = SelfHearingGuard()
+    recognizer, _ = open_recognizer(  # type: ignore[arg-type]
+        backend, None, check=CheckZone(), coach=guard
+    )
+    recorder = EventRecorder()
     runner = Runner(
         session=prepared.session,
         clock=VirtualClock(),

@@ -12,6 +12,7 @@ from voicecoach.app.catalogue import load_program_file
 from voicecoach.app.preparation import prepare
 from voicecoach.app.recorder import EventRecorder
 from voicecoach.app.runner import Runner
+from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.clock import VirtualClock
 from voicecoach.events import Listener
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
@@ -127,6 +128,7 @@ def simulate(tiny_program: Program) -> SimulateFn:
         program: Program | None = None,
         settings: SessionSettings | None = None,
         listeners: Sequence[Listener] = (),
+        guard: SelfHearingGuard | None = None,
     ) -> EventRecorder:
         recorder = EventRecorder()
         runner = Runner(
@@ -137,6 +139,7 @@ def simulate(tiny_program: Program) -> SimulateFn:
             synthesizer=EstimatedSynthesizer(),
             recognizer=ScriptedRecognizer(script),
             listeners=[recorder, *listeners],
+            guard=guard,
         )
         runner.run()
         return recorder

@@ -67,3 +67,23 @@ def test_the_rate_is_the_same_range_for_say_and_for_sessions() -> None:
         "voicecoach warm",
     }
     assert set(rates.values()) == {(80, 450)}
+
+
+def test_the_check_zone_is_a_setting_of_every_command_that_runs_sessions() -> None:
+    from voicecoach.cli.options import RunOptions
+    from voicecoach.speech.checkzone import CheckZone
+
+    for name in ("simulate", "run", "serve"):
+        command = main.commands[name]
+        default = command.make_context(name, [])
+        assert RunOptions.from_params(default.params).check == CheckZone()
+        told = command.make_context(name, ["--check-margin-nats", "4", "--no-check-lone"])
+        assert RunOptions.from_params(told.params).check == CheckZone(margin_nats=4.0, lone=False)
+
+
+def test_a_check_margin_out_of_range_is_refused_by_name() -> None:
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, ["simulate", "--check-margin-nats", "80"])
+    assert result.exit_code == 2
+    assert "--check-margin-nats" in result.output

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voicecoach.app.selfhearing import SelfHearingGuard
+from tests.conftest import SimulateFn
+from voicecoach.app.selfhearing import ECHO_TAIL_SECONDS, SelfHearingGuard
 from voicecoach.audio.delay import DelayEstimator
 from voicecoach.audio.echo import EchoCanceller, EchoSettings, echo_return_loss_db
 from voicecoach.audio.room import Room, RoomSettings, UserSpeech
+from voicecoach.events import Heard
 from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs, split_frames
 from voicecoach.speech.tts import Pyttsx3Synthesizer
 from voicecoach.spoken import PAIN_TEXT, RATING_TEXT
@@ -188,3 +190,26 @@ def test_guard_forgets_words_that_were_cut_off() -> None:
     guard.cut(1.0)
     assert not guard.is_own("resume", 2.5)
     assert not guard.speaking(3.0)
+
+
+def test_carry_on_heard_while_the_coach_talks_does_not_move_the_session_on(
+    simulate: SimulateFn,
+) -> None:
+    """A check ends "say stop, pain, or carry on", and what the echo canceller left of it was
+    heard as "carry on": the session carried on by itself. Only a "carry on" that ends after
+    the coach has finished moves the session on; a "stop" over the coach still stops it."""
+    guard = SelfHearingGuard()
+    rec = simulate([(40.0, "?"), (41.0, "carry on"), (50.0, "carry on")], guard=guard)
+    heard = [(e.t, e.command) for e in rec.events if isinstance(e, Heard)]
+    assert heard == [(40.0, "check"), (50.0, "resume")]
+    stopped = simulate([(40.0, "?"), (41.0, "stop")], guard=SelfHearingGuard())
+    assert [e.command for e in stopped.events if isinstance(e, Heard)] == ["check", "stop"]
+
+
+def test_the_coach_is_talking_until_its_echo_has_died_away() -> None:
+    guard = SelfHearingGuard()
+    guard.said(10.0, "Is something wrong? Say stop, pain, or carry on.", 3.0)
+    assert guard.talking(12.9)
+    assert guard.talking(13.0 + ECHO_TAIL_SECONDS)
+    assert not guard.talking(13.1 + ECHO_TAIL_SECONDS)
+    assert not guard.talking(9.9)

@@ -29,11 +29,13 @@ from speech_audio import (
 )
 
 from bench import families
+from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.commands import Command, Parsed
 from voicecoach.frames import RATE_HZ, Samples, rms_dbfs
 from voicecoach.ports import Hit
 from voicecoach.speech.backends import open_recognizer, whisper_missing
-from voicecoach.speech.whisper_recognizer import CheckZone, WhisperRecognizer
+from voicecoach.speech.checkzone import CheckZone
+from voicecoach.speech.whisper_recognizer import WhisperRecognizer
 from voicecoach.speech.whisper_verifier import candidates
 
 pytestmark = pytest.mark.skipif(
@@ -147,6 +149,12 @@ def test_pain_scores_are_heard_only_when_asked_for_and_never_wrong(
 
 
 @needs_mbrola
+def loud_span(samples: Samples) -> tuple[int, int]:
+    """The first and last sample of the 10 ms blocks above -45 dBFS."""
+    loud = [i for i in range(0, len(samples) - 160, 160) if rms_dbfs(samples[i : i + 160]) > -45]
+    return loud[0], loud[-1] + 160
+
+
 def test_a_hit_ends_where_the_word_ends(speech_cache: Path) -> None:
     speech = speak("stop", UNSEEN, speech_cache)
     stream = np.concatenate([with_room_noise(quiet(2.0)), speech])
@@ -154,8 +162,7 @@ def test_a_hit_ends_where_the_word_ends(speech_cache: Path) -> None:
         hits = hear(fresh, stream)
     assert [h.text for h in hits] == ["stop"]
     assert hits[0].end_seconds is not None
-    loud = [i for i in range(0, len(stream), 160) if rms_dbfs(stream[i : i + 160]) > -45]
-    word_end = loud[-1] / RATE_HZ
+    word_end = loud_span(stream)[1] / RATE_HZ
     assert word_end - 0.25 <= hits[0].end_seconds <= word_end + 0.1
 
 
@@ -235,3 +242,34 @@ def test_in_the_background_a_reset_drops_what_is_still_being_heard(speech_cache:
         time.sleep(2.0)
         assert live.feed(frames(quiet(0.02))[0]) == []
     assert [v.text for _, v in live.verdicts] == ["Stop."]
+
+
+@needs_mbrola
+def test_the_coach_talking_after_a_lone_cry_is_not_the_person_going_on(
+    speech_cache: Path,
+) -> None:
+    """In a counted hold, what the echo canceller leaves of the count follows a person's cry
+    within a second. Speech after a lone sound means a sentence has started, unless the coach
+    was talking then (``CheckZone``)."""
+    cry, count = speak("help", UNSEEN, speech_cache), speak("three", "mb-us1", speech_cache)
+    cry, count = cry[: loud_span(cry)[1]], count[loud_span(count)[0] :]
+    stream = np.concatenate([quiet(3.5), cry, quiet(0.45), count * np.float32(0.5)])
+    count_starts = (len(stream) - len(count)) / RATE_HZ
+
+    def asked(coach: SelfHearingGuard | None) -> list[str | None]:
+        with WhisperRecognizer(check=CheckZone(), coach=coach) as fresh:
+            return [h.unsure_of for h in hear(fresh, stream)]
+
+    assert asked(None) == []
+    guard = SelfHearingGuard()
+    guard.said(count_starts, "three", len(count) / RATE_HZ - 1.0)
+    assert asked(guard) == [""]
+
+
+@needs_mbrola
+@pytest.mark.parametrize("text", ["help", "top"])
+def test_a_narrower_check_zone_asks_less(text: str, speech_cache: Path) -> None:
+    """``--check-margin-nats 0 --no-check-lone``: neither the cry nor the near "stop" is asked
+    about (the default zone asks about both, above)."""
+    with WhisperRecognizer(check=CheckZone(margin_nats=0.0, lone=False)) as narrow:
+        assert hear(narrow, np.concatenate([quiet(3.5), speak(text, UNSEEN, speech_cache)])) == []

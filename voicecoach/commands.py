@@ -78,6 +78,11 @@ URGENT: frozenset[Command] = frozenset({Command.STOP, Command.PAUSE, Command.PAI
 #: (``Command.CHECK``) rather than carry on over a person who may be asking it to stop.
 SAFETY: tuple[Command, ...] = (Command.PAIN, Command.STOP, Command.PAUSE)
 
+#: Commands that set a person moving again. They are never taken from words that ended while
+#: the coach was talking: what the echo canceller leaves of the coach's own "say carry on" was
+#: heard as "carry on", and a session must not carry on without the person's clear word.
+MOVE_ON: frozenset[Command] = frozenset({Command.RESUME, Command.SKIP})
+
 #: Answers to the one yes-or-no question a session asks (carry on where you left off?). They are
 #: listened for only while it is asked: outside it they mean nothing, and the command network
 #: heard a bare "pain" as "yes" and the coach's own voice as "yes" or "start over".

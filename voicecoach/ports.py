@@ -134,6 +134,14 @@ class Hit:
         )
 
 
+class CoachVoice(Protocol):
+    """When the coach was talking: what the microphone hears then may be its echo."""
+
+    def speaking(self, at: float) -> bool:
+        """True if the coach was talking (or its echo ringing) at ``at`` (stream seconds)."""
+        ...
+
+
 class Recognizer(_Managed, Protocol):
     """Listens to frames for the command vocabulary of ``voicecoach.commands``."""
 

@@ -73,6 +73,7 @@ def build_runner(
     mic: Microphone,
     speaker: Speaker,
     view: LiveView,
+    guard: SelfHearingGuard,
 ) -> Runner:
     """The runner of a live session: real time, echo cancelling, keys and the live view."""
     return Runner(
@@ -84,7 +85,7 @@ def build_runner(
         recognizer=recognizer,
         listeners=[*listeners, view],
         echo=EchoCanceller(),
-        guard=SelfHearingGuard(),
+        guard=guard,
         keys=KeyReader(),
         level_listener=view.on_level,
     )
@@ -99,8 +100,12 @@ def run_live(
     input_device: str | None,
     output_device: str | None,
     backend: str,
+    guard: SelfHearingGuard,
 ) -> SessionEnded:
-    """Open the devices, render every phrase ahead, and run the session with a live view."""
+    """Open the devices, render every phrase ahead, and run the session with a live view.
+
+    ``guard`` knows what the coach said and when; the recognizer may share it (``CoachVoice``).
+    """
     from voicecoach.app.liveview import LiveView
 
     mic, speaker = open_devices(input_device, output_device)
@@ -113,6 +118,7 @@ def run_live(
         mic=mic,
         speaker=speaker,
         view=view,
+        guard=guard,
     )
     # The cache makes later starts fast; the bar shows the first one is not stuck.
     with (

@@ -15,6 +15,7 @@ from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.audio.echo import EchoCanceller
 from voicecoach.audio.reconnect import Reconnecting
 from voicecoach.clock import Clock
+from voicecoach.commands import MOVE_ON
 from voicecoach.errors import AudioDeviceError
 from voicecoach.events import (
     DeviceChanged,
@@ -228,6 +229,8 @@ class Runner:
         if hit.ignored(numbers=numbers, answers=answers) or self._is_own_voice(hit, at):
             return
         parsed = hit.check() if hit.unsure else hit.command(numbers=numbers, answers=answers)
+        if parsed is not None and parsed.command in MOVE_ON and self._over_coach(hit, at):
+            return
         command = None if parsed is None else parsed.command.value
         self._publish([Heard(t, hit.text, command, hit.confidence, hit.end_seconds)])
         if parsed is not None:
@@ -240,6 +243,13 @@ class Runner:
             return False
         converged = self.echo is None or self.echo.converged
         return self.guard.is_own_voice(hit.text, at, converged)
+
+    def _over_coach(self, hit: Hit, at: float) -> bool:
+        """True for words that ended while the coach was talking (``commands.MOVE_ON``)."""
+        if self.guard is None or not self.guard.talking(at):
+            return False
+        _LOGGER.info("ignored %r at %.2f s: it ended while the coach was talking", hit.text, at)
+        return True
 
     def _keys(self, t: float) -> None:
         assert self.keys is not None

@@ -13,6 +13,9 @@ from collections import deque
 from voicecoach.commands import normalize
 
 _LOGGER = logging.getLogger(__name__)
+#: How long the coach's echo outlasts its voice: the room's reverberation and the sound
+#: devices' latency, well under half a second on the devices voicecoach runs on.
+ECHO_TAIL_SECONDS = 0.5
 
 
 def word_end_times(text: str, start: float, seconds: float) -> list[tuple[str, float]]:
@@ -52,6 +55,10 @@ class SelfHearingGuard:
             start - self.window_seconds <= at <= end + self.window_seconds
             for start, end in self._spans
         )
+
+    def talking(self, at: float) -> bool:
+        """True if the coach's voice, or the echo just behind it, was in the room at ``at``."""
+        return any(start <= at <= end + ECHO_TAIL_SECONDS for start, end in self._spans)
 
     def cut(self, t: float) -> None:
         """The current utterance was cut off at ``t``: later words were never said."""

@@ -16,6 +16,7 @@ from voicecoach.events import Listener
 from voicecoach.journal import ENV_VAR, Journal
 from voicecoach.settings import DEFAULT_EMERGENCY_NUMBER, PainBands, SessionSettings
 from voicecoach.speech.backends import BACKENDS, Backend
+from voicecoach.speech.checkzone import CheckZone
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -195,6 +196,28 @@ def recognizer_options(func: F) -> F:
     return _stack(func, backend_option, model_option())
 
 
+def check_options(func: F) -> F:
+    """When the coach stops to ask "did you say stop?" (the check zone, ``CheckZone``)."""
+    return _stack(
+        func,
+        click.option(
+            "--check-margin-nats",
+            type=click.FloatRange(0.0, 50.0),
+            default=CheckZone.margin_nats,
+            show_default=True,
+            help="How near a safety word must come to what Whisper heard for the coach to "
+            "stop and ask about it; larger asks more often, 0 almost never.",
+        ),
+        click.option(
+            "--check-lone/--no-check-lone",
+            default=True,
+            show_default=True,
+            help='Stop and ask "is something wrong?" after a short sound the coach did not '
+            "understand, said after a quiet spell.",
+        ),
+    )
+
+
 def voice_options(func: F) -> F:
     """The coach's voice: ``--voice``, ``--rate`` and ``--volume``."""
     return _stack(
@@ -257,6 +280,7 @@ def live_options(func: F) -> F:
     return _stack(
         func,
         recognizer_options,
+        check_options,
         voice_options,
         audio_options,
         session_options,
@@ -284,6 +308,8 @@ class RunOptions:
     append_log: bool = False
     input_device: str | None = None
     output_device: str | None = None
+    #: When the coach asks rather than acts or ignores (whisper only).
+    check: CheckZone = CheckZone()
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> RunOptions:
@@ -308,6 +334,9 @@ class RunOptions:
             log_path=params["log_path"],
             input_device=params.get("input_device"),
             output_device=params.get("output_device"),
+            check=CheckZone(
+                margin_nats=float(params["check_margin_nats"]), lone=params["check_lone"]
+            ),
         )
 
 

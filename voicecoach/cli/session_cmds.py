@@ -21,6 +21,7 @@ from voicecoach.audio.room import RoomSettings
 from voicecoach.cli import main
 from voicecoach.cli.options import (
     RunOptions,
+    check_options,
     journal_of,
     live_options,
     log_option,
@@ -35,11 +36,10 @@ from voicecoach.cli.options import (
 from voicecoach.clock import VirtualClock
 from voicecoach.events import Listener, SessionEnded
 from voicecoach.fakes import EstimatedSynthesizer, NullSpeaker, ScriptedRecognizer, SilentMicrophone
-from voicecoach.ports import Microphone, Recognizer, Speaker, Synthesizer
+from voicecoach.ports import CoachVoice, Microphone, Recognizer, Speaker, Synthesizer
 
 if TYPE_CHECKING:
     from voicecoach.audio.room import Room
-    from voicecoach.speech.backends import Backend
 
 
 @main.command()
@@ -118,6 +118,7 @@ if TYPE_CHECKING:
     "of several weeks for a report.",
 )
 @recognizer_options
+@check_options
 @voice_options
 @session_options
 @simulated_journal_options
@@ -162,16 +163,18 @@ def simulate(
         if options.log_path is None:
             listeners.append(Transcript(person=_person_lines(script, spoken, played)))
         prepared = _prepare(program, listeners, options, today)
-        room = None
+        room, guard = None, None
         if audio:
+            guard = SelfHearingGuard()
             settings = RoomSettings(
                 echo_gain_db=echo_gain,
                 echo_delay_seconds=echo_delay / 1000.0,
                 noise_snr_db=noise_snr,
             )
             room, (mic, speaker, synthesizer, recognizer) = _audio_parts(
-                options, script, spoken, played, user_voice, settings, record_path is not None
-            )
+                options, script, spoken, played, user_voice, settings, record_path is not None,
+                guard,
+            )  # fmt: skip
         else:
             mic, speaker = SilentMicrophone(), NullSpeaker()
             synthesizer, recognizer = EstimatedSynthesizer(), ScriptedRecognizer(script)
@@ -184,7 +187,7 @@ def simulate(
             recognizer=recognizer,
             listeners=listeners,
             echo=EchoCanceller() if audio else None,
-            guard=SelfHearingGuard() if audio else None,
+            guard=guard,
             wall_clock=lambda: today,
         )
         started = time.perf_counter()
@@ -229,13 +232,14 @@ def _audio_parts(
     user_voice: str,
     room_settings: RoomSettings,
     record: bool,
+    coach: CoachVoice,
 ) -> tuple[Room, tuple[Microphone, Speaker, Synthesizer, Recognizer]]:
     """The room and the real voice and ears, for an audio simulation."""
     from voicecoach.app.simulation import MergedRecognizer, Script, make_room
     from voicecoach.audio.espeak import Voice
 
     room = make_room(Script(says, plays, Voice(user_voice)), room_settings, record=record)
-    recognizer = _recognizer_described(options.backend, options.model)[0]
+    recognizer = _recognizer_described(options, coach=coach)[0]
     if script:
         recognizer = MergedRecognizer([recognizer, ScriptedRecognizer(script)])
     return room, (room.microphone(), room.speaker(), _synthesizer(options), recognizer)
@@ -255,12 +259,22 @@ def _prepare(
 
 
 def _recognizer_described(
-    backend: Backend, model: Path | None, *, wake: bool = False, live: bool = False
+    options: RunOptions,
+    *,
+    wake: bool = False,
+    live: bool = False,
+    coach: CoachVoice | None = None,
 ) -> tuple[Recognizer, str]:
     from voicecoach.speech.backends import open_recognizer
 
     recognizer, description = open_recognizer(
-        backend, model, wake=wake, live=live, check=True, personal=live
+        options.backend,
+        options.model,
+        wake=wake,
+        live=live,
+        check=options.check,
+        personal=live,
+        coach=coach,
     )
     _notice_once(f"listening with {description}")
     return recognizer, description
@@ -309,11 +323,13 @@ def _live_session(program: str, options: RunOptions) -> SessionEnded:
     with ExitStack() as stack:
         listeners = open_listeners(stack, options, transcript=False)
         prepared = _prepare(program, listeners, options)
-        recognizer, description = _recognizer_described(options.backend, options.model, live=True)
+        guard = SelfHearingGuard()
+        recognizer, description = _recognizer_described(options, live=True, coach=guard)
         return run_live(
             session=prepared.session,
             synthesizer=_synthesizer(options),
             recognizer=recognizer,
+            guard=guard,
             listeners=listeners,
             input_device=options.input_device,
             output_device=options.output_device,
@@ -345,7 +361,7 @@ def serve(program: str, once: bool, **params: Any) -> None:
     options = replace(RunOptions.from_params(params), append_log=True)
     resolve_program(program)  # a bad program name is reported now, not after the wake word
     while True:
-        recognizer, _ = _recognizer_described(options.backend, options.model, wake=True, live=True)
+        recognizer, _ = _recognizer_described(options, wake=True, live=True)
         mic, speaker = open_devices(options.input_device, options.output_device)
         click.echo('waiting for "start session"', err=True)
         with sigterm_as_interrupt():

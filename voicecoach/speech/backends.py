@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from voicecoach.errors import RecognizerError, VoiceCoachError
-from voicecoach.ports import Recognizer
+from voicecoach.ports import CoachVoice, Recognizer
 
 if TYPE_CHECKING:
+    from voicecoach.speech.checkzone import CheckZone
     from voicecoach.speech.personal import PersonalExamples
 
 _LOGGER = logging.getLogger(__name__)
@@ -36,8 +37,9 @@ def open_recognizer(
     *,
     wake: bool = False,
     live: bool = False,
-    check: bool = False,
+    check: CheckZone | None = None,
     personal: bool = False,
+    coach: CoachVoice | None = None,
 ) -> tuple[Recognizer, str]:
     """The recognizer to use (not yet entered) and a one-line description of it.
 
@@ -48,9 +50,9 @@ def open_recognizer(
     else; the other backends hear every command and the caller filters). ``live`` is for a
     session on real devices: ``whisper`` then hears utterances on a thread of its own, so that
     the speaker is never starved while it works. ``check`` is for sessions: ``whisper`` then
-    also reports utterances worth a question (``Hit.unsure_of``, ``CheckZone``). ``personal``
-    gives ``whisper`` the person's enrolment examples (``voicecoach enrol``) as a second
-    opinion, when there are any.
+    also reports utterances worth a question (``Hit.unsure_of``, ``CheckZone``), and ``coach``
+    tells it when the coach was talking. ``personal`` gives ``whisper`` the person's enrolment
+    examples (``voicecoach enrol``) as a second opinion, when there are any.
     """
     if backend not in BACKENDS:
         raise RecognizerError(f"unknown recognizer backend {backend!r}; use one of {BACKENDS}")
@@ -64,7 +66,7 @@ def open_recognizer(
         if examples is not None:
             count = len(examples.words)
             description += f"; with your voice examples of {count} word{'s' * (count != 1)}"
-        return _whisper(wake, live, check, examples), description
+        return _whisper(wake, live, check, examples, coach), description
     # Imported here: the model finder pulls in nothing heavy, but Vosk itself must stay lazy.
     from voicecoach.speech.models import find_model, no_model_message
 
@@ -102,11 +104,18 @@ def whisper_missing() -> str | None:
     return ", ".join(missing) or None
 
 
-def _whisper(wake: bool, live: bool, check: bool, personal: PersonalExamples | None) -> Recognizer:
-    from voicecoach.speech.whisper_recognizer import CheckZone, WhisperRecognizer
+def _whisper(
+    wake: bool,
+    live: bool,
+    check: CheckZone | None,
+    personal: PersonalExamples | None,
+    coach: CoachVoice | None,
+) -> Recognizer:
+    from voicecoach.speech.whisper_recognizer import WhisperRecognizer
 
-    zone = CheckZone() if check else None
-    return WhisperRecognizer(wake=wake, background=live, check=zone, personal=personal)
+    return WhisperRecognizer(
+        wake=wake, background=live, check=check, personal=personal, coach=coach
+    )
 
 
 def load_personal(folder: Path | None = None) -> PersonalExamples | None:

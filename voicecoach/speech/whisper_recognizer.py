@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Self
 from voicecoach.commands import normalize, number_value
 from voicecoach.errors import RecognizerError
 from voicecoach.frames import Samples
-from voicecoach.ports import Hit
+from voicecoach.ports import CoachVoice, Hit
+from voicecoach.speech.checkzone import CheckZone
 from voicecoach.speech.command_net import class_of, phrase_of
 from voicecoach.speech.vad import Segment, Segmenter, SegmenterSettings, SpeechProbability, silero
 from voicecoach.speech.whisper_verifier import Verdict, WhisperVerifier
@@ -36,35 +37,6 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 #: Verdicts kept for ``verdicts`` (``detect -v`` and the bench read them).
 _KEPT_VERDICTS = 50
-
-
-@dataclass(frozen=True)
-class CheckZone:
-    """When an utterance Whisper did not take is still worth a question (``Hit.unsure_of``).
-
-    A missed "stop" or "pain" costs far more than a question, so the coach asks about a safety
-    word that came close, and about a lone short sound from a person who was quiet before;
-    talk in the room, longer or continuous, is left alone. training/tune_check.py chose the
-    margins on the tuning voices.
-    """
-
-    #: A safety phrase within this gap of the free transcript (natural log) ...
-    margin_nats: float = 10.0
-    #: ... at least this likely per token ...
-    floor_nats_per_token: float = -4.0
-    #: ... in a transcript of at most this many words is asked about by name. On the tuning
-    #: voices this asked about 31 % of the safety words Whisper missed, 12 % of confusable
-    #: words said alone, 1 % of hold counts and 0.4 % of ordinary sentences.
-    max_words: int = 3
-    #: A lone word or two that is not understood is asked about ("is something wrong?") when
-    #: it has at most this many words (a cry, a name, a misheard "pain") ...
-    lone_max_words: int = 2
-    #: ... lasts at most this long ...
-    lone_max_seconds: float = 1.5
-    #: ... and nothing was said for this long before it, nor for this long after it: not the
-    #: start or a piece of a conversation. The wait after delays only these questions.
-    lone_quiet_before_seconds: float = 3.0
-    lone_quiet_after_seconds: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -131,7 +103,8 @@ class WhisperRecognizer:
     With ``wake`` it listens for the start phrase alone (``voicecoach serve`` while idle); with
     ``background`` Whisper runs on a thread of its own (live sessions). With ``personal`` (the
     person's enrolment examples) an utterance Whisper rejected is taken when the examples agree
-    with the phrase Whisper found closest (``personal.py``).
+    with the phrase Whisper found closest (``personal.py``). ``coach`` says when the coach was
+    talking, for the quiet after a lone sound (``CheckZone``).
     """
 
     name = "whisper"
@@ -146,8 +119,10 @@ class WhisperRecognizer:
         segmenter: SegmenterSettings | None = None,
         check: CheckZone | None = None,
         personal: PersonalExamples | None = None,
+        coach: CoachVoice | None = None,
     ) -> None:
         self._wake = wake
+        self._coach = coach
         #: None: never ask, only act on what Whisper takes.
         self._check = check
         self._background = background
@@ -209,13 +184,18 @@ class WhisperRecognizer:
         lone, segmenter, zone = self._lone, self._segmenter, self._check
         if lone is None or segmenter is None or zone is None:
             return []
-        if segmenter.in_speech:
+        if segmenter.in_speech and self._person_went_on(segmenter.stream_seconds):
             self._lone = None  # more speech followed: the start of a sentence, not a cry
             return []
         if segmenter.stream_seconds - (lone.end_seconds or 0.0) < zone.lone_quiet_after_seconds:
             return []
         self._lone = None
         return [lone]
+
+    def _person_went_on(self, at: float) -> bool:
+        """Whether speech at ``at`` after a lone sound may be its speaker going on; not while
+        the coach was talking (``CheckZone.lone_quiet_before_seconds``)."""
+        return self._coach is None or not self._coach.speaking(at)
 
     def _hear(self, job: _Job) -> Verdict:
         assert self._verifier is not None
@@ -235,7 +215,8 @@ class WhisperRecognizer:
         )  # fmt: skip
         quiet_before_seconds = segment.start_seconds - self._last_end_seconds
         self._last_end_seconds = segment.end_seconds
-        self._lone = None  # another utterance followed the one held back
+        if self._person_went_on(segment.start_seconds):
+            self._lone = None  # another utterance followed the one held back
         if job.generation != self._generation:
             return None
         if verdict.parsed is not None:
@@ -264,7 +245,8 @@ class WhisperRecognizer:
             if gap >= -zone.margin_nats and per_token >= zone.floor_nats_per_token:
                 return phrase_of(class_of(parsed))
         lone = (
-            len(words) <= zone.lone_max_words
+            zone.lone
+            and len(words) <= zone.lone_max_words
             and not any(number_value(w) is not None for w in words)
             and segment.end_seconds - segment.start_seconds <= zone.lone_max_seconds
             and quiet_before_seconds >= zone.lone_quiet_before_seconds
