@@ -6,14 +6,21 @@ from __future__ import annotations
 import click
 from click.testing import CliRunner
 
+from voicecoach.cli import main
+from voicecoach.cli.options import RunOptions
 from voicecoach.cli.session_cmds import _recognizer_described
+
+#: What ``serve --backend sphinx`` was told.
+SPHINX = RunOptions.from_params(
+    main.commands["serve"].make_context("serve", ["--backend", "sphinx"]).params
+)
 
 
 @click.command()
 @click.option("--times", type=int, default=2)
 def _opens_recognizers(times: int) -> None:
     for _ in range(times):
-        recognizer, _ = _recognizer_described("sphinx", None, wake=True)
+        recognizer, _ = _recognizer_described(SPHINX, wake=True)
         with recognizer:
             pass
 
