@@ -120,6 +120,9 @@ MIN_WORDS_HEARD = 8
 WORD_SPAN_SECONDS = 2.0
 #: Seconds between the first and second word of a case.
 SECOND_WORD_AFTER_SECONDS = 12.0
+#: Seconds after the second word for the session to end: a pain score of 7 ends it with the
+#: urgent advice and the emergency number, which the coach takes about 25 s to say.
+SEVERE_REPLY_SECONDS = 45.0
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,12 @@ def command_runs(tts_cache: Path) -> list[CaseRun]:
     for voice, moment, words, expect in CASES:
         first_at = quiet if moment == "quiet" else mid
         says = [(first_at + i * SECOND_WORD_AFTER_SECONDS, w) for i, w in enumerate(words)]
-        records = simulate(tts_cache, says, voice=voice, until_seconds=first_at + 40.0)
+        records = simulate(
+            tts_cache,
+            says,
+            voice=voice,
+            until_seconds=first_at + SECOND_WORD_AFTER_SECONDS + SEVERE_REPLY_SECONDS,
+        )
         runs.append(CaseRun(moment, says, expect, records))
     return runs
 
