@@ -171,10 +171,10 @@ def simulate(
                 echo_delay_seconds=echo_delay / 1000.0,
                 noise_snr_db=noise_snr,
             )
+            record = record_path is not None
             room, (mic, speaker, synthesizer, recognizer) = _audio_parts(
-                options, script, spoken, played, user_voice, settings, record_path is not None,
-                guard,
-            )  # fmt: skip
+                options, script, spoken, played, user_voice, settings, record, guard
+            )
         else:
             mic, speaker = SilentMicrophone(), NullSpeaker()
             synthesizer, recognizer = EstimatedSynthesizer(), ScriptedRecognizer(script)
