@@ -16,6 +16,8 @@ speaks 182 words a minute and this voice at ``length_scale`` 1 speaks 214, so ``
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import hashlib
 import importlib
 import importlib.metadata
@@ -211,6 +213,7 @@ class PiperSynthesizer(CachedSynthesizer):
         self._session = None
         with _SESSIONS_LOCK:
             _SESSIONS.pop(self.files.model_path, None)
+        _give_back_memory()
 
     @property
     def loaded(self) -> bool:
@@ -254,6 +257,18 @@ class PiperSynthesizer(CachedSynthesizer):
 #: in ``serve``, should not wait for the same 63 MB again.
 _SESSIONS: dict[Path, _VoiceSession] = {}
 _SESSIONS_LOCK = threading.Lock()
+
+
+def _give_back_memory() -> None:
+    """Hand freed heap pages back to the system: glibc keeps the pages the model's inference
+    freed, so without this they would stay resident under the recognizer's for the whole
+    session (159 MB left after a render and unload, 72 MB after the trim)."""
+    gc.collect()
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return  # not glibc: its allocator gives memory back by itself, or not at all
+    libc.malloc_trim(0)
 
 
 def _open_session(model_path: Path) -> _VoiceSession:
