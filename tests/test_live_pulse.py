@@ -35,13 +35,13 @@ PROGRAM = Path(__file__).parent / "data" / "short.toml"
 #: A whole session of PROGRAM takes about two minutes (the unanswered rating is asked twice),
 #: after its phrases are rendered into an empty cache; a busy machine adds minutes.
 WHOLE_SESSION_SECONDS = 300.0
+#: States in which a word has halted the exercise and the hold is frozen.
+HALTS = frozenset({"paused", "checking"})
 #: The voice each word is said in. These tests prove the device path (real streams, the echo
 #: through the sink, the session's reaction), not recognition accuracy, which bench/ measures:
 #: so each word is said in a voice the embedded recognizer hears when the word is said alone
 #: (a screen of 4 MBROLA voices x 3 rates: "pain" was heard in 4 of 12, 3 of them mb-us1;
 #: "nine" in all 12).
-#: States in which a word has halted the exercise and the hold is frozen.
-HALTS = frozenset({"paused", "checking"})
 WORD_VOICES = {
     "stop": Voice("mb-us2", 150, 50),
     "pause": Voice("mb-us2", 150, 50),
