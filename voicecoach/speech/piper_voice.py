@@ -29,7 +29,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Protocol, Self
 
 import numpy as np
@@ -171,16 +170,7 @@ class PiperSynthesizer(CachedSynthesizer):
         if self._phonemizer is None:
             self._phonemizer = EspeakPhonemizer(self._config.espeak_voice)
         self._phonemizer.version()  # no espeak-ng: say so now, not at the first phrase
-        self._open_cache()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._close_cache()
+        return super().__enter__()
 
     def cache_fields(self) -> dict[str, object]:
         """Voice files, espeak-ng's version, rate and scales: what shapes the audio."""
