@@ -35,6 +35,9 @@ PROGRAM = Path(__file__).parent / "data" / "short.toml"
 #: A whole session of PROGRAM takes about two minutes (the unanswered rating is asked twice),
 #: after its phrases are rendered into an empty cache; a busy machine adds minutes.
 WHOLE_SESSION_SECONDS = 300.0
+#: How long a session may take to reach its first exercise cue: the intro (about 25 s), after
+#: rendering every phrase into an empty cache and loading the recognizer on a busy machine.
+STARTUP_SECONDS = 120.0
 #: States in which a word has halted the exercise and the hold is frozen.
 HALTS = frozenset({"paused", "checking"})
 #: The voice each word is said in. These tests prove the device path (real streams, the echo
@@ -172,9 +175,14 @@ def _heard(records: list[Record]) -> list[Record]:
     return [r for r in records if r["type"] == "heard"]
 
 
+@pytest.mark.recognition
 def test_stop_while_the_coach_speaks(live: Callable[..., LiveRun]) -> None:
+    """Passed 10 of 11 runs (stop accepted 0.36-0.40 s after the word); the miss never reached
+    the cue, so the wait for it is longer now. Marked until a run of the suite never misses."""
     run = live()
-    cue = run.wait_for(lambda r: r["type"] == "say" and r["text"].startswith("Knee hug"))
+    cue = run.wait_for(
+        lambda r: r["type"] == "say" and r["text"].startswith("Knee hug"), STARTUP_SECONDS
+    )
     time.sleep(0.6)
     run.say("stop")
     code, _, err = run.finish()
