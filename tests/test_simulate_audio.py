@@ -83,9 +83,10 @@ def _timeline(cache: Path) -> tuple[float, float]:
     ends = [float(r["t"]) for r in records if r["type"] == "say_end"]
     starts = [float(r["t"]) for r in says]
     long_cue = next(r for r in says if len(str(r["text"]).split()) >= 12 and float(r["t"]) > 5)
-    # A quiet moment: a cue has ended and the next one is at least 3 s away.
+    # A quiet moment: a cue ended a second ago (its echo has died away: a word begun within
+    # ECHO_TAIL_SECONDS of the coach may be the coach) and the next one is at least 3 s away.
     gap_start = next(end for end in ends if min(s - end for s in starts if s >= end) >= 3.0)
-    return gap_start + 0.3, float(long_cue["t"]) + 1.5
+    return gap_start + 1.0, float(long_cue["t"]) + 1.5
 
 
 def _heard(records: Records) -> Records:
@@ -108,7 +109,8 @@ CASES = [
 ]
 #: Scripted words (of 30) that must be heard. Measured with pocketsphinx on these voices: 8 to
 #: 12 in five runs (the command network also hears about 12, other words: bench/README.md);
-#: with Whisper, 9 (it hears mb-us1 and mb-en1 poorly: "stop" comes out as "Just jump").
+#: with Whisper, 9, then 12 in two runs, and 14 once the quiet moment began a second after the
+#: coach (it hears mb-us1 poorly: "stop" comes out as "Jump", "pain" as "Pen").
 #: The count moves because espeak-ng carries internal state from one render to the next in a
 #: process: the same cue rendered twice comes out slightly different (the first renders of a
 #: fresh process are always the same). So the coach's cues differ with what the process rendered
@@ -164,7 +166,6 @@ def _heard_for(records: Records, at: float) -> Records:
     ]
 
 
-@pytest.mark.recognition
 def test_commands_heard_are_right_fast_and_cut_the_coach_off(
     command_runs: list[CaseRun],
 ) -> None:
@@ -219,7 +220,6 @@ def test_the_coach_never_triggers_itself(
     assert _heard(records) == []
 
 
-@pytest.mark.recognition
 def test_stop_is_caught_in_noise(tts_cache: Path) -> None:
     quiet, _ = _timeline(tts_cache)
     records = simulate(tts_cache, [(quiet, "stop")], noise_snr_db=10.0, until_seconds=quiet + 30)

@@ -92,6 +92,9 @@ class Hit:
     #: Every command the words hold, safest first (``commands.parse_all``); for an unsure hit,
     #: the ones ``unsure_of`` holds.
     parsed: tuple[Parsed, ...] = field(default=(), kw_only=True)
+    #: When the words began, on the ``end_seconds`` clock (None when the recognizer does not
+    #: know): words that began after the coach fell quiet cannot be its echo.
+    start_seconds: float | None = field(default=None, kw_only=True)
 
     @classmethod
     def of(
@@ -102,10 +105,14 @@ class Hit:
         *,
         partial: bool = False,
         unsure_of: str | None = None,
+        start_seconds: float | None = None,
     ) -> Hit:
         """A hit whose commands are read from its words (from ``unsure_of`` for an unsure one)."""
         said = text if unsure_of is None else unsure_of
-        return cls(text, confidence, end_seconds, partial, unsure_of, parsed=parse_all(said))
+        return cls(
+            text, confidence, end_seconds, partial, unsure_of,
+            parsed=parse_all(said), start_seconds=start_seconds,
+        )  # fmt: skip
 
     @property
     def unsure(self) -> bool:

@@ -242,7 +242,7 @@ class Runner:
         if self.guard is None:
             return False
         converged = self.echo is None or self.echo.converged
-        return self.guard.is_own_voice(hit.text, at, converged)
+        return self.guard.is_own_voice(hit.text, at, converged, hit.start_seconds)
 
     def _over_coach(self, hit: Hit, at: float) -> bool:
         """True for words that ended while the coach was talking (``commands.MOVE_ON``)."""

@@ -69,9 +69,18 @@ class SelfHearingGuard:
         while self._said and self._said[-1][1] > t + 0.3:
             self._said.pop()
 
-    def is_own_voice(self, text: str, at: float, echo_converged: bool) -> bool:
+    def is_own_voice(
+        self, text: str, at: float, echo_converged: bool, started: float | None = None
+    ) -> bool:
         """The runner's rule: the coach's own words, or anything said over the coach while the
-        echo canceller is still learning the room."""
+        echo canceller is still learning the room; never words that ``started`` (when known)
+        after the coach and its echo had fallen quiet."""
+        if started is not None and not self.talking(started):
+            # A prompt answer to "Say stop, pain, or carry on" ends within a second of the
+            # coach's own "pain"; only its start tells the person from the echo. In steady
+            # noise the canceller never counts as converged, and a "stop" said in a pause
+            # was thrown away by the rule below.
+            return False
         if not echo_converged and self.speaking(at):
             # Until the canceller has learned the room (a few seconds of speech), what it
             # leaves of the coach can still spell a command; the person can still be heard

@@ -21,11 +21,15 @@ from types import TracebackType
 from typing import Self
 
 import numpy as np
+import numpy.typing as npt
 import platformdirs
 
 from voicecoach.audio.files import read_audio, write_wav
 from voicecoach.errors import AudioFileError, SpeechError
 from voicecoach.frames import RATE_HZ, Samples, from_int16, to_int16_bytes
+
+#: 16-bit PCM samples, as phrases are kept on disk and in memory.
+Pcm = npt.NDArray[np.int16]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -103,7 +107,9 @@ class CachedSynthesizer:
         self.disk_hits = 0
         self.memory_hits = 0
         self._opened = False
-        self._memory: collections.OrderedDict[str, Samples] = collections.OrderedDict()
+        #: Phrases in 16-bit PCM, as on disk: half the memory of float samples (a session's
+        #: phrases held 30 MB as floats), and converted back exactly on each render.
+        self._memory: collections.OrderedDict[str, Pcm] = collections.OrderedDict()
         self._disk_ok = True
         # render() may run on a prerendering thread and on the session's at once.
         self._lock = threading.Lock()
@@ -173,24 +179,24 @@ class CachedSynthesizer:
         if not phrase:
             return np.zeros(0, np.float32)
         key = self.cache_key(phrase)
-        cached = self._memory.get(key)
-        if cached is not None:
+        pcm = self._memory.get(key)
+        if pcm is not None:
             self._memory.move_to_end(key)
             self.memory_hits += 1
-            return cached
-        samples = self._load(phrase)
-        if samples is None:
-            samples = self._render_new(phrase)
-        samples.flags.writeable = False  # shared by every caller, so nobody may change it
-        self._remember(key, samples)
-        return samples
+            return from_int16(pcm)
+        pcm = self._load(phrase)
+        if pcm is None:
+            pcm = self._render_new(phrase)
+        pcm.flags.writeable = False  # shared by every later render, so nobody may change it
+        self._remember(key, pcm)
+        return from_int16(pcm)
 
-    def _remember(self, key: str, samples: Samples) -> None:
-        self._memory[key] = samples
+    def _remember(self, key: str, pcm: Pcm) -> None:
+        self._memory[key] = pcm
         while len(self._memory) > self.memory_items:
             self._memory.popitem(last=False)
 
-    def _load(self, phrase: str) -> Samples | None:
+    def _load(self, phrase: str) -> Pcm | None:
         path = self.cache_path(phrase)
         if not self._disk_ok or not path.exists():
             return None
@@ -205,9 +211,10 @@ class CachedSynthesizer:
             path.unlink(missing_ok=True)
             return None
         self.disk_hits += 1
-        return samples
+        pcm: Pcm = np.rint(samples * 32768.0).clip(-32768, 32767).astype(np.int16)
+        return pcm
 
-    def _render_new(self, phrase: str) -> Samples:
+    def _render_new(self, phrase: str) -> Pcm:
         for attempt in range(1, _RENDER_ATTEMPTS + 1):
             raw = self._synthesize(phrase)
             if audible(raw):
@@ -223,11 +230,10 @@ class CachedSynthesizer:
         # Returned exactly as the cache stores it, so the first render equals every later one
         # (neither engine renders a phrase twice the same, so a re-render would not).
         pcm = np.frombuffer(to_int16_bytes(shaped), dtype="<i2").astype(np.int16)
-        samples = from_int16(pcm)
         self.renders += 1
         if self._disk_ok:
             try:
                 write_wav(self.cache_path(phrase), pcm)
             except AudioFileError as err:
                 _LOGGER.warning("cannot cache a phrase (%s); it will be rendered again", err)
-        return samples
+        return pcm

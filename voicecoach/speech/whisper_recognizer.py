@@ -221,11 +221,17 @@ class WhisperRecognizer:
             return None
         if verdict.parsed is not None:
             phrase = phrase_of(class_of(verdict.parsed))
-            return Hit(phrase, verdict.confidence, segment.end_seconds, parsed=(verdict.parsed,))
+            return Hit(
+                phrase, verdict.confidence, segment.end_seconds,
+                parsed=(verdict.parsed,), start_seconds=segment.start_seconds,
+            )  # fmt: skip
         unsure_of = self._unsure_of(job, verdict, quiet_before_seconds)
         if unsure_of is None:
             return None
-        hit = Hit.of(verdict.text, verdict.confidence, segment.end_seconds, unsure_of=unsure_of)
+        hit = Hit.of(
+            verdict.text, verdict.confidence, segment.end_seconds,
+            unsure_of=unsure_of, start_seconds=segment.start_seconds,
+        )  # fmt: skip
         if unsure_of:
             return hit
         self._lone = hit  # asked about only if the quiet after it lasts
