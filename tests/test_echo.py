@@ -9,6 +9,7 @@ from tests.conftest import SimulateFn
 from voicecoach.app.selfhearing import ECHO_TAIL_SECONDS, SelfHearingGuard
 from voicecoach.audio.delay import DelayEstimator
 from voicecoach.audio.echo import EchoCanceller, EchoSettings, echo_return_loss_db
+from voicecoach.audio.espeak import Voice, synthesize
 from voicecoach.audio.room import Room, RoomSettings, UserSpeech
 from voicecoach.events import Heard
 from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, rms_dbfs, split_frames
@@ -141,6 +142,38 @@ def test_canceller_relearns_the_second_it_measured_the_delay_on(coach_speech: Sa
     assert loss_db[2] > loss_db[0] + 4.0, loss_db
 
 
+def test_the_person_talking_over_the_coach_does_not_undo_what_the_canceller_learnt(
+    coach_speech: Samples,
+) -> None:
+    """A "pain" said over the coach: learning from it left 8 dB of echo loss for the next
+    second (30 dB before), and the coach's words came through into the person's utterance;
+    frozen during double talk, the loss stays near 30 dB."""
+    frozen_db = _loss_after_a_word_db(coach_speech, EchoSettings())
+    # A detector that never fires is the canceller as it was.
+    learning_db = _loss_after_a_word_db(coach_speech, EchoSettings(double_talk_db=200.0))
+    assert frozen_db >= 25.0
+    assert learning_db <= 15.0
+
+
+def _loss_after_a_word_db(coach_speech: Samples, settings: EchoSettings) -> float:
+    """Echo loss in the second after a word said over the coach, through a digital loop."""
+    coach = coach_speech.astype(np.float64)
+    word = synthesize("pain", Voice("mb-en1", 150, 50)).astype(np.float64)
+    delay = int(0.12 * RATE_HZ)
+    echo_at_mic = 0.7 * np.concatenate([np.zeros(delay), coach])[: len(coach)]
+    said_at = int(0.75 * len(coach))
+    person = np.zeros(len(coach))
+    person[said_at : said_at + len(word)] = word
+    canceller = EchoCanceller(settings)
+    mic = split_frames((echo_at_mic + person).astype(np.float32))
+    cleaned = np.concatenate(
+        [canceller.process(m, p) for m, p in zip(mic, split_frames(coach_speech), strict=False)]
+    )
+    after = slice(said_at + len(word), said_at + len(word) + RATE_HZ)
+    residual = cleaned[after] - person[after]
+    return float(10 * np.log10(np.mean(echo_at_mic[after] ** 2) / np.mean(residual**2)))
+
+
 def test_canceller_is_not_converged_before_it_has_heard_the_coach() -> None:
     echo = EchoCanceller()
     quiet = np.zeros(FRAME_SAMPLES, dtype=np.float32)
@@ -187,6 +220,12 @@ def test_words_begun_after_the_coach_fell_quiet_are_the_persons() -> None:
     # Over the coach, with the canceller still learning, anything may be its echo.
     assert guard.is_own_voice("stop", 13.2, False, started=12.5)
     assert not guard.is_own_voice("stop", 14.2, False, started=13.7)
+    # Words that began in a quiet moment but ran on into the next cue may hold its echo...
+    guard.said(15.0, "Pause. Breathe in.", 1.5)
+    assert guard.is_own_voice("pause", 15.7, True, started=14.8)
+    # ...and the echo arrives as late as the device delay the canceller measured.
+    assert guard.is_own_voice("stop", 14.6, False, started=13.6, echo_delay_seconds=0.3)
+    assert not guard.is_own_voice("stop", 14.6, False, started=13.6)
 
 
 def test_guard_discounts_the_coachs_inflections_of_a_command() -> None:

@@ -117,23 +117,26 @@ class LiveRun:
             raise AssertionError(f"no matching event; stderr: {self.stderr_so_far()}")
         return found
 
-    def first(self, match: Callable[[Record], bool], timeout_seconds: float) -> Record | None:
-        """The first logged event that matches within ``timeout_seconds``, else None."""
+    def first(
+        self, match: Callable[[Record], bool], timeout_seconds: float, skip: int = 0
+    ) -> Record | None:
+        """The first logged event after the first ``skip`` that matches within
+        ``timeout_seconds``, else None."""
         deadline = time.monotonic() + timeout_seconds
         while True:
-            found = next((r for r in self.records() if match(r)), None)
-            if found is not None or time.monotonic() >= deadline:
+            ended = self.process.poll() is not None
+            found = next((r for r in self.records()[skip:] if match(r)), None)
+            if found is not None or ended or time.monotonic() >= deadline:
                 return found
-            if self.process.poll() is not None:
-                return next((r for r in self.records() if match(r)), None)
             time.sleep(0.05)
 
     def say_until(self, text: str, match: Callable[[Record], bool]) -> tuple[Record, int]:
         """Say ``text`` until the session does what ``match`` looks for, as a person the coach
         talks on over says it again: up to ``TRIES`` times. The event, and the tries it took."""
         for tries in range(1, TRIES + 1):
+            before = len(self.records())
             self.say(text)
-            found = self.first(match, WORD_ACTED_ON_SECONDS)
+            found = self.first(match, WORD_ACTED_ON_SECONDS, skip=before)
             if found is not None:
                 print(f"{text!r} acted on at try {tries} of {TRIES}")  # shown with pytest -rP
                 return found, tries

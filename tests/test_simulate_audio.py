@@ -107,17 +107,15 @@ CASES = [
         (["pain", "seven"], "pain"),
     )
 ]
-#: Scripted words (of 30) that must be heard. Measured with pocketsphinx on these voices: 8 to
-#: 12 in five runs (the command network also hears about 12, other words: bench/README.md);
-#: with Whisper, 9, then 12 in two runs, and 14 once the quiet moment began a second after the
-#: coach (it hears mb-us1 poorly: "stop" comes out as "Jump", "pain" as "Pen").
-#: The count moves because espeak-ng carries internal state from one render to the next in a
-#: process: the same cue rendered twice comes out slightly different (the first renders of a
-#: fresh process are always the same). So the coach's cues differ with what the process rendered
-#: before (12 words heard when nothing was, 8 and 9 after other tests), and so does what the
-#: echo canceller leaves of them. The target is every word; this floor
-#: only keeps what works from getting worse, and is raised as the recognizer improves.
-MIN_WORDS_HEARD = 8
+#: Scripted words (of 30) that must be heard. Measured with Whisper (the default): 9 early on,
+#: then 12 in two runs, and 14 once the quiet moment began a second after the coach; it hears
+#: mb-us1 poorly ("stop" comes out as "Jump", "pain" as "Pen"). The count moves because
+#: espeak-ng carries internal state from one render to the next in a process: the same cue
+#: rendered twice comes out slightly different, and so does what the echo canceller leaves of
+#: it (pocketsphinx heard 12 when nothing was rendered before, 8 and 9 after other tests).
+#: The target is every word; this floor, measured less a margin, keeps what works from
+#: getting worse and is raised as the recognizer improves.
+MIN_WORDS_HEARD = 10
 #: Seconds after a word is scripted to start within which its hit must end (words are shorter).
 WORD_SPAN_SECONDS = 2.0
 #: Seconds between the first and second word of a case.

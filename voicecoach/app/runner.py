@@ -242,7 +242,11 @@ class Runner:
         if self.guard is None:
             return False
         converged = self.echo is None or self.echo.converged
-        return self.guard.is_own_voice(hit.text, at, converged, hit.start_seconds)
+        # The echo reaches the microphone this long after the coach's voice left the speaker.
+        delay_seconds = 0.0 if self.echo is None else self.echo.bulk_delay_seconds
+        return self.guard.is_own_voice(
+            hit.text, at, converged, hit.start_seconds, echo_delay_seconds=delay_seconds
+        )
 
     def _over_coach(self, hit: Hit, at: float) -> bool:
         """True for words that ended while the coach was talking (``commands.MOVE_ON``)."""

@@ -60,6 +60,10 @@ class SelfHearingGuard:
         """True if the coach's voice, or the echo just behind it, was in the room at ``at``."""
         return any(start <= at <= end + ECHO_TAIL_SECONDS for start, end in self._spans)
 
+    def quiet_between(self, start: float, end: float) -> bool:
+        """True if neither the coach nor its echo tail was in the room from ``start`` to ``end``."""
+        return not any(s <= end and start <= e + ECHO_TAIL_SECONDS for s, e in self._spans)
+
     def cut(self, t: float) -> None:
         """The current utterance was cut off at ``t``: later words were never said."""
         if self._spans:
@@ -70,12 +74,19 @@ class SelfHearingGuard:
             self._said.pop()
 
     def is_own_voice(
-        self, text: str, at: float, echo_converged: bool, started: float | None = None
+        self,
+        text: str,
+        at: float,
+        echo_converged: bool,
+        started: float | None = None,
+        echo_delay_seconds: float = 0.0,
     ) -> bool:
         """The runner's rule: the coach's own words, or anything said over the coach while the
-        echo canceller is still learning the room; never words that ``started`` (when known)
-        after the coach and its echo had fallen quiet."""
-        if started is not None and not self.talking(started):
+        echo canceller is still learning the room; never words heard from ``started`` (when
+        known) to ``at`` while neither the coach nor its echo was in the room."""
+        if started is not None and self.quiet_between(
+            started - echo_delay_seconds, at - echo_delay_seconds
+        ):
             # A prompt answer to "Say stop, pain, or carry on" ends within a second of the
             # coach's own "pain"; only its start tells the person from the echo. In steady
             # noise the canceller never counts as converged, and a "stop" said in a pause

@@ -47,6 +47,16 @@ class EchoSettings:
     #: Passes over the delay estimator's last second of audio when a delay is measured, so
     #: the filter starts from what it would have learnt instead of from nothing (0: none).
     relearn_passes: int = 2
+    #: Once converged, a frame whose residual comes within this many dB of the echo the filter
+    #: predicts holds the person's voice too (double talk): the filter does not learn from it,
+    #: or it would learn their voice as echo (the echo loss fell from 30 dB to 4 dB under a
+    #: spoken "pain", and was 8 dB for a second after, so the coach's next words came through).
+    double_talk_db: float = -10.0
+    #: Frames stay frozen this long after the last double talk: a word's quiet tail counts.
+    double_talk_hold_seconds: float = 0.2
+    #: Frozen longer than this while the coach talks, the room has changed rather than someone
+    #: talking over the coach: the filter learns again.
+    double_talk_max_seconds: float = 2.0
     #: Level of the comfort noise added to the output, in dBFS (None for none).
     comfort_noise_dbfs: float | None = -55.0
 
@@ -79,6 +89,8 @@ class EchoCanceller:
         #: person talking over the coach would make the measured loss look worse) until the
         #: device delay moves and the filter has to learn the room again.
         self.converged = False
+        self._hold_frames = 0
+        self._frozen_frames = 0
 
     @property
     def bulk_delay_seconds(self) -> float:
@@ -115,9 +127,24 @@ class EchoCanceller:
         self._spectra[0] = np.fft.rfft(block)
         estimate = np.fft.irfft((self._weights * self._spectra).sum(axis=0))[_N:]
         error = mic.astype(np.float64) - estimate
-        if talking:
+        if talking and not self._double_talk(error, estimate):
             self._adapt(error)
         return error
+
+    def _double_talk(self, error: np.ndarray, estimate: np.ndarray) -> bool:
+        """True while the person talks over the coach (``EchoSettings.double_talk_db``)."""
+        s = self.settings
+        if not self.converged:
+            return False
+        if float(np.sum(error**2)) > 10.0 ** (s.double_talk_db / 10.0) * float(np.sum(estimate**2)):
+            self._hold_frames = round(s.double_talk_hold_seconds * RATE_HZ / _N)
+        elif self._hold_frames > 0:
+            self._hold_frames -= 1
+        else:
+            self._frozen_frames = 0
+            return False
+        self._frozen_frames += 1
+        return self._frozen_frames <= s.double_talk_max_seconds * RATE_HZ / _N
 
     def _judge(self, mic: Samples, error: np.ndarray) -> None:
         if self.converged:

@@ -14,19 +14,25 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import struct
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 import numpy as np
 import platformdirs
 
 from voicecoach.errors import RecognizerError
 
+_LOGGER = logging.getLogger(__name__)
+T = TypeVar("T")
+#: A partial copy this old was left by a process that died while writing it.
+_PARTIAL_MAX_AGE_SECONDS = 3600.0
 #: Bumped when the copy is written differently, so that an old copy is made again.
 COPY_REVISION = 1
 _MODEL = "model.bin"
@@ -52,45 +58,88 @@ def cache_root() -> Path:
     return Path(root) / "whisper"
 
 
+def load_from_copy(source: Path, load: Callable[[Path], T]) -> T:
+    """``load`` run on the int8 copy of the model folder ``source``; on ``source`` itself when
+    the copy cannot be written or will not load (a damaged copy is removed, to be remade)."""
+    try:
+        copy = int8_folder(source)
+    except (OSError, RecognizerError) as err:
+        # A cache that cannot be written costs memory, not hearing.
+        _LOGGER.warning("loading Whisper without an int8 copy: %s", err)
+        return load(source)
+    try:
+        return load(copy)
+    except (RuntimeError, ValueError, OSError) as err:
+        _LOGGER.warning("damaged int8 copy of Whisper in %s (%s); it is made again", copy, err)
+        shutil.rmtree(copy, ignore_errors=True)
+        return load(source)
+
+
 def int8_folder(source: Path, root: Path | None = None) -> Path:
-    """A model folder like ``source`` with int8 weights, written first if missing or stale."""
-    where = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:12]
-    target = (root or cache_root()) / f"{source.name}-{where}-int8"
+    """A model folder like ``source`` with int8 weights, written first if missing."""
     stamp = _stamp(source)
+    # Named by what it was made from: a copy is never replaced in place, so a process loading
+    # one never sees it change, and weights from another source get a folder of their own.
+    key = hashlib.sha256(json.dumps(stamp, sort_keys=True).encode()).hexdigest()[:12]
+    base = root or cache_root()
+    target = base / f"{source.name}-{key}-int8"
+    if (target / _STAMP).is_file():
+        return target
+    partial = base / f".{target.name}.{os.getpid()}"
     try:
-        if json.loads((target / _STAMP).read_text()) == stamp:
-            return target
-    except (OSError, ValueError):
-        pass
-    partial = target.with_name(f".{target.name}.{os.getpid()}")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
         for item in source.iterdir():
             if item.is_file() and item.name != _MODEL:
                 shutil.copyfile(item, partial / item.name)
         quantize(source / _MODEL, partial / _MODEL)
+        # The stamp goes last: a folder with a stamp is whole (and on disk, after a power cut).
         (partial / _STAMP).write_text(json.dumps(stamp))
-        # Replaced whole, so a reader never sees half a copy; a stale copy goes first.
-        shutil.rmtree(target, ignore_errors=True)
-        partial.rename(target)
-    except OSError:
-        # Another process finished the same copy first, or the cache cannot be written.
+        for item in partial.iterdir():
+            _sync(item)
+        try:
+            partial.rename(target)
+        except OSError:
+            if not (target / _STAMP).is_file():
+                raise
+            # Another process made the same copy first.
+    finally:
         shutil.rmtree(partial, ignore_errors=True)
-        if not (target / _STAMP).is_file():
-            raise
+    _prune(base, source, target)
     return target
 
 
+def _sync(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _prune(base: Path, source: Path, kept: Path) -> None:
+    """Remove copies made from earlier weights of ``source``, and partial copies left by a
+    process that died more than an hour ago."""
+    for other in base.glob(f"{source.name}-*-int8"):
+        try:
+            made_from = json.loads((other / _STAMP).read_text()).get("source")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if other != kept and made_from == str(source.resolve()):
+            shutil.rmtree(other, ignore_errors=True)
+    for left in base.glob(f".{source.name}-*-int8.*"):
+        try:
+            if time.time() - left.stat().st_mtime > _PARTIAL_MAX_AGE_SECONDS:
+                shutil.rmtree(left, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def _stamp(source: Path) -> dict[str, object]:
-    """What identifies the weights a copy was made from."""
-    status = (source / _MODEL).stat()
-    return {
-        "source": str(source.resolve()),
-        "bytes": status.st_size,
-        "mtime_ns": status.st_mtime_ns,
-        "revision": COPY_REVISION,
+    """What identifies the files a copy was made from."""
+    files = {
+        item.name: [item.stat().st_size, item.stat().st_mtime_ns]
+        for item in sorted(source.iterdir())
+        if item.is_file()
     }
+    return {"source": str(source.resolve()), "files": files, "revision": COPY_REVISION}
 
 
 def quantize(source: Path, target: Path) -> None:

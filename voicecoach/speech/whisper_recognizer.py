@@ -223,19 +223,24 @@ class WhisperRecognizer:
             phrase = phrase_of(class_of(verdict.parsed))
             return Hit(
                 phrase, verdict.confidence, segment.end_seconds,
-                parsed=(verdict.parsed,), start_seconds=segment.start_seconds,
+                parsed=(verdict.parsed,), start_seconds=self._audio_start(segment),
             )  # fmt: skip
         unsure_of = self._unsure_of(job, verdict, quiet_before_seconds)
         if unsure_of is None:
             return None
         hit = Hit.of(
             verdict.text, verdict.confidence, segment.end_seconds,
-            unsure_of=unsure_of, start_seconds=segment.start_seconds,
+            unsure_of=unsure_of, start_seconds=self._audio_start(segment),
         )  # fmt: skip
         if unsure_of:
             return hit
         self._lone = hit  # asked about only if the quiet after it lasts
         return None
+
+    def _audio_start(self, segment: Segment) -> float:
+        """Where the audio Whisper heard begins: the speech's start less the preroll."""
+        preroll_seconds = (self._settings or SegmenterSettings()).preroll_seconds
+        return max(0.0, segment.start_seconds - preroll_seconds)
 
     def _unsure_of(self, job: _Job, verdict: Verdict, quiet_before_seconds: float) -> str | None:
         """The safety phrase an untaken utterance may be, "" for a lone sound not understood,

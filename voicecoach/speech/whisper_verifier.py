@@ -40,7 +40,7 @@ from voicecoach.commands import (
 from voicecoach.errors import RecognizerError
 from voicecoach.frames import RATE_HZ, Samples
 from voicecoach.speech.whisper_features import HOP_SAMPLES, log_mel
-from voicecoach.speech.whisper_int8 import int8_folder
+from voicecoach.speech.whisper_int8 import load_from_copy
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -158,26 +158,20 @@ class WhisperVerifier:
         self.tuning = tuning or VerifierTuning()
         folder = folder or model_dir()
         try:
-            folder = int8_folder(folder)
-        except OSError:
-            # A cache that cannot be written costs memory, not hearing: load the float16 file.
-            pass
-        try:
             import ctranslate2
             import tokenizers
         except ImportError as err:
             raise RecognizerError(f"CTranslate2 is missing; {_FIX}") from err
+
+        def load(weights: Path) -> tuple[_Whisper, Tokenizer]:
+            model = ctranslate2.models.Whisper(
+                str(weights), device="cpu", compute_type="int8",
+                intra_threads=threads, inter_threads=1,
+            )  # fmt: skip
+            return model, tokenizers.Tokenizer.from_file(str(weights / "tokenizer.json"))
+
         try:
-            self._model: _Whisper = ctranslate2.models.Whisper(
-                str(folder),
-                device="cpu",
-                compute_type="int8",
-                intra_threads=threads,
-                inter_threads=1,
-            )
-            self._tokenizer: Tokenizer = tokenizers.Tokenizer.from_file(
-                str(folder / "tokenizer.json")
-            )
+            self._model, self._tokenizer = load_from_copy(folder, load)
         except (RuntimeError, ValueError, OSError) as err:
             raise RecognizerError(f"could not load Whisper from {folder} ({err}); {_FIX}") from err
         self._ct2: ModuleType = ctranslate2
