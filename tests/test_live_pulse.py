@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import shutil
 import signal
 import subprocess
@@ -66,7 +65,9 @@ class LiveRun:
     def __init__(self, tmp_path: Path, sink: PulseSink, *extra: str, command: str = "run") -> None:
         self.sink = sink
         self.tmp_path = tmp_path
-        self.seen_stderr = ""
+        #: Its stderr, at debug level: every utterance Whisper heard and why anything was
+        #: discounted, so that a failure says what the recognizer made of the words.
+        self.stderr_path = tmp_path / "stderr.txt"
         self.log_path = tmp_path / "events.jsonl"
         self.journal_path = tmp_path / "journal.sqlite3"
         target = [str(PROGRAM)] if command == "run" else ["--program", str(PROGRAM), "--once"]
@@ -74,6 +75,7 @@ class LiveRun:
             sys.executable,
             "-m",
             "voicecoach",
+            "-vv",
             command,
             *target,
             "--input-device",
@@ -94,14 +96,15 @@ class LiveRun:
             "espeak",
             *extra,
         ]
-        self.process = subprocess.Popen(
-            args,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "VOICECOACH_CACHE_DIR": str(tmp_path / "cache")},
-        )
+        with self.stderr_path.open("w") as stderr:
+            self.process = subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
+                env={**os.environ, "VOICECOACH_CACHE_DIR": str(tmp_path / "cache")},
+            )
 
     def records(self) -> list[Record]:
         """Every event logged so far."""
@@ -114,7 +117,7 @@ class LiveRun:
         """The first logged event that matches, waiting for it to happen."""
         found = self.first(match, timeout_seconds)
         if found is None:
-            raise AssertionError(f"no matching event; stderr: {self.stderr_so_far()}")
+            raise AssertionError(f"no matching event; stderr: {self.stderr()}")
         return found
 
     def first(
@@ -140,16 +143,14 @@ class LiveRun:
             if found is not None:
                 print(f"{text!r} acted on at try {tries} of {TRIES}")  # shown with pytest -rP
                 return found, tries
-        raise AssertionError(f"{text!r} said {TRIES} times, never acted on")
+        raise AssertionError(f"{text!r} said {TRIES} times, never acted on:\n{self.hearing()}")
 
     def wait_for_output(self, text: str, timeout_seconds: float = 30.0) -> None:
         """Wait until the process has printed ``text`` on stderr."""
-        assert self.process.stderr is not None
         deadline = time.monotonic() + timeout_seconds
-        while text not in self.seen_stderr and time.monotonic() < deadline:
-            if select.select([self.process.stderr], [], [], 0.2)[0]:
-                self.seen_stderr += self.process.stderr.readline()
-        assert text in self.seen_stderr, self.seen_stderr
+        while text not in self.stderr() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert text in self.stderr(), self.stderr()
 
     def say(self, text: str) -> None:
         """The person says ``text``: real speech played into the room."""
@@ -160,13 +161,18 @@ class LiveRun:
 
     def finish(self, timeout_seconds: float = WHOLE_SESSION_SECONDS) -> tuple[int, str, str]:
         """Wait for the process to end; its exit code, stdout and stderr."""
-        out, err = self.process.communicate(timeout=timeout_seconds)
-        return self.process.returncode, out, err
+        out, _ = self.process.communicate(timeout=timeout_seconds)
+        return self.process.returncode, out, self.stderr()
 
-    def stderr_so_far(self) -> str:
-        if self.process.poll() is None:
-            return "(still running)"
-        return self.process.stderr.read() if self.process.stderr else ""
+    def stderr(self) -> str:
+        """What the process has written on stderr so far."""
+        return self.stderr_path.read_text(errors="replace")
+
+    def hearing(self) -> str:
+        """The stderr lines about what was heard, discounted or ignored, and the echo."""
+        said = ("utterance", "discounted", "ignored", "heard", "echo")
+        lines = self.stderr().splitlines()
+        return "\n".join(line for line in lines if any(word in line for word in said))
 
     def kill(self) -> None:
         if self.process.poll() is None:

@@ -82,15 +82,18 @@ class SelfHearingGuard:
         echo_delay_seconds: float = 0.0,
     ) -> bool:
         """The runner's rule: the coach's own words, or anything said over the coach while the
-        echo canceller is still learning the room; never words heard from ``started`` (when
-        known) to ``at`` while neither the coach nor its echo was in the room."""
-        if started is not None and self.quiet_between(
-            started - echo_delay_seconds, at - echo_delay_seconds
+        echo canceller is still learning the room; once it has learnt it, never words heard
+        from ``started`` (when known) to ``at`` while neither the coach nor its echo was in
+        the room."""
+        if (
+            echo_converged
+            and started is not None
+            and self.quiet_between(started - echo_delay_seconds, at - echo_delay_seconds)
         ):
             # A prompt answer to "Say stop, pain, or carry on" ends within a second of the
-            # coach's own "pain"; only its start tells the person from the echo. In steady
-            # noise the canceller never counts as converged, and a "stop" said in a pause
-            # was thrown away by the rule below.
+            # coach's own "pain"; only its start tells the person from the echo. Not before the
+            # canceller has settled: with television talk in the room it never does, and
+            # taking the talk between cues doubled the questions about it (2 to 7 an hour).
             return False
         if not echo_converged and self.speaking(at):
             # Until the canceller has learned the room (a few seconds of speech), what it

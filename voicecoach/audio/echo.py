@@ -157,8 +157,10 @@ class EchoCanceller:
             return
         before = sum(m for m, _ in self._judged)
         after = sum(e for _, e in self._judged) + _EPS
-        if 10.0 * np.log10(before / after) >= self.settings.converged_db:
+        loss_db = 10.0 * np.log10(before / after)
+        if loss_db >= self.settings.converged_db:
             self.converged = True
+            _LOGGER.info("echo canceller settled: %.0f dB of echo loss", loss_db)
 
     def _realign(self, delay_samples: int, estimator: DelayEstimator) -> None:
         """Move the bulk delay to a newly measured device delay and learn the room again."""
