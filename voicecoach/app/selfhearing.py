@@ -92,8 +92,8 @@ class SelfHearingGuard:
         ):
             # A prompt answer to "Say stop, pain, or carry on" ends within a second of the
             # coach's own "pain"; only its start tells the person from the echo. Not before the
-            # canceller has settled: with television talk in the room it never does, and
-            # taking the talk between cues doubled the questions about it (2 to 7 an hour).
+            # canceller has settled: until then the echo tail and the device delay it measures
+            # are not to be trusted (the safety bench measured the same either way).
             return False
         if not echo_converged and self.speaking(at):
             # Until the canceller has learned the room (a few seconds of speech), what it
