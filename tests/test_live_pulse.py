@@ -42,14 +42,17 @@ HALTS = frozenset({"paused", "checking"})
 #: The voice each word is said in. These tests prove the device path (real streams, the echo
 #: through the sink, the session's reaction), not recognition accuracy, which bench/ measures:
 #: so each word is said in a voice Whisper tiny.en (the default recognizer) hears when the word
-#: is said alone. Screened on 4 MBROLA voices x 3 rates: "pain" was heard in mb-en1 at every
-#: rate and never in mb-us1 ("Pen"); "pause" in mb-en1 at 130 and 150 wpm only ("Cuz",
-#: "Puzz", "Pass" in the others); "stop", "nine", "resume" and "start session" in mb-us2 at all.
+#: is said alone. Screened on 4 MBROLA voices x 3 rates: "pause" was heard in mb-en1 at 130
+#: and 150 wpm only ("Cuz", "Puzz", "Pass" in the others); "stop", "nine", "resume", "start
+#: session" and "I feel pain" in mb-us2 at all. A bare "pain" (mb-en1, heard alone at every
+#: rate) went unheard in 3 tries over the coach in 3 of 6 runs: Silero gave it a speech
+#: probability of 0.29-0.44 there, under the 0.5 that starts an utterance. The README tells
+#: people to say "I feel pain"; so does this test.
 WORD_VOICES = {
     "stop": Voice("mb-us2", 150, 50),
     "pause": Voice("mb-en1", 150, 50),
     "resume": Voice("mb-us2", 150, 50),
-    "pain": Voice("mb-en1", 150, 50),
+    "I feel pain": Voice("mb-us2", 150, 50),
     "nine": Voice("mb-us2", 150, 50),
     "start session": Voice("mb-us2", 150, 50),
 }
@@ -265,14 +268,14 @@ def test_pain_then_a_number_picks_the_band(live: Callable[..., LiveRun]) -> None
     run = live()
     run.wait_for(lambda r: r["type"] == "say" and r["text"].startswith("Draw your right"))
     halt, _ = run.say_until(
-        "pain", lambda r: r["type"] == "state" and r["state"] in HALTS | {"pain_check"}
+        "I feel pain", lambda r: r["type"] == "state" and r["state"] in HALTS | {"pain_check"}
     )
     if halt["state"] != "pain_check":
         # Asked "Is something wrong?": the person answers, as anyone would, with the word again,
         # after a moment (words begun in the coach's echo tail may be its own "pain").
         run.wait_for(lambda r: r["type"] == "say_end" and r["t"] > halt["t"], 20)
         time.sleep(1.0)
-        run.say_until("pain", lambda r: r["type"] == "state" and r["state"] == "pain_check")
+        run.say_until("I feel pain", lambda r: r["type"] == "state" and r["state"] == "pain_check")
     question = run.wait_for(lambda r: r["type"] == "state" and r["state"] == "pain_check", 10)
     run.wait_for(lambda r: r["type"] == "say_end" and r["t"] > question["t"], 20)
     run.say("nine")
