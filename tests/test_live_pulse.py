@@ -245,10 +245,11 @@ def test_stop_while_the_coach_speaks(live: Callable[..., LiveRun]) -> None:
 def test_pause_then_resume_restarts_the_hold(live: Callable[..., LiveRun]) -> None:
     run = live()
     run.wait_for(lambda r: r["type"] == "say" and r["text"] == "two")
-    run.say("pause")
     # Paused, or asked what was said ("puzzle" once came out): both freeze the hold, and
-    # "resume" answers both.
-    halt = run.wait_for(lambda r: r["type"] == "state" and r["state"] in HALTS, 10)
+    # "resume" answers both. Said again if need be: Silero now and then starts no utterance
+    # on one short word among the counts (in 2 runs both tries in the hold went unheard and
+    # the third, over the next cue, was taken; in 9 earlier runs the first was).
+    halt, _ = run.say_until("pause", lambda r: r["type"] == "state" and r["state"] in HALTS)
     run.wait_for(lambda r: r["type"] == "say_end" and r["t"] > halt["t"], 10)
     time.sleep(4.0)
     run.say("resume")
