@@ -58,10 +58,14 @@ class VoiceInfo:
     languages: tuple[str, ...]
 
 
+def cache_home() -> Path:
+    """voicecoach's cache folder: ``$VOICECOACH_CACHE_DIR`` or the user cache dir."""
+    return Path(os.environ.get("VOICECOACH_CACHE_DIR") or platformdirs.user_cache_dir("voicecoach"))
+
+
 def default_cache_dir() -> Path:
     """Where rendered phrases are kept: ``$VOICECOACH_CACHE_DIR/tts`` or the user cache dir."""
-    root = os.environ.get("VOICECOACH_CACHE_DIR") or platformdirs.user_cache_dir("voicecoach")
-    return Path(root) / "tts"
+    return cache_home() / "tts"
 
 
 def trim_silence(samples: Samples) -> Samples:

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 import numpy as np
-import platformdirs
 
 from voicecoach.errors import RecognizerError
+from voicecoach.speech.cached import cache_home
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,8 +54,7 @@ class _Variable:
 
 def cache_root() -> Path:
     """Where int8 copies are kept: ``$VOICECOACH_CACHE_DIR/whisper`` or the user cache dir."""
-    root = os.environ.get("VOICECOACH_CACHE_DIR") or platformdirs.user_cache_dir("voicecoach")
-    return Path(root) / "whisper"
+    return cache_home() / "whisper"
 
 
 def load_from_copy(source: Path, load: Callable[[Path], T]) -> T:
