@@ -39,17 +39,21 @@ def no_device_hint() -> str:
 
 
 @contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """Turn SIGTERM (systemd stop, kill) into KeyboardInterrupt so the session ends cleanly."""
+def stop_signals_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM (systemd stop, kill) and SIGINT into KeyboardInterrupt so the session ends
+    cleanly, also when started from a script that ignores SIGINT (a shell starts background
+    jobs that way, and Python then leaves Ctrl-C and `kill -INT` ignored)."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous_term = signal.signal(signal.SIGTERM, handler)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous_term)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def open_devices(input_device: str | None, output_device: str | None) -> tuple[Microphone, Speaker]:
@@ -130,5 +134,5 @@ def run_live(
         runner.prerender(progress=lambda done, total: bar.update(1))
     if sys.stdin.isatty():
         click.echo(HELP, err=True)
-    with sigterm_as_interrupt(), view:
+    with stop_signals_as_interrupt(), view:
         return runner.run()

@@ -355,7 +355,7 @@ def serve(program: str, once: bool, **params: Any) -> None:
     listens for "start session" or "start my session". Every other word is
     ignored, and the coach stays silent.
     """
-    from voicecoach.app.live import open_devices, sigterm_as_interrupt
+    from voicecoach.app.live import open_devices, stop_signals_as_interrupt
     from voicecoach.app.serve import wait_for_start
 
     options = replace(RunOptions.from_params(params), append_log=True)
@@ -364,7 +364,7 @@ def serve(program: str, once: bool, **params: Any) -> None:
         recognizer, _ = _recognizer_described(options, wake=True, live=True)
         mic, speaker = open_devices(options.input_device, options.output_device)
         click.echo('waiting for "start session"', err=True)
-        with sigterm_as_interrupt():
+        with stop_signals_as_interrupt():
             if not wait_for_start(mic, recognizer, speaker=speaker):
                 return
         click.echo(f"starting {program}", err=True)
