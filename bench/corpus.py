@@ -88,6 +88,11 @@ PITCHES = (35, 65)
 SPEECH_DBFS = -24.0
 LEAD_SECONDS = 0.5
 TRAIL_SECONDS = 1.0
+#: How long a recognizer hears the room alone before a clip (``Clip.audio(room_seconds=...)``).
+#: A room is as noisy before the person speaks as while they do; a clip whose noise starts
+#: with it made the segmenter take the noise's onset for a word, which then ran into the
+#: person's first syllable. Three seconds fill the segmenter's background window.
+ROOM_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -157,10 +162,11 @@ class Clip:
         """``clean`` or the noise label."""
         return "clean" if self.noise == FLOOR else self.noise.label
 
-    def audio(self) -> Samples:
-        """Lead silence, speech, trailing silence, with noise mixed in (rendered if needed)."""
+    def audio(self, room_seconds: float = 0.0) -> Samples:
+        """Lead silence, speech, trailing silence, with noise mixed in (rendered if needed);
+        ``room_seconds`` more of the noise alone come first."""
         speech = _speech(self.voice, self.rate_wpm, self.pitch, self.utterance.text)
-        gap = np.zeros(int(LEAD_SECONDS * RATE_HZ), dtype=np.float32)
+        gap = np.zeros(int((room_seconds + LEAD_SECONDS) * RATE_HZ), dtype=np.float32)
         tail = np.zeros(int(TRAIL_SECONDS * RATE_HZ), dtype=np.float32)
         clean = np.concatenate([gap, speech, tail])
         return _mix(clean, speech, self.noise, seed=self.speech_key)

@@ -197,12 +197,13 @@ def close_recognizers() -> None:
 
 
 def _run_plain(recognizer: Any, item: BenchClip) -> Row:
+    """One clip after ``corpus.ROOM_SECONDS`` of its room; times count from the clip's start
+    (a command accepted while only the room was heard has a negative time, and still counts)."""
     utterance = item.clip.utterance
-    detected, cpu, seconds = detect(
-        recognizer, item.clip.audio(), utterance.numbers, utterance.answers
-    )
+    audio = item.clip.audio(room_seconds=corpus.ROOM_SECONDS)
+    detected, cpu, seconds = detect(recognizer, audio, utterance.numbers, utterance.answers)
     row = _row(item, seconds, cpu, _word_end(item.clip))
-    row.detected = detected
+    row.detected = [Detected(d.label, d.accepted_seconds - corpus.ROOM_SECONDS) for d in detected]
     return row
 
 

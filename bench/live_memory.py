@@ -5,7 +5,8 @@ python -m bench.live_memory [--seconds 90] [--voice espeak --voice piper]
 Each voice runs twice on one phrase cache: cold (every phrase rendered first) and warm (the
 cache the cold run filled, as every later session runs). Each run listens for ``--seconds``
 with nobody talking, so Whisper hears what the echo canceller leaves of the coach, and is then
-ended as Ctrl-C would end it. The figure is the child process's own peak RSS (``wait4``).
+ended as Ctrl-C would end it. The figures are the session process's own peak RSS (VmHWM), and
+the largest of it and the processes it started (``wait4``).
 """
 
 from __future__ import annotations
@@ -25,8 +26,20 @@ from bench.startup import null_sink_env
 PROGRAM = "gentle-start"
 
 
-def peak_rss_mb(env: dict[str, str], voice: str, cache_dir: Path, seconds: float) -> float:
-    """Peak RSS in MB of one ``voicecoach run`` ended after ``seconds``."""
+def _own_peak_mb(pid: int) -> float:
+    """The process's own peak RSS so far (VmHWM), without its children's."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0
+    raise click.ClickException(f"no VmHWM in /proc/{pid}/status")
+
+
+def peak_rss_mb(
+    env: dict[str, str], voice: str, cache_dir: Path, seconds: float
+) -> tuple[float, float]:
+    """Peak RSS in MB of one ``voicecoach run`` ended after ``seconds``: the session process's
+    own, and the largest of it and the processes it started (the natural voice renders a cold
+    cache in a child process)."""
     with tempfile.TemporaryDirectory(prefix="voicecoach-bench-mem-") as tmp:
         cmd = [
             sys.executable, "-m", "voicecoach", "run", PROGRAM,
@@ -39,10 +52,12 @@ def peak_rss_mb(env: dict[str, str], voice: str, cache_dir: Path, seconds: float
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         time.sleep(seconds)
+        own = _own_peak_mb(proc.pid)
         proc.send_signal(signal.SIGTERM)
         _, _, usage = os.wait4(proc.pid, 0)
         proc.returncode = 0  # reaped here; stops Popen from waiting on it again
-        return usage.ru_maxrss / 1024.0
+        # wait4 gives the larger of the process's own peak and its waited-for children's.
+        return own, usage.ru_maxrss / 1024.0
 
 
 @click.command()
@@ -56,9 +71,12 @@ def main(seconds: float, voices: tuple[str, ...]) -> None:
     with null_sink_env() as env:
         for voice in voices:
             with tempfile.TemporaryDirectory(prefix="voicecoach-tts-") as cache:
-                cold = peak_rss_mb(env, voice, Path(cache), seconds)
-                warm = peak_rss_mb(env, voice, Path(cache), seconds)
-            click.echo(f"{voice}: peak RSS {cold:.0f} MB cold cache, {warm:.0f} MB warm")
+                cold, cold_tree = peak_rss_mb(env, voice, Path(cache), seconds)
+                warm, warm_tree = peak_rss_mb(env, voice, Path(cache), seconds)
+            click.echo(
+                f"{voice}: session peak RSS {cold:.0f} MB cold cache, {warm:.0f} MB warm; "
+                f"with its child processes {cold_tree:.0f} / {warm_tree:.0f} MB"
+            )
 
 
 if __name__ == "__main__":

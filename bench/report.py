@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench import human
 from bench.metrics import overall_recall
 
 SPLIT_NAMES = {
@@ -128,6 +129,9 @@ def backend_section(name: str, result: dict[str, Any]) -> list[str]:
     lines += cost_lines(result)
     lines += ["", "### Self-triggering (whole session, nobody talking, coach heard back)", ""]
     lines += self_trigger_lines(result)
+    if result.get("human"):
+        lines += ["", "### Recorded people (Debian's pocketsphinx-testdata)", ""]
+        lines += human.lines(result["human"]["rows"])
     for split in SPLIT_NAMES:
         data = result["splits"].get(split)
         if not data:

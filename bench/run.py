@@ -18,7 +18,17 @@ from typing import Any
 
 import click
 
-from bench import corpus, evaluate, report, selection, selftrigger, startup, system, targets
+from bench import (
+    corpus,
+    evaluate,
+    human,
+    report,
+    selection,
+    selftrigger,
+    startup,
+    system,
+    targets,
+)
 from bench.evaluate import ECHO_CONDITION, BenchClip, ChunkResult
 from bench.metrics import Row, real_time_factor, summarize
 
@@ -142,8 +152,10 @@ def run_backend(
     session_seconds: float,
     measure_start: bool,
     rows_dir: Path = ROWS_DIR,
+    recordings_dir: Path = human.TESTDATA,
 ) -> dict[str, Any]:
-    """Everything measured for one backend; every row is kept in ``rows_dir``."""
+    """Everything measured for one backend; every row is kept in ``rows_dir``; the recorded
+    people are read from ``recordings_dir`` when it exists."""
     from voicecoach.speech.backends import open_recognizer
 
     description = open_recognizer(backend, None)[1]  # type: ignore[arg-type]
@@ -156,11 +168,18 @@ def run_backend(
         click.echo(f"{backend}: start to first spoken word ...", err=True)
         start = startup.measure(backend)
     _save_rows(rows_dir / f"bench-{backend}.jsonl", rows)
+    human_rows = None
+    if recordings_dir.is_dir():
+        click.echo(f"{backend}: recorded people ({recordings_dir}) ...", err=True)
+        human_rows = human.hear(backend, recordings_dir)
     result = {
         "available": True,
         "description": description,
         "splits": split_summaries(rows),
         "self_trigger": sessions,
+        "human": None
+        if human_rows is None
+        else {"rows": human_rows, "summary": human.summary(human_rows)},
         "startup": start,
         "cost": cost(rows, done, sessions, start),
     }
@@ -206,8 +225,10 @@ NOTES = [
     "Self-triggers: `Runner` with the room's microphone and speaker, the real coach voice, "
     "recognizer, `EchoCanceller()` and `SelfHearingGuard()` on a virtual clock, nobody "
     "talking, as `voicecoach simulate --audio` builds it.",
-    "False alarms per hour count every accepted command over the audio fed (clip plus 1 s of "
-    "trailing silence).",
+    "False alarms per hour count every accepted command over the audio fed (3 s of the clip's "
+    "room alone, the clip, and 1 s of trailing silence).",
+    "Every clip except echo-6 is heard after 3 s of its own noise alone (`corpus.ROOM_SECONDS`): "
+    "a room is as noisy before the person speaks as while they do.",
 ]
 
 

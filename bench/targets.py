@@ -34,16 +34,19 @@ def _clean_worst(result: dict[str, Any], split: str) -> float | None:
     return None if worst is None else 100.0 * worst[1]
 
 
-def _recall_5db(result: dict[str, Any], split: str) -> float | None:
-    recall: dict[str, dict[str, int]] = {}
-    for condition in ("pink5", "babble5"):
-        part = result["splits"].get(split, {}).get(condition, {}).get("recall", {})
-        for command, tally in part.items():
-            mine = recall.setdefault(command, {"clips": 0, "heard": 0})
-            mine["clips"] += tally["clips"]
-            mine["heard"] += tally["heard"]
-    value = overall_recall(recall)
-    return None if value is None else 100.0 * value
+def _recall_in(*conditions: str) -> Callable[[dict[str, Any], str], float | None]:
+    def measure(result: dict[str, Any], split: str) -> float | None:
+        recall: dict[str, dict[str, int]] = {}
+        for condition in conditions:
+            part = result["splits"].get(split, {}).get(condition, {}).get("recall", {})
+            for command, tally in part.items():
+                mine = recall.setdefault(command, {"clips": 0, "heard": 0})
+                mine["clips"] += tally["clips"]
+                mine["heard"] += tally["heard"]
+        value = overall_recall(recall)
+        return None if value is None else 100.0 * value
+
+    return measure
 
 
 def _fa(group: str, key: str) -> Callable[[dict[str, Any], str], float | None]:
@@ -80,6 +83,14 @@ def _self_triggers(result: dict[str, Any], split: str) -> float | None:
     return sum(len(r["self_triggers"]) for r in runs) / hours if hours else None
 
 
+def _human(key: str) -> Callable[[dict[str, Any], str], float | None]:
+    def measure(result: dict[str, Any], split: str) -> float | None:
+        human = result.get("human")
+        return None if not human else float(human["summary"][key])
+
+    return measure
+
+
 def _cost(key: str) -> Callable[[dict[str, Any], str], float | None]:
     def measure(result: dict[str, Any], split: str) -> float | None:
         value = result.get("cost", {}).get(key)
@@ -90,12 +101,18 @@ def _cost(key: str) -> Callable[[dict[str, Any], str], float | None]:
 
 TARGETS: tuple[Target, ...] = (
     Target("recall, clean, worst command", 98.0, "%", False, _clean_worst),
-    Target("recall, 5 dB SNR (pink and babble)", 90.0, "%", False, _recall_5db),
+    Target("recall, clean", 80.0, "%", False, _recall_in("clean")),
+    Target(
+        "recall, 10 dB SNR (pink and babble)", 70.0, "%", False, _recall_in("pink10", "babble10")
+    ),
+    Target("recall, 5 dB SNR (pink and babble)", 90.0, "%", False, _recall_in("pink5", "babble5")),
     Target("false alarms on ordinary speech", 0.5, "/h", True, _fa("ordinary", "per_hour")),
     Target(
         "false alarms on confusable words and counts", 1.0, "% clips", True, _confusable_percent
     ),
     Target("pain confused with another command", 0.0, "", True, _pain),
+    Target("false commands, recorded people", 0.0, "", True, _human("false_commands"), False),
+    Target("wrong pain scores, recorded people", 0.0, "", True, _human("wrong_scores"), False),
     Target("latency median", 250.0, "ms", True, _latency("median_ms")),
     Target("latency p95", 400.0, "ms", True, _latency("p95_ms")),
     Target("self-triggers, coach echo at -6 dB", 0.0, "/h", True, _self_triggers, False),

@@ -9,10 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import evaluate, metrics, report, run, selection, targets
+from bench import evaluate, human, metrics, report, run, selection, targets
 from bench.metrics import Detected, Row
 from voicecoach.fakes import ScriptedRecognizer
-from voicecoach.frames import FRAME_SECONDS, RATE_HZ, silence
+from voicecoach.frames import FRAME_SECONDS, RATE_HZ, silence, to_int16_bytes
+
+needs_testdata = pytest.mark.skipif(
+    not human.TESTDATA.is_dir(), reason="needs Debian's pocketsphinx-testdata"
+)
 
 
 def _burst(seconds: float) -> np.ndarray:
@@ -122,10 +126,14 @@ def test_the_bench_runs_end_to_end_on_a_tiny_corpus(tmp_path: Path) -> None:
     items = selection.select(selection.TINY)
     assert {i.condition for i in items} == {"clean"}
     assert len({i.clip.voice for i in items}) == 2
+    recorded = tmp_path / "recorded"
+    recorded.mkdir()
+    (recorded / "reading.raw").write_bytes(to_int16_bytes(_burst(0.5)))
     result = run.run_backend(
         "sphinx", items, jobs=0, session_gains_db=(), session_seconds=0.0,
-        measure_start=False, rows_dir=tmp_path,
+        measure_start=False, rows_dir=tmp_path, recordings_dir=recorded,
     )  # fmt: skip
+    assert result["human"]["summary"]["recordings"] == 1
     assert set(result["splits"]) == {"tune", "heldout"}
     heldout = result["splits"]["heldout"]["clean"]
     assert sum(v["clips"] for v in heldout["recall"].values()) > 0
@@ -138,6 +146,33 @@ def test_the_bench_runs_end_to_end_on_a_tiny_corpus(tmp_path: Path) -> None:
     text = run.write(results, tmp_path)
     assert "held-out voices" in text
     assert "Not measured: no model" in text
+    assert "### Recorded people" in text
     assert json.loads((tmp_path / "results.json").read_text())["mode"] == "tiny"
     assert len((tmp_path / "bench-sphinx.jsonl").read_text().splitlines()) == len(items)
     assert report.targets_table(result["targets"])[0].startswith("| metric")
+
+
+@needs_testdata
+def test_recorded_people_give_no_command_and_no_wrong_score(tmp_path: Path) -> None:
+    cards = tmp_path / "cards"
+    cards.mkdir()
+    for name in ("004.wav", "cards.transcription"):  # "five five"
+        shutil.copy(human.TESTDATA / "cards" / name, cards / name)
+    (recording,) = human.recordings(tmp_path)
+    assert (recording.said, recording.numbers()) == ("five five", {5})
+    (row,) = human.hear("whisper", tmp_path)
+    assert row["commands"] == []
+    assert row["scores"]
+    assert set(row["scores"]) == {5}
+    assert row["wrong_scores"] == []
+    assert "0 false commands" in human.lines([row])[-1]
+
+
+def test_every_recording_of_the_package_is_listed_with_what_is_said_where_known() -> None:
+    if not human.TESTDATA.is_dir():
+        pytest.skip("needs Debian's pocketsphinx-testdata")
+    found = {r.name: r for r in human.recordings()}
+    assert len(found) == 14
+    assert found["005"].numbers() == {8, 4, 7}
+    assert found["goforward"].said == "go forward ten meters"
+    assert sum(r.said is None for r in found.values()) == 2  # numbers.raw, something.raw

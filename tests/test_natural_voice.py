@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import shutil
@@ -139,6 +140,33 @@ def test_after_rendering_ahead_the_model_is_let_go_and_phrases_come_from_the_cac
         # A phrase nobody rendered ahead still works: the model comes back for it.
         assert len(coach.render("Rest.")) > 0
         assert coach.loaded
+
+
+@needs_voice
+def test_phrases_missing_from_the_cache_are_rendered_in_a_child_process(tmp_path: Path) -> None:
+    assert FILES is not None
+    steps: list[tuple[int, int]] = []
+    with PiperSynthesizer(FILES, cache_dir=tmp_path) as coach:
+        coach.render("Breathe in.")  # in the cache already: only the other two go to the child
+        coach.unload()
+        coach.prerender(
+            ["Breathe in.", "Breathe out.", "Rest."], progress=lambda *s: steps.append(s)
+        )
+        assert (coach.renders, coach.disk_hits) == (1, 2)  # the child rendered, this one read
+        assert not coach.loaded
+        assert all(coach.cache_path(p).is_file() for p in ("Breathe out.", "Rest."))
+    assert steps == [(1, 3), (2, 3), (3, 3)]
+
+
+@needs_voice
+def test_a_child_that_cannot_load_the_voice_is_a_clear_error(tmp_path: Path) -> None:
+    assert FILES is not None
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    files = dataclasses.replace(FILES, model_path=broken)
+    with PiperSynthesizer(files, cache_dir=tmp_path / "cache") as coach:
+        with pytest.raises(SpeechError, match=f"cannot load the natural voice {broken}"):
+            coach.prerender(["Breathe in."])
 
 
 def test_the_cache_key_holds_engine_voice_rate_and_volume(

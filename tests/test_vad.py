@@ -53,6 +53,21 @@ def test_a_short_gap_does_not_split_an_utterance_and_a_long_one_does() -> None:
     assert len(segments_of(Segmenter(loudness, settings), two)) == 2
 
 
+@needs_mbrola
+@pytest.mark.parametrize(
+    ("text", "voice", "rate_wpm"), [("stop", "mb-en1", 200), ("skip", "mb-en1", 165)]
+)
+def test_a_short_clipped_word_is_an_utterance(
+    text: str, voice: str, rate_wpm: int, tmp_path: Path
+) -> None:
+    # Only two or three of its chunks stand within 12 dB of its loudest: with 0.12 s of speech
+    # required, these words were dropped as clicks.
+    audio = speak(text, voice, tmp_path, rate_wpm)
+    assert len(segments_of(Segmenter(silero()), audio)) == 1
+    strict = SegmenterSettings(min_speech_seconds=0.12)
+    assert segments_of(Segmenter(silero(), strict), audio) == []
+
+
 def test_clicks_shorter_than_the_least_speech_are_dropped() -> None:
     settings = SegmenterSettings(min_speech_seconds=0.12)
     assert segments_of(Segmenter(loudness, settings), np.concatenate([tone(0.05), quiet(1)])) == []

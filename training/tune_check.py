@@ -64,7 +64,11 @@ def _hear(clips: Sequence[corpus.Clip]) -> list[Heard]:
             recognizer.reset()
             recognizer.expect(u.numbers, u.answers)
             recognizer.verdicts.clear()
-            hits = [h for frame in split_frames(clip.audio()) for h in recognizer.feed(frame)]
+            hits = [
+                h
+                for frame in split_frames(clip.audio(room_seconds=corpus.ROOM_SECONDS))
+                for h in recognizer.feed(frame)
+            ]
             near = tuple(
                 (len(normalize(v.text).split()), v.nearest_safety[1], v.nearest_safety[2])
                 for _, v in recognizer.verdicts

@@ -54,7 +54,7 @@ def _hear(clips: Sequence[corpus.Clip]) -> list[Heard]:
             recognizer.reset()
             recognizer.expect(u.numbers, u.answers)
             recognizer.verdicts.clear()
-            for frame in split_frames(clip.audio()):
+            for frame in split_frames(clip.audio(room_seconds=corpus.ROOM_SECONDS)):
                 recognizer.feed(frame)
             verdicts = tuple(
                 (v.parsed if v.how == "transcript" else None, v.closest, v.gap_nats,

@@ -146,6 +146,11 @@ class CachedSynthesizer:
             _LOGGER.warning("no phrase cache at %s (%s); rendering every time", self.cache_dir, err)
         self._opened = True
 
+    @property
+    def cache_ready(self) -> bool:
+        """True when phrases can be kept on disk (the cache folder could be made)."""
+        return self._opened and self._disk_ok
+
     def _close_cache(self) -> None:
         self._opened = False
 

@@ -38,6 +38,7 @@ from voicecoach.errors import SpeechError
 from voicecoach.frames import Samples, resample
 from voicecoach.speech.cached import CachedSynthesizer, ProgressFn
 from voicecoach.speech.phonemes import EspeakPhonemizer, phoneme_ids
+from voicecoach.speech.render_apart import RenderJob, render_apart
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -149,6 +150,8 @@ class PiperSynthesizer(CachedSynthesizer):
         self.voice_id = files.id
         self.description = f"natural voice {files.id}"
         self._phonemizer = phonemizer
+        #: Only a synthesizer that makes its own phonemizer can be remade in a child process.
+        self._renders_apart = phonemizer is None
         self._config: PiperConfig | None = None
         self._session: _VoiceSession | None = None
         #: Seconds the model took to load (0 until it is loaded).
@@ -194,8 +197,25 @@ class PiperSynthesizer(CachedSynthesizer):
 
     def prerender(self, texts: Iterable[str], progress: ProgressFn | None = None) -> None:
         """Render ahead, then let the model go: a session speaks from the cache, and the
-        model's few hundred megabytes are better left to the recognizer on a small board."""
-        super().prerender(texts, progress)
+        model's few hundred megabytes are better left to the recognizer on a small board.
+        Phrases missing from the disk cache are rendered in a child process (``render_apart``)
+        when this synthesizer runs espeak-ng itself, so none of that memory stays here."""
+        phrases = list(dict.fromkeys(" ".join(t.split()) for t in texts))
+        missing = tuple(p for p in phrases if p and not self.cache_path(p).exists())
+        apart: set[str] = set()
+        if missing and self._renders_apart and self.cache_ready:
+            job = RenderJob(self.files, self.rate_wpm, self.volume, self.cache_dir, missing)
+            for phrase in render_apart(job):
+                apart.add(phrase)
+                if progress is not None:
+                    progress(len(apart), len(phrases))
+        done = len(apart)
+        for phrase in phrases:
+            self.render(phrase)
+            if phrase not in apart:
+                done += 1
+                if progress is not None:
+                    progress(done, len(phrases))
         self.unload()
 
     def unload(self) -> None:
