@@ -197,14 +197,23 @@ def close_recognizers() -> None:
 
 
 def _run_plain(recognizer: Any, item: BenchClip) -> Row:
-    """One clip after ``corpus.ROOM_SECONDS`` of its room; times count from the clip's start
-    (a command accepted while only the room was heard has a negative time, and still counts)."""
+    """One clip after ``corpus.ROOM_SECONDS`` of its room; times count from the clip's start.
+
+    A command accepted while only the room was heard is a false alarm: it is kept, marked
+    "(room)" so that it never counts as the clip's command. The room's seconds are left out of
+    the audio hours, so false alarms per hour are counted over the clips as before.
+    """
     utterance = item.clip.utterance
     audio = item.clip.audio(room_seconds=corpus.ROOM_SECONDS)
     detected, cpu, seconds = detect(recognizer, audio, utterance.numbers, utterance.answers)
-    row = _row(item, seconds, cpu, _word_end(item.clip))
-    row.detected = [Detected(d.label, d.accepted_seconds - corpus.ROOM_SECONDS) for d in detected]
+    row = _row(item, seconds - corpus.ROOM_SECONDS, cpu, _word_end(item.clip))
+    row.detected = [_from_clip_start(d) for d in detected]
     return row
+
+
+def _from_clip_start(detected: Detected) -> Detected:
+    at = detected.accepted_seconds - corpus.ROOM_SECONDS
+    return Detected(detected.label if at >= 0 else f"{detected.label} (room)", at)
 
 
 # --- the coach talking over the person --------------------------------------------------------

@@ -118,6 +118,8 @@ def lines(rows: list[dict[str, Any]]) -> list[str]:
             f"| {r['name']} | {r['seconds']:.1f} | {r['said'] or '-'} | "
             f"{', '.join(r['commands']) or 'none'} | {scores or 'none'} |"
         )
+    if not rows:
+        return [*out, "", "No recordings found."]
     s = summary(rows)
     out += [
         "",

@@ -225,8 +225,9 @@ NOTES = [
     "Self-triggers: `Runner` with the room's microphone and speaker, the real coach voice, "
     "recognizer, `EchoCanceller()` and `SelfHearingGuard()` on a virtual clock, nobody "
     "talking, as `voicecoach simulate --audio` builds it.",
-    "False alarms per hour count every accepted command over the audio fed (3 s of the clip's "
-    "room alone, the clip, and 1 s of trailing silence).",
+    "False alarms per hour count every accepted command over the audio fed (clip plus 1 s of "
+    "trailing silence; a command accepted in the 3 s of room before it counts, its seconds do "
+    "not).",
     "Every clip except echo-6 is heard after 3 s of its own noise alone (`corpus.ROOM_SECONDS`): "
     "a room is as noisy before the person speaks as while they do.",
 ]

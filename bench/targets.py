@@ -86,7 +86,9 @@ def _self_triggers(result: dict[str, Any], split: str) -> float | None:
 def _human(key: str) -> Callable[[dict[str, Any], str], float | None]:
     def measure(result: dict[str, Any], split: str) -> float | None:
         human = result.get("human")
-        return None if not human else float(human["summary"][key])
+        if not human or not human["summary"]["recordings"]:
+            return None  # nothing was heard, so nothing is met
+        return float(human["summary"][key])
 
     return measure
 
