@@ -152,14 +152,16 @@ def test_phrases_missing_from_the_cache_are_rendered_in_a_child_process(tmp_path
         coach.prerender(
             ["Breathe in.", "Breathe out.", "Rest."], progress=lambda *s: steps.append(s)
         )
-        assert (coach.renders, coach.disk_hits) == (1, 2)  # the child rendered, this one read
+        assert (coach.renders, coach.disk_hits) == (3, 0)  # one here, two in the child
         assert not coach.loaded
         assert all(coach.cache_path(p).is_file() for p in ("Breathe out.", "Rest."))
     assert steps == [(1, 3), (2, 3), (3, 3)]
 
 
 @needs_voice
-def test_a_child_that_cannot_load_the_voice_is_a_clear_error(tmp_path: Path) -> None:
+def test_a_voice_that_cannot_load_is_a_clear_error_in_the_child_and_here(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     assert FILES is not None
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not a model")
@@ -167,6 +169,8 @@ def test_a_child_that_cannot_load_the_voice_is_a_clear_error(tmp_path: Path) -> 
     with PiperSynthesizer(files, cache_dir=tmp_path / "cache") as coach:
         with pytest.raises(SpeechError, match=f"cannot load the natural voice {broken}"):
             coach.prerender(["Breathe in."])
+    # The child's own error is logged before the rest are tried here.
+    assert f"cannot load the natural voice {broken}" in caplog.text
 
 
 def test_the_cache_key_holds_engine_voice_rate_and_volume(

@@ -199,16 +199,20 @@ class PiperSynthesizer(CachedSynthesizer):
         """Render ahead, then let the model go: a session speaks from the cache, and the
         model's few hundred megabytes are better left to the recognizer on a small board.
         Phrases missing from the disk cache are rendered in a child process (``render_apart``)
-        when this synthesizer runs espeak-ng itself, so none of that memory stays here."""
+        when this synthesizer runs espeak-ng itself, so none of that memory stays here; if the
+        child cannot finish, the rest are rendered here."""
         phrases = list(dict.fromkeys(" ".join(t.split()) for t in texts))
         missing = tuple(p for p in phrases if p and not self.cache_path(p).exists())
         apart: set[str] = set()
         if missing and self._renders_apart and self.cache_ready:
             job = RenderJob(self.files, self.rate_wpm, self.volume, self.cache_dir, missing)
-            for phrase in render_apart(job):
-                apart.add(phrase)
-                if progress is not None:
-                    progress(len(apart), len(phrases))
+            try:
+                for phrase in render_apart(job):
+                    apart.add(phrase)
+                    if progress is not None:
+                        progress(len(apart), len(phrases))
+            except SpeechError as err:
+                _LOGGER.warning("rendering the rest of the phrases here: %s", err)
         done = len(apart)
         for phrase in phrases:
             self.render(phrase)
@@ -216,6 +220,9 @@ class PiperSynthesizer(CachedSynthesizer):
                 done += 1
                 if progress is not None:
                     progress(done, len(phrases))
+        # The child rendered those: reading them back from the cache here is not a cache hit.
+        self.renders += len(apart)
+        self.disk_hits -= len(apart)
         self.unload()
 
     def unload(self) -> None:
