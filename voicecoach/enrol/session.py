@@ -18,7 +18,7 @@ import numpy as np
 
 from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, split_frames
 from voicecoach.ports import Microphone, Speaker, Synthesizer
-from voicecoach.speech.personal import COMMAND_WORDS, NUMBER_WORDS
+from voicecoach.speech.personal import COMMAND_WORDS, EXAMPLE_SEGMENTER, NUMBER_WORDS
 from voicecoach.speech.vad import Segmenter, SegmenterSettings, SpeechProbability
 
 _LOGGER = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class EnrolmentSession:
         self._vad = vad
         self.requests = list(requests if requests is not None else prompts())
         self.listen_seconds = listen_seconds
-        self._settings = segmenter
+        self._settings = segmenter or EXAMPLE_SEGMENTER
         self._progress = progress or (lambda _text: None)
 
     def timeline(self) -> list[Listen]:

@@ -218,14 +218,21 @@ class PersonalExamples:
         return dataclasses.replace(verdict, parsed=taken, how="personal")
 
 
+#: How examples are cut: as the recognizer cuts utterances, except that an example needs
+#: 0.12 s of speech. The recognizer takes two 32 ms chunks, so that a clipped "stop" is heard;
+#: an example that short is a click, and it would be compared with every utterance after.
+EXAMPLE_SEGMENTER = SegmenterSettings(min_speech_seconds=0.12)
+
+
 def longest_utterance(
     samples: Samples, probability: SpeechProbability, settings: SegmenterSettings | None = None
 ) -> Samples | None:
-    """The longest utterance the segmenter cuts out of a clip, as the recognizer would hear it.
+    """The longest utterance the segmenter cuts out of a clip, as the recognizer would hear it
+    (``EXAMPLE_SEGMENTER`` unless given).
 
     Examples are stored as this cut, so they match what a session hands the second opinion.
     """
-    segmenter = Segmenter(probability, settings)
+    segmenter = Segmenter(probability, settings or EXAMPLE_SEGMENTER)
     tail = np.zeros(int(_TAIL_SECONDS * RATE_HZ), dtype=np.float32)
     stream = np.concatenate([samples.astype(np.float32), tail])
     found = [

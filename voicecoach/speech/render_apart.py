@@ -78,12 +78,15 @@ def _follow(lines: IO[str]) -> Iterator[str]:
     """The phrases the child reports, until its output ends; its error as a SpeechError."""
     for line in lines:
         try:
-            message: dict[str, str] = json.loads(line)
+            message = json.loads(line)
         except ValueError:
             continue  # not the child's report: something it loaded printed to stdout
+        if not isinstance(message, dict):
+            continue
         if "error" in message:
-            raise SpeechError(message["error"])
-        yield message["done"]
+            raise SpeechError(str(message["error"]))
+        if "done" in message:
+            yield str(message["done"])
 
 
 def _job(raw: dict[str, Any]) -> RenderJob:
