@@ -59,8 +59,9 @@ MAX_SCORED_WORDS = 3
 #: Whisper then writes the command itself. Where the chunks happen to fall changes what
 #: Whisper writes ("BOSS!" for "Pause!", "Sabbath" for "7"): on 639 tuning and held-out
 #: command clips, a second look with the closed set heard 162 instead of 157 clean, 131
-#: instead of 118 in pink noise at 10 dB and 101 instead of 90 in babble, but on 375 clips
-#: with no command it added 3 false alarms to 8, and an unseen voice's "top" became "stop".
+#: instead of 118 in pink noise at 10 dB and 101 instead of 90 in babble, but on 705 clips
+#: with no command it raised false alarms from 8 to 10, and an unseen voice's "top" became
+#: "stop".
 SECOND_LOOK_SAMPLES = 256
 _MAX_TOKENS = 24
 #: Phrases scored at once: each holds its own copy of the encoder's output and its own
