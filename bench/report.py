@@ -92,8 +92,9 @@ def cost_lines(result: dict[str, Any]) -> list[str]:
     lines = [
         f"- real-time factor on one core, recognizer only (clean clips): "
         f"{_num(c['rtf_listening'], 4)}; with echo cancellation on every frame: "
-        f"{_num(c['rtf_with_echo'], 4)}; whole simulated session (room, canceller, recognizer, "
-        f"session): {_num(c.get('rtf_session'), 4)}",
+        f"{_num(c['rtf_with_echo'], 4)}; whole simulated session (canceller, recognizer, "
+        f"session): {_num(c.get('rtf_session'), 4)}, with the simulated room "
+        f"{_num(c.get('rtf_session_with_room'), 4)}",
         f"- peak RSS: {_num(c['session_peak_rss_mb'], 0)} MB in a whole-session process; "
         f"{_num(c['corpus_peak_rss_mb'], 0)} MB in a corpus worker process",
         f"- model load time: {_num(c['load_seconds'], 3)} s",

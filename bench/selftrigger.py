@@ -12,9 +12,54 @@ from voicecoach.app.recorder import EventRecorder
 from voicecoach.app.runner import Runner
 from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.audio.echo import EchoCanceller
-from voicecoach.audio.room import Room, RoomSettings
+from voicecoach.audio.room import Room, RoomMicrophone, RoomSettings, RoomSpeaker
 from voicecoach.clock import VirtualClock
 from voicecoach.events import Heard, SayEnded, SayStarted
+from voicecoach.frames import Samples
+
+
+class RoomCost:
+    """CPU seconds spent simulating the room: a device's microphone and speaker are hardware,
+    so the always-on path's real-time factor leaves them out."""
+
+    def __init__(self) -> None:
+        self.cpu_seconds = 0.0
+
+    def add_since(self, started: float) -> None:
+        """Count the CPU time from ``started`` (``time.process_time()``) to now."""
+        self.cpu_seconds += time.process_time() - started
+
+
+class _TimedMicrophone(RoomMicrophone):
+    def __init__(self, room: Room, until_seconds: float, cost: RoomCost) -> None:
+        super().__init__(room, until_seconds)
+        self._cost = cost
+
+    def read(self) -> Samples | None:
+        started = time.process_time()
+        try:
+            return super().read()
+        finally:
+            self._cost.add_since(started)
+
+
+def timed_ports(room: Room, until_seconds: float) -> tuple[RoomMicrophone, RoomSpeaker, RoomCost]:
+    """The room's microphone and speaker, counting the CPU time they take in ``RoomCost``."""
+    cost = RoomCost()
+    return _TimedMicrophone(room, until_seconds, cost), _TimedSpeaker(room, cost), cost
+
+
+class _TimedSpeaker(RoomSpeaker):
+    def __init__(self, room: Room, cost: RoomCost) -> None:
+        super().__init__(room)
+        self._cost = cost
+
+    def play(self, frame: Samples) -> None:
+        started = time.process_time()
+        try:
+            super().play(frame)
+        finally:
+            self._cost.add_since(started)
 
 
 def coach_seconds(recorder: EventRecorder) -> float:
@@ -46,11 +91,12 @@ def run_session(
         backend, None, check=CheckZone(), coach=guard
     )
     recorder = EventRecorder()
+    mic, speaker, room_cost = timed_ports(room, max_seconds)
     runner = Runner(
         session=prepared.session,
         clock=VirtualClock(),
-        mic=room.microphone(until_seconds=max_seconds),
-        speaker=room.speaker(),
+        mic=mic,
+        speaker=speaker,
         synthesizer=Pyttsx3Synthesizer(cache_dir=Path(COACH_CACHE)),
         recognizer=recognizer,
         listeners=[recorder],
@@ -72,5 +118,6 @@ def run_session(
         ],
         "discounted_by_guard": guard.discounted,
         "cpu_seconds": cpu,
+        "room_cpu_seconds": room_cost.cpu_seconds,
         "peak_rss_mb": system.peak_rss_mb(),
     }

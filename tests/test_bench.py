@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import evaluate, human, metrics, report, run, selection, targets
+from bench import evaluate, human, metrics, report, run, selection, selftrigger, targets
 from bench.metrics import Detected, Row
+from voicecoach.audio.room import Room, RoomSettings
 from voicecoach.fakes import ScriptedRecognizer
-from voicecoach.frames import FRAME_SECONDS, RATE_HZ, silence, to_int16_bytes
+from voicecoach.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, silence, to_int16_bytes
 
 needs_testdata = pytest.mark.skipif(
     not human.TESTDATA.is_dir(), reason="needs Debian's pocketsphinx-testdata"
@@ -176,3 +177,25 @@ def test_every_recording_of_the_package_is_listed_with_what_is_said_where_known(
     assert found["005"].numbers() == {8, 4, 7}
     assert found["goforward"].said == "go forward ten meters"
     assert sum(r.said is None for r in found.values()) == 2  # numbers.raw, something.raw
+
+
+def test_the_simulated_rooms_cpu_time_is_counted_apart_and_changes_nothing_heard() -> None:
+    timed_room, plain_room = Room(RoomSettings()), Room(RoomSettings())
+    mic, speaker, cost = selftrigger.timed_ports(timed_room, until_seconds=1.0)
+    plain_mic, plain_speaker = plain_room.microphone(until_seconds=1.0), plain_room.speaker()
+    coach = _burst(1.0)
+    heard: list[np.ndarray] = []
+    expected: list[np.ndarray] = []
+    for k in range(int(1.0 / FRAME_SECONDS)):
+        frame = coach[k * FRAME_SAMPLES : (k + 1) * FRAME_SAMPLES]
+        speaker.play(frame)
+        plain_speaker.play(frame)
+        got, want = mic.read(), plain_mic.read()
+        assert got is not None
+        assert want is not None
+        heard.append(got)
+        expected.append(want)
+    assert mic.read() is None
+    assert np.array_equal(np.concatenate(heard), np.concatenate(expected))
+    assert np.abs(np.concatenate(heard)).max() > 0.01  # the echo reached the microphone
+    assert 0.0 < cost.cpu_seconds < 1.0

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 import click
 
 from bench import corpus
+from training.hearing import hear_clip
 from voicecoach.commands import SAFETY, Command, normalize
-from voicecoach.frames import split_frames
 
 MARGINS_NATS = (4.0, 6.0, 8.0, 10.0, 12.0, 15.0)
 FLOORS_NATS = (-3.0, -4.0, -5.0, -6.0)
@@ -61,14 +61,7 @@ def _hear(clips: Sequence[corpus.Clip]) -> list[Heard]:
     with WhisperRecognizer() as recognizer:
         for clip in clips:
             u = clip.utterance
-            recognizer.reset()
-            recognizer.expect(u.numbers, u.answers)
-            recognizer.verdicts.clear()
-            hits = [
-                h
-                for frame in split_frames(clip.audio(room_seconds=corpus.ROOM_SECONDS))
-                for h in recognizer.feed(frame)
-            ]
+            hits = hear_clip(recognizer, clip)
             near = tuple(
                 (len(normalize(v.text).split()), v.nearest_safety[1], v.nearest_safety[2])
                 for _, v in recognizer.verdicts

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import click
 
 from bench import corpus
+from training.hearing import hear_clip
 from voicecoach.commands import Parsed
-from voicecoach.frames import split_frames
 
 MARGINS_NATS = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0)
 FLOORS_NATS = (-1.5, -2.0, -2.5, -3.0, -4.0)
@@ -51,11 +51,7 @@ def _hear(clips: Sequence[corpus.Clip]) -> list[Heard]:
     with WhisperRecognizer(verifier=everything) as recognizer:
         for clip in clips:
             u = clip.utterance
-            recognizer.reset()
-            recognizer.expect(u.numbers, u.answers)
-            recognizer.verdicts.clear()
-            for frame in split_frames(clip.audio(room_seconds=corpus.ROOM_SECONDS)):
-                recognizer.feed(frame)
+            hear_clip(recognizer, clip)
             verdicts = tuple(
                 (v.parsed if v.how == "transcript" else None, v.closest, v.gap_nats,
                  v.per_token_nats)

@@ -28,7 +28,10 @@ BACKENDS: tuple[Backend, ...] = ("auto", "vosk", "whisper", "net", "sphinx")
 #: What each embedded backend is, as told to the user.
 NET_DESCRIPTION = "the embedded command network (speech embeddings, no download)"
 SPHINX_DESCRIPTION = "pocketsphinx (embedded English model)"
-WHISPER_DESCRIPTION = "Silero VAD and Whisper tiny.en (both trained on real speech, no download)"
+WHISPER_DESCRIPTION = (
+    "Silero VAD and Whisper tiny.en (both trained on real speech, no download), "
+    "with the command network's second opinion"
+)
 
 
 def open_recognizer(
@@ -111,10 +114,11 @@ def _whisper(
     personal: PersonalExamples | None,
     coach: CoachVoice | None,
 ) -> Recognizer:
+    from voicecoach.speech.net_opinion import NetOpinion
     from voicecoach.speech.whisper_recognizer import WhisperRecognizer
 
     return WhisperRecognizer(
-        wake=wake, background=live, check=check, personal=personal, coach=coach
+        wake=wake, background=live, check=check, personal=personal, net=NetOpinion(), coach=coach
     )
 
 

