@@ -11,7 +11,7 @@ from speech_audio import needs_mbrola, quiet, speak, with_room_noise
 
 from voicecoach.commands import Command, Parsed
 from voicecoach.frames import Samples
-from voicecoach.speech.command_net import class_names
+from voicecoach.speech.command_net import class_names, class_of
 from voicecoach.speech.embedding import Embeddings, SpeechEmbedder
 from voicecoach.speech.net_opinion import NetOpinion, NetOpinionTuning
 from voicecoach.speech.whisper_verifier import Verdict
@@ -68,9 +68,18 @@ def test_the_network_never_names_a_command_whisper_did_not_put_closest(
     assert verdict.how == "scored"
 
 
-def test_numbers_are_left_to_whisper(stop_said: Samples) -> None:
-    verdict = NetOpinion().second_opinion(stop_said, rejected(Parsed(Command.NUMBER, 9)))
-    assert verdict.parsed is None
+@pytest.mark.parametrize(
+    ("said", "closest"),
+    [("nine", Parsed(Command.NUMBER, 9)), ("yes", Parsed(Command.YES))],
+)
+def test_numbers_and_answers_are_left_to_whisper(
+    said: str, closest: Parsed, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    samples = speak(said, "mb-us3", tmp_path_factory.mktemp("speech"))
+    opinion = NetOpinion()
+    heard = opinion.probabilities(samples)[list(class_names()).index(class_of(closest))]
+    assert heard >= opinion.tuning.min_probability  # the network does hear it
+    assert opinion.second_opinion(samples, rejected(closest)).parsed is None
 
 
 def test_outside_whispers_band_the_audio_is_not_even_embedded(stop_said: Samples) -> None:

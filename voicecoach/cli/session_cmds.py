@@ -337,6 +337,19 @@ def _live_session(program: str, options: RunOptions) -> SessionEnded:
         )
 
 
+def _woken(options: RunOptions) -> bool:
+    """Wait for the start phrase; False when the input ended first. The waiting recognizer is
+    gone once this returns, so its models do not stay in memory through the session."""
+    from voicecoach.app.live import open_devices, stop_signals_as_interrupt
+    from voicecoach.app.serve import wait_for_start
+
+    recognizer, _ = _recognizer_described(options, wake=True, live=True)
+    mic, speaker = open_devices(options.input_device, options.output_device)
+    click.echo('waiting for "start session"', err=True)
+    with stop_signals_as_interrupt():
+        return wait_for_start(mic, recognizer, speaker=speaker)
+
+
 @main.command()
 @click.option(
     "--program",
@@ -355,18 +368,11 @@ def serve(program: str, once: bool, **params: Any) -> None:
     listens for "start session" or "start my session". Every other word is
     ignored, and the coach stays silent.
     """
-    from voicecoach.app.live import open_devices, stop_signals_as_interrupt
-    from voicecoach.app.serve import wait_for_start
-
     options = replace(RunOptions.from_params(params), append_log=True)
     resolve_program(program)  # a bad program name is reported now, not after the wake word
     while True:
-        recognizer, _ = _recognizer_described(options, wake=True, live=True)
-        mic, speaker = open_devices(options.input_device, options.output_device)
-        click.echo('waiting for "start session"', err=True)
-        with stop_signals_as_interrupt():
-            if not wait_for_start(mic, recognizer, speaker=speaker):
-                return
+        if not _woken(options):
+            return
         click.echo(f"starting {program}", err=True)
         end = _live_session(program, options)
         if once:

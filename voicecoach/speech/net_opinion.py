@@ -5,9 +5,10 @@ its own free transcript ("Puzzle." for a synthetic "pause"). The command network
 (``command_net.py``) reads the same utterance through Google's speech embeddings and names
 the command it hears. When Whisper's closest phrase is within a looser band and the network
 names that very phrase, clearly and above every other command, it is taken. The network never
-names a command by itself, so a word Whisper does not put near a command cannot fire; and it
-never decides a pain-scale number, which Whisper alone decides (a "nine" taken as "five" is
-the worst error the coach can make).
+names a command by itself, so a word Whisper does not put near a command cannot fire. It never
+decides a pain-scale number, which Whisper alone decides (a "nine" taken as "five" is the worst
+error the coach can make), nor an answer to the coach's question: television talk's "Thank
+you." after "Is something wrong?" came out as "yes", which starts the pain check.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from voicecoach.commands import Command, parse_utterance
+from voicecoach.commands import ANSWERS, Command, parse_utterance
 from voicecoach.frames import RATE_HZ, Samples
 from voicecoach.speech.command_net import NONE, CommandNet, class_of, is_number
 from voicecoach.speech.embedding import SpeechEmbedder
@@ -98,6 +99,7 @@ class NetOpinion:
             and parse_utterance(verdict.text) is None
             and verdict.closest is not None
             and verdict.closest.command != Command.NUMBER
+            and verdict.closest.command not in ANSWERS
             and verdict.gap_nats is not None
             and verdict.per_token_nats is not None
             and verdict.gap_nats >= t.margin_nats
