@@ -43,12 +43,6 @@ class _TimedMicrophone(RoomMicrophone):
             self._cost.add_since(started)
 
 
-def timed_ports(room: Room, until_seconds: float) -> tuple[RoomMicrophone, RoomSpeaker, RoomCost]:
-    """The room's microphone and speaker, counting the CPU time they take in ``RoomCost``."""
-    cost = RoomCost()
-    return _TimedMicrophone(room, until_seconds, cost), _TimedSpeaker(room, cost), cost
-
-
 class _TimedSpeaker(RoomSpeaker):
     def __init__(self, room: Room, cost: RoomCost) -> None:
         super().__init__(room)
@@ -60,6 +54,12 @@ class _TimedSpeaker(RoomSpeaker):
             super().play(frame)
         finally:
             self._cost.add_since(started)
+
+
+def timed_ports(room: Room, until_seconds: float) -> tuple[RoomMicrophone, RoomSpeaker, RoomCost]:
+    """The room's microphone and speaker, counting the CPU time they take in ``RoomCost``."""
+    cost = RoomCost()
+    return _TimedMicrophone(room, until_seconds, cost), _TimedSpeaker(room, cost), cost
 
 
 def coach_seconds(recorder: EventRecorder) -> float:
