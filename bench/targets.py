@@ -1,4 +1,10 @@
-"""The issue's targets, checked against a backend's measured results."""
+"""The targets, checked against a backend's measured results.
+
+Where the acceptance criteria for hearing people set a limit (recall clean and at 10 dB,
+confusable words, "pain" as another command, recorded people, real-time factor, peak RSS,
+first word), the target is that limit. The others (worst command, 5 dB, ordinary speech per
+hour, latency) are the bench's first and stricter goals, kept to show the way still to go.
+"""
 
 from __future__ import annotations
 
@@ -110,7 +116,7 @@ TARGETS: tuple[Target, ...] = (
     Target("recall, 5 dB SNR (pink and babble)", 90.0, "%", False, _recall_in("pink5", "babble5")),
     Target("false alarms on ordinary speech", 0.5, "/h", True, _fa("ordinary", "per_hour")),
     Target(
-        "false alarms on confusable words and counts", 1.0, "% clips", True, _confusable_percent
+        "false alarms on confusable words and counts", 5.0, "% clips", True, _confusable_percent
     ),
     Target("pain confused with another command", 0.0, "", True, _pain),
     Target("false commands, recorded people", 0.0, "", True, _human("false_commands"), False),
@@ -126,7 +132,7 @@ TARGETS: tuple[Target, ...] = (
         _cost("rtf_session"),
         False,
     ),
-    Target("peak RSS during a session", 150.0, "MB", True, _cost("session_peak_rss_mb"), False),
+    Target("peak RSS during a session", 250.0, "MB", True, _cost("session_peak_rss_mb"), False),
     Target("start to first spoken word, warm", 1.5, "s", True, _cost("start_warm_seconds"), False),
 )
 

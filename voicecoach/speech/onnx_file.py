@@ -156,7 +156,10 @@ def _node(fields: _Fields) -> Node:
 def _tensor(fields: _Fields) -> tuple[str, Tensor]:
     """A named tensor: from its raw bytes, or from its typed repeated field."""
     dims = _ints(fields, _TENSOR_DIMS)
-    dtype = _DTYPES[_ints(fields, _TENSOR_TYPE)[0]]
+    code = _ints(fields, _TENSOR_TYPE)[0]
+    if code not in _DTYPES:
+        raise ValueError(f"a weight has ONNX element type {code}, not float32 or int64")
+    dtype = _DTYPES[code]
     if raw := _only_bytes(fields, _TENSOR_RAW):
         values: Tensor = np.frombuffer(raw[0], dtype=np.dtype(dtype).newbyteorder("<"))
     elif dtype is np.float32:
