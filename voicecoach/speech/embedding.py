@@ -35,7 +35,8 @@ _FIRST_EMBEDDING_HOPS = -(-EMBEDDING_WINDOW_FRAMES // MEL_FRAMES_PER_EMBEDDING)
 #: Embeddings end on hop boundaries, so the first window starts 4 mel frames into the stream.
 _FRAMES_BEFORE_FIRST_WINDOW = -EMBEDDING_WINDOW_FRAMES % MEL_FRAMES_PER_EMBEDDING
 #: Hops embedded in one pass (0.32 s). The mel front end floors each pass 80 dB under its
-#: loudest band, so the piece size is part of the numbers the command network was trained on.
+#: loudest band, so the piece size moves the numbers where a pass is nearly silent; the
+#: network's second opinion was tuned with these pieces.
 _MAX_HOPS_AT_ONCE = 4
 _FIX = "reinstall voicecoach (`scripts/setup`): the files ship inside the package"
 
