@@ -23,7 +23,7 @@ from voicecoach.commands import ANSWERS, Command, parse_utterance
 from voicecoach.frames import RATE_HZ, Samples
 from voicecoach.speech.command_net import NONE, CommandNet, class_of, is_number
 from voicecoach.speech.embedding import SpeechEmbedder
-from voicecoach.speech.net_recognizer import QUIET_ROOM_DBFS, quiet_room
+from voicecoach.speech.net_recognizer import quiet_room, room_noise
 from voicecoach.speech.whisper_verifier import Verdict
 
 #: Quiet before the utterance (after a window of quiet room), so that its first word fills a
@@ -67,13 +67,9 @@ class NetOpinion:
         self._net = net or CommandNet.load()
         self._embedder = embedder or SpeechEmbedder()
         self._quiet = quiet_room(self._embedder, self._net.window_embeddings)
-        rng = np.random.default_rng(0)
-        self._lead, self._tail = (
-            (rng.standard_normal(int(seconds * RATE_HZ)) * 10 ** (QUIET_ROOM_DBFS / 20)).astype(
-                np.float32
-            )
-            for seconds in (_LEAD_SECONDS, _TAIL_SECONDS)
-        )
+        noise = room_noise(_LEAD_SECONDS + _TAIL_SECONDS)
+        lead_samples = int(_LEAD_SECONDS * RATE_HZ)
+        self._lead, self._tail = noise[:lead_samples], noise[lead_samples:]
 
     def probabilities(self, samples: Samples) -> Probabilities:
         """Each class's best probability over the utterance (mean of two consecutive windows),

@@ -45,15 +45,19 @@ class NetTuning:
     word_end_lag_seconds: float = 0.3
 
 
+def room_noise(seconds: float) -> Samples:
+    """``seconds`` of a quiet room's noise at ``QUIET_ROOM_DBFS``, the same every time."""
+    noise = np.random.default_rng(0).standard_normal(int(seconds * RATE_HZ))
+    return (noise * 10 ** (QUIET_ROOM_DBFS / 20)).astype(np.float32)
+
+
 def quiet_room(embedder: SpeechEmbedder, count: int) -> Embeddings:
     """``count`` embeddings of what a quiet room sounds like, to start a stream from.
 
     The network learned from windows full of real audio, as a running stream gives; a window
     that is still empty at the start would be unlike anything it saw. The embedder is reset.
     """
-    seconds = embedding_end_seconds(count)
-    noise = np.random.default_rng(0).standard_normal(int(seconds * RATE_HZ))
-    embeddings = embedder.feed((noise * 10 ** (QUIET_ROOM_DBFS / 20)).astype(np.float32))
+    embeddings = embedder.feed(room_noise(embedding_end_seconds(count)))
     embedder.reset()
     return embeddings[-count:]
 
