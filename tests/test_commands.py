@@ -12,6 +12,7 @@ from voicecoach.commands import (
     expected,
     grammar_words,
     parse,
+    parse_utterance,
 )
 from voicecoach.fakes import ScriptedRecognizer
 from voicecoach.frames import FRAME_SECONDS, silence
@@ -168,3 +169,38 @@ def test_an_unsure_hit_is_never_a_command_only_a_check(
     assert hit.command(numbers=True, answers=True) is None
     assert not hit.ignored(numbers=False, answers=False)
     assert hit.check() == Parsed(Command.CHECK, about=about)
+
+
+@pytest.mark.parametrize(
+    ("transcript", "expected"),
+    [
+        ("Stop.", Parsed(Command.STOP)),
+        ("Okay, pause.", Parsed(Command.PAUSE)),
+        ("pause pause pause", Parsed(Command.PAUSE)),
+        ("About 1. About 1.", Parsed(Command.NUMBER, 1)),
+        # Whisper's loop, cut off at its token limit.
+        ("Let's do the next exercise. Let's do the next", Parsed(Command.SKIP)),
+        ("start over, start over, start", Parsed(Command.START_OVER)),
+        ("I feel pain", Parsed(Command.PAIN)),
+        # How Whisper writes some commands the grammar leaves out.
+        ("Ow!", Parsed(Command.PAIN)),
+        ("It hurt a lot.", Parsed(Command.PAIN)),
+        ("Oachs, that hurts.", Parsed(Command.PAIN)),
+        ("Num", Parsed(Command.NUMB)),
+        # A negation turns the rest of its clause round; punctuation ends its reach.
+        ("You can't wait.", None),
+        ("I can't go on", None),
+        ("Don't stop.", None),
+        ("I do not want to stop", None),
+        ("No, stop!", Parsed(Command.STOP)),
+        ("I can't, stop", Parsed(Command.STOP)),
+        ("Ouch, I can’t go on.", Parsed(Command.PAIN)),
+        # Ordinary talk, however it ends.
+        ("and you'll stop her technique", None),
+        ("The number is on the page. The number is on the", None),
+    ],
+)
+def test_whole_utterances_from_a_general_recognizer(
+    transcript: str, expected: Parsed | None
+) -> None:
+    assert parse_utterance(transcript) == expected

@@ -143,23 +143,34 @@ def choose(found: Iterable[Parsed], *, numbers: bool, answers: bool) -> Parsed |
 #: "stop" is ordinary talk.
 MAX_COMMAND_WORDS = 5
 _SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+#: A negation and the rest of its clause: "I can't go on" is not "go on", "you can't wait" not
+#: "wait", "don't stop" not "stop"; "No, stop!" is still "stop".
+_NEGATED = re.compile(r"\b(?:not|never|cannot|[a-z]+n['’]t)\s+[^,;:.!?]*")
+#: How a general recognizer writes some spoken commands that the grammar leaves out: the
+#: grammar's words are few, so that a constrained recognizer has fewer ways to be wrong, but a
+#: transcript that says "ow" or "it hurt" was heard as a whole.
+WRITTEN: dict[Command, tuple[str, ...]] = {
+    Command.PAIN: ("ow", "it hurt", "that hurts"),
+    Command.NUMB: ("num",),
+}
 
 
 def parse_utterance(text: str) -> Parsed | None:
     """The command a whole short utterance gives, or None for anything longer or else.
 
     Unlike ``parse``, which reads a constrained recognizer's output, this reads free text from
-    a general recognizer, which writes out whole sentences. A sentence or word it repeated in a
-    loop ("About 1. About 1.", "pause pause pause") counts once.
+    a general recognizer, which writes out whole sentences. A sentence, word or run of words it
+    repeated in a loop ("About 1. About 1.", "pause pause pause", "start over, start") counts
+    once.
     """
-    sentences = [normalize(s) for s in _SENTENCE.findall(text)]
+    sentences = [normalize(s) for s in _SENTENCE.findall(_NEGATED.sub("", text.lower()))]
     joined = " ".join(dict.fromkeys(s for s in sentences if s)).split()
-    words = [w for i, w in enumerate(joined) if i == 0 or w != joined[i - 1]]
+    words = _unlooped([w for i, w in enumerate(joined) if i == 0 or w != joined[i - 1]])
     if not words or len(words) > MAX_COMMAND_WORDS:
         return None
     # A command opens or closes what a person says ("stop please", "I feel pain"); one in the
     # middle is a piece of a sentence ("and you'll stop her technique").
-    longest = max(len(phrase.split()) for phrase in command_phrases())
+    longest = max(len(phrase.split()) for phrase in command_phrases())  # WRITTEN's are shorter
     spans = range(1, min(longest, len(words)) + 1)
     edges = {" ".join(words[:n]) for n in spans} | {" ".join(words[-n:]) for n in spans}
     found = [parsed for edge in edges if (parsed := _whole_phrase(edge)) is not None]
@@ -170,10 +181,20 @@ def parse_utterance(text: str) -> Parsed | None:
     return min(found, key=lambda p: ranked.index(p.command), default=None)
 
 
+def _unlooped(words: list[str]) -> list[str]:
+    """``words`` once, when they are a shorter run said over and over and cut off anywhere:
+    Whisper's loop stops at its token limit ("let's do the next exercise let's do the next").
+    At least two words must come round again: one word said twice is not yet a loop."""
+    for period in range(1, len(words) - 1):
+        if all(word == words[i % period] for i, word in enumerate(words)):
+            return words[:period]
+    return words
+
+
 def _whole_phrase(text: str) -> Parsed | None:
     """The command or score that ``text`` is exactly, or None."""
     for command, phrases in PHRASES.items():
-        if text in phrases:
+        if text in phrases or text in WRITTEN.get(command, ()):
             return Parsed(command)
     value = number_value(text)
     return None if value is None else Parsed(Command.NUMBER, value)
