@@ -398,7 +398,8 @@ def _babble() -> Samples:
         talk = np.concatenate(parts)
         talk = np.resize(talk, len(track))
         track += np.roll(talk, i * 7919)
-    return (track / np.max(np.abs(track)) * 0.5).astype(np.float32)
+    scaled: Samples = (track / np.max(np.abs(track)) * 0.5).astype(np.float32)
+    return scaled
 
 
 _NOISE_MAKERS: dict[str, Callable[[], Samples]] = {"pink": _pink, "babble": _babble}

@@ -111,7 +111,8 @@ def clip(voice: str, word: str, k: int, condition: str, seed: int = 0) -> Sample
         part = track[start : start + len(out)]
         gain = corpus._rms(speech) / max(corpus._rms(part), 1e-9) * 10 ** (-SNR_DB / 20)
         out = out + part * np.float32(gain)
-    return np.clip(out, -1.0, 1.0).astype(np.float32)
+    clipped: Samples = np.clip(out, -1.0, 1.0).astype(np.float32)
+    return clipped
 
 
 def enrol(voice: str, condition: str, clips: int = ENROL_CLIPS) -> dict[str, list[Samples]]:

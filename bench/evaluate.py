@@ -21,7 +21,7 @@ from voicecoach.commands import (
     normalize,
 )
 from voicecoach.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, Samples
-from voicecoach.ports import Hit, Recognizer
+from voicecoach.ports import Hit, Recognizer, Unmanaged
 from voicecoach.speech.detect import TRAILING_SILENCE_SECONDS, Detector
 
 #: The condition in which the coach talks over the person, heard through the room at this level.
@@ -72,8 +72,9 @@ def ends_with_command(text: str) -> bool:
 # --- the worker's recognizer ------------------------------------------------------------------
 
 
-class Counting:
-    """A recognizer that counts the frames it was fed, so hit times can be mapped to a stream."""
+class Counting(Unmanaged):
+    """A recognizer that counts the frames it was fed, so hit times can be mapped to a stream;
+    whoever opened the wrapped recognizer closes it."""
 
     def __init__(self, inner: Recognizer) -> None:
         self.inner = inner

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from bench import system
 from bench.evaluate import COACH_CACHE
@@ -16,6 +16,9 @@ from voicecoach.audio.room import Room, RoomMicrophone, RoomSettings, RoomSpeake
 from voicecoach.clock import VirtualClock
 from voicecoach.events import Heard, SayEnded, SayStarted
 from voicecoach.frames import Samples
+
+if TYPE_CHECKING:
+    from voicecoach.speech.backends import Backend
 
 
 class RoomCost:
@@ -87,9 +90,7 @@ def run_session(
     prepared = prepare(resolve_program(program), None, dose="base")
     room = Room(RoomSettings(echo_gain_db=echo_gain_db))
     guard = SelfHearingGuard()
-    recognizer, _ = open_recognizer(  # type: ignore[arg-type]
-        backend, None, check=CheckZone(), coach=guard
-    )
+    recognizer, _ = open_recognizer(cast("Backend", backend), None, check=CheckZone(), coach=guard)
     recorder = EventRecorder()
     mic, speaker, room_cost = timed_ports(room, max_seconds)
     runner = Runner(

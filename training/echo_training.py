@@ -26,7 +26,7 @@ from bench import corpus
 from bench.evaluate import ECHO_LEAD_SECONDS, BenchClip, Counting, EchoStream, coach_utterances
 from voicecoach.commands import Command
 from voicecoach.frames import FRAME_SECONDS, Samples
-from voicecoach.ports import Hit
+from voicecoach.ports import Hit, Unmanaged
 from voicecoach.speech.embedding import SpeechEmbedder
 
 #: Echo levels the clips are said over, by turns from batch to batch: the room's default and a
@@ -44,7 +44,7 @@ CONTEXT_SECONDS = 2.5
 BATCH_CLIPS = 40
 
 
-class _Tap:
+class _Tap(Unmanaged):
     """A stand-in recognizer that keeps every cleaned frame the echo stream feeds it."""
 
     name = "tap"

@@ -30,6 +30,7 @@ import numpy as np
 from bench import corpus
 from training import echo_training
 from voicecoach.commands import ANSWERS, NUMBER_WORDS, Command, Parsed
+from voicecoach.frames import RATE_HZ
 from voicecoach.speech.command_net import NONE, CommandNet, class_names, class_of
 from voicecoach.speech.embedding import EMBEDDING_SIZE, SpeechEmbedder, embedding_end_seconds
 from voicecoach.speech.net_recognizer import Decider, NetTuning
@@ -103,8 +104,8 @@ def _embed_batch(clips: list[corpus.Clip]) -> int:
             continue
         embedder.reset()
         audio = clip.audio()
-        lead = audio[: int(corpus.LEAD_SECONDS * corpus.RATE_HZ)]
-        tail = audio[-int(corpus.TRAIL_SECONDS * corpus.RATE_HZ) :]
+        lead = audio[: int(corpus.LEAD_SECONDS * RATE_HZ)]
+        tail = audio[-int(corpus.TRAIL_SECONDS * RATE_HZ) :]
         values = embedder.feed(
             np.concatenate([*[lead] * LEAD_REPEATS, audio, *[tail] * TAIL_REPEATS])
         )
@@ -146,7 +147,7 @@ def example(
         if embeddings is None
         else embeddings,
         speech_start_seconds=start,
-        speech_end_seconds=start + speech_seconds / corpus.RATE_HZ,
+        speech_end_seconds=start + speech_seconds / RATE_HZ,
         label=_label(clip.utterance),
         text=clip.utterance.text,
         group=clip.utterance.group,
@@ -233,7 +234,11 @@ def train(x: np.ndarray, y: np.ndarray, epochs: int, hidden: int = HIDDEN_UNITS)
 
 
 def _net(params: list[np.ndarray]) -> CommandNet:
-    return CommandNet(*params, classes=class_names(), window_embeddings=WINDOW_EMBEDDINGS)
+    hidden_weights, hidden_bias, output_weights, output_bias = params
+    return CommandNet(
+        hidden_weights, hidden_bias, output_weights, output_bias,
+        classes=class_names(), window_embeddings=WINDOW_EMBEDDINGS,
+    )  # fmt: skip
 
 
 def _gradients(p: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:

@@ -75,19 +75,20 @@ def _run_one(
     recognizer.reset()
     recognizer.expect(clip.utterance.numbers, clip.utterance.answers)
     audio = clip.audio()
-    hits = []
+    heard: list[tuple[str, float, float | None]] = []
     offset = None
     started = time.process_time()
     for i in range(0, len(audio) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
         for hit in recognizer.feed(audio[i : i + FRAME_SAMPLES]):
-            emitted = (i + FRAME_SAMPLES) / RATE_HZ
-            hits.append({"text": hit.text, "emitted": emitted, "end": hit.end_seconds})
+            heard.append((hit.text, (i + FRAME_SAMPLES) / RATE_HZ, hit.end_seconds))
         if offset is None:
             # Stream times count from the recognizer's first frame; make them clip-relative.
             offset = (recognizer._samples_fed - FRAME_SAMPLES) / RATE_HZ  # noqa: SLF001
     cpu = time.process_time() - started
-    for hit in hits:
-        hit["end"] = hit["end"] - (offset or 0.0) if hit["end"] is not None else None
+    hits = [
+        {"text": text, "emitted": emitted, "end": None if end is None else end - (offset or 0.0)}
+        for text, emitted, end in heard
+    ]
     expected = clip.utterance.expected
     return {
         "text": clip.utterance.text,
@@ -109,6 +110,8 @@ def _run_one(
 def load(name: str) -> list[dict[str, Any]]:
     """Rows of a saved run."""
     path = RUNS_DIR / f"{name}.jsonl"
+    if not path.exists():
+        raise SystemExit(f"no saved run {path}; `python -m training.tune_sphinx audit` makes one")
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
@@ -292,7 +295,9 @@ def simulate(rows: list[dict[str, Any]], thresholds: dict[str, float], confirm: 
 def main(argv: list[str]) -> None:
     """Entry point; see the module docstring."""
     action = argv[0] if argv else "report"
-    if action == "audit":
+    if action in ("-h", "--help", "help"):
+        print(__doc__)
+    elif action == "audit":
         audit = SphinxTuning(thresholds={}, default_threshold=AUDIT_THRESHOLD)
         print(run_clips(corpus.clips("tune")[::AUDIT_STEP], audit, "audit"))
     elif action == "tune":
