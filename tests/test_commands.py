@@ -195,6 +195,9 @@ def test_an_unsure_hit_is_never_a_command_only_a_check(
         ("No, stop!", Parsed(Command.STOP)),
         ("I can't, stop", Parsed(Command.STOP)),
         ("Ouch, I can’t go on.", Parsed(Command.PAIN)),
+        # Words are counted before a negation is taken out.
+        ("We can't go on like this, stop it.", None),
+        ("Stop. I don't want to keep going with this today.", None),
         # Ordinary talk, however it ends.
         ("and you'll stop her technique", None),
         ("The number is on the page. The number is on the", None),

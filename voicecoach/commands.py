@@ -108,8 +108,8 @@ class Parsed:
 
 
 def normalize(text: str) -> str:
-    """Lower-case words separated by single spaces, punctuation dropped."""
-    return " ".join(_WORD.findall(text.lower()))
+    """Lower-case words separated by single spaces, punctuation dropped ("can’t" is "can't")."""
+    return " ".join(_WORD.findall(text.lower().replace("’", "'")))
 
 
 def parse(text: str, *, numbers: bool = True, answers: bool = True) -> Parsed | None:
@@ -163,10 +163,11 @@ def parse_utterance(text: str) -> Parsed | None:
     repeated in a loop ("About 1. About 1.", "pause pause pause", "start over, start") counts
     once.
     """
-    sentences = [normalize(s) for s in _SENTENCE.findall(_NEGATED.sub("", text.lower()))]
-    joined = " ".join(dict.fromkeys(s for s in sentences if s)).split()
-    words = _unlooped([w for i, w in enumerate(joined) if i == 0 or w != joined[i - 1]])
-    if not words or len(words) > MAX_COMMAND_WORDS:
+    if len(_said_once(text)) > MAX_COMMAND_WORDS:
+        return None
+    # Counted before a negation is taken out: "we can't go on like this, stop it" is talk.
+    words = _said_once(_NEGATED.sub("", text.lower()))
+    if not words:
         return None
     # A command opens or closes what a person says ("stop please", "I feel pain"); one in the
     # middle is a piece of a sentence ("and you'll stop her technique").
@@ -179,6 +180,13 @@ def parse_utterance(text: str) -> Parsed | None:
         found = [p for p in found if p.command != Command.NUMBER]
     ranked = [*PRIORITY, Command.NUMBER]
     return min(found, key=lambda p: ranked.index(p.command), default=None)
+
+
+def _said_once(text: str) -> list[str]:
+    """The words of ``text``, each repeated sentence, word or loop of words once."""
+    sentences = [normalize(s) for s in _SENTENCE.findall(text)]
+    joined = " ".join(dict.fromkeys(s for s in sentences if s)).split()
+    return _unlooped([w for i, w in enumerate(joined) if i == 0 or w != joined[i - 1]])
 
 
 def _unlooped(words: list[str]) -> list[str]:
