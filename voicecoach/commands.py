@@ -160,8 +160,8 @@ def parse_utterance(text: str) -> Parsed | None:
 
     Unlike ``parse``, which reads a constrained recognizer's output, this reads free text from
     a general recognizer, which writes out whole sentences. A sentence, word or run of words it
-    repeated in a loop ("About 1. About 1.", "pause pause pause", "start over, start") counts
-    once.
+    repeated in a loop ("About 1. About 1.", "pause pause pause", "start over, start over,
+    start") counts once.
     """
     if len(_said_once(text)) > MAX_COMMAND_WORDS:
         return None
