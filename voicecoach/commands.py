@@ -171,7 +171,8 @@ def parse_utterance(text: str) -> Parsed | None:
         return None
     # A command opens or closes what a person says ("stop please", "I feel pain"); one in the
     # middle is a piece of a sentence ("and you'll stop her technique").
-    longest = max(len(phrase.split()) for phrase in command_phrases())  # WRITTEN's are shorter
+    written = [phrase for phrases in WRITTEN.values() for phrase in phrases]
+    longest = max(len(phrase.split()) for phrase in (*command_phrases(), *written))
     spans = range(1, min(longest, len(words)) + 1)
     edges = {" ".join(words[:n]) for n in spans} | {" ".join(words[-n:]) for n in spans}
     found = [parsed for edge in edges if (parsed := _whole_phrase(edge)) is not None]
