@@ -190,6 +190,8 @@ class EchoCanceller:
         noise = self._noise.energy() * _NOISE_TRUSTED * len(self._judged) if known else 0.0
         before = sum(m for m, _ in self._judged) - noise
         after = sum(e for _, e in self._judged) - noise + _EPS
+        if before <= 0.0 or after <= 0.0:
+            return  # nothing stands above the noise estimate to judge the loss by
         loss_db = 10.0 * np.log10(before / after)
         if loss_db >= self.settings.converged_db:
             self.converged = True
