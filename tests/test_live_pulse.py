@@ -181,9 +181,13 @@ class LiveRun:
         return "\n".join(line for line in lines if any(word in line for word in said))
 
     def kill(self) -> None:
+        """End the process if it still runs, and close its pipe either way: a pipe left open
+        by a failed test was reported (as an unclosed file) in whichever test ran next."""
         if self.process.poll() is None:
             self.process.kill()
             self.process.communicate(timeout=30)
+        elif self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 def _ignore_sigint() -> None:
