@@ -8,6 +8,8 @@ python -m bench.whisper_cost [--repeats 5]
   seconds per second of audio.
 - Each verification: Whisper tiny.en hearing utterances of 0.5 to 4 s, median and worst CPU
   seconds, with numbers asked (the largest closed set) and without.
+- The cleaned second hearing in a noisy room: RNNoise over the utterance and the second of room
+  before it, CPU seconds (Whisper then hears it once more: one more verification).
 - Peak RSS of the process after all of it.
 
 The Pi 4 estimate multiplies by ``PI4_FACTOR``: a Cortex-A72 core at 1.5 GHz runs int8 GEMM and
@@ -31,6 +33,7 @@ from voicecoach.audio.files import read_audio
 from voicecoach.frames import RATE_HZ, Samples, split_frames
 
 if TYPE_CHECKING:
+    from voicecoach.speech.denoise import Denoiser
     from voicecoach.speech.whisper_verifier import WhisperVerifier
 
 PI4_FACTOR = 4.0
@@ -81,6 +84,33 @@ def verification_seconds(
     return out
 
 
+def cleaning_seconds(denoiser: Denoiser, repeats: int) -> dict[float, list[float]]:
+    """CPU seconds RNNoise takes over each utterance length and the room kept before it."""
+    from voicecoach.speech.vad import SegmenterSettings
+
+    room = _quiet_room(SegmenterSettings().room_seconds)
+    out: dict[float, list[float]] = {}
+    for seconds in UTTERANCE_SECONDS:
+        clip = np.concatenate([room, _quiet_room(seconds) * np.float32(100)])
+        times = []
+        for _ in range(repeats):
+            began = time.process_time()
+            denoiser(clip)
+            times.append(time.process_time() - began)
+        out[seconds] = times
+    return out
+
+
+def _print_times(title: str, by_length: dict[float, list[float]]) -> None:
+    click.echo(f"{title} (CPU s: median / worst; Pi 4 estimate median):")
+    for seconds, times in by_length.items():
+        median = statistics.median(times)
+        click.echo(
+            f"  {seconds:.1f} s utterance: {median:.3f} / {max(times):.3f}"
+            f" ({median * PI4_FACTOR:.2f})"
+        )
+
+
 @click.command()
 @click.option("--repeats", default=5, show_default=True, help="Verifications per length.")
 def main(repeats: int) -> None:
@@ -97,13 +127,15 @@ def main(repeats: int) -> None:
     verifier = WhisperVerifier()
     for numbers in (False, True):
         label = "with pain scores asked" if numbers else "commands only"
-        click.echo(f"one verification, {label} (CPU s: median / worst; Pi 4 estimate median):")
-        for seconds, times in verification_seconds(verifier, repeats, numbers).items():
-            median = statistics.median(times)
-            click.echo(
-                f"  {seconds:.1f} s utterance: {median:.3f} / {max(times):.3f}"
-                f" ({median * PI4_FACTOR:.2f})"
-            )
+        _print_times(f"one verification, {label}", verification_seconds(verifier, repeats, numbers))
+    from voicecoach.speech.denoise import Denoiser, denoiser_missing
+
+    missing = denoiser_missing()
+    if missing is None:
+        title = "RNNoise cleaning an utterance and the room before it, in a noisy room"
+        _print_times(title, cleaning_seconds(Denoiser(), repeats))
+    else:
+        click.echo(f"RNNoise not measured: {missing}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     click.echo(f"peak RSS {peak_mb:.0f} MB")
 

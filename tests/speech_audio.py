@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 
 from voicecoach.commands import Parsed
-from voicecoach.frames import FRAME_SAMPLES, RATE_HZ, Samples, from_int16, to_int16_bytes
+from voicecoach.frames import (
+    FRAME_SAMPLES,
+    RATE_HZ,
+    Samples,
+    from_int16,
+    rms_dbfs,
+    to_int16_bytes,
+)
 from voicecoach.ports import Hit
 
 #: Recorded human speech shipped by Debian's pocketsphinx-testdata.
@@ -100,6 +107,23 @@ def with_room_noise(samples: Samples, dbfs: float = -66.0, seed: int = 7) -> Sam
     """Add a fixed, faint noise floor: real microphones never deliver digital silence."""
     noise = np.random.default_rng(seed).standard_normal(len(samples)).astype(np.float32)
     return (samples + noise * np.float32(10 ** (dbfs / 20))).astype(np.float32)
+
+
+def pink_noise(seconds: float, dbfs: float, seed: int = 11) -> Samples:
+    """Pink noise (power falling 3 dB an octave, like a fan or traffic) at ``dbfs`` RMS."""
+    count = int(seconds * RATE_HZ)
+    spectrum = np.fft.rfft(np.random.default_rng(seed).standard_normal(count))
+    spectrum /= np.sqrt(np.maximum(np.arange(len(spectrum)), 1))
+    noise = np.fft.irfft(spectrum, count)
+    noise *= 10 ** (dbfs / 20) / np.sqrt(np.mean(noise**2))
+    return noise.astype(np.float32)
+
+
+def in_pink_noise(speech: Samples, snr_db: float, lead_seconds: float = 2.0) -> Samples:
+    """``speech`` after ``lead_seconds`` of pink noise, the noise ``snr_db`` under its level."""
+    level = rms_dbfs(speech[np.abs(speech) > 0.01 * np.abs(speech).max()])
+    stream = np.concatenate([quiet(lead_seconds), speech, quiet(0.5)])
+    return (stream + pink_noise(len(stream) / RATE_HZ, level - snr_db)).astype(np.float32)
 
 
 def frames(samples: Samples) -> list[Samples]:

@@ -31,6 +31,7 @@ from voicecoach.app.doctor import (
     check_journal,
     check_machine,
     check_natural_voice,
+    check_noise_suppressor,
     check_recognizer,
     check_speech_engine,
     disk_space_check,
@@ -38,6 +39,7 @@ from voicecoach.app.doctor import (
     exit_code,
     format_report,
     machine_check,
+    noise_suppressor_check,
     to_json,
 )
 from voicecoach.app.invocation import voicecoach_command
@@ -455,6 +457,7 @@ def test_doctor_passes_on_the_pulse_device_hearing_a_tone(
     for name in ("input device", "output device", "microphone level", "speech engine"):
         assert checks[name].status == "ok", checks[name]
     assert checks["recognizer"].status == "ok", checks["recognizer"]
+    assert checks["noise suppressor"].status == "ok", checks["noise suppressor"]
     assert checks["journal"].status == "ok", checks["journal"]
     assert "'pulse' (ALSA) opens at 16 kHz" in checks["input device"].detail
     assert "'pulse' (ALSA) opens at 16 kHz" in checks["output device"].detail
@@ -482,6 +485,29 @@ def test_doctor_suggests_enrolling_when_nobody_has(
     if status == "warn":
         assert check.fix is not None
         assert "voicecoach enrol" in check.fix
+
+
+@pytest.mark.parametrize(
+    ("missing", "backend", "status", "says"),
+    [
+        (None, "auto", "ok", "RNNoise cleans"),
+        ("the RNNoise noise suppressor is missing", "whisper", "warn", "hears less"),
+        ("the RNNoise noise suppressor is missing", "sphinx", "ok", "not used by --backend"),
+    ],
+)
+def test_doctor_warns_when_the_noise_suppressor_is_missing(
+    missing: str | None, backend: Backend, status: str, says: str
+) -> None:
+    check = noise_suppressor_check(missing, backend)
+    assert (check.status, check.check) == (status, "noise suppressor")
+    assert says in check.detail
+    if status == "warn":
+        assert check.fix is not None
+        assert "--no-deps pyrnnoise" in check.fix
+
+
+def test_the_noise_suppressor_check_loads_rnnoise_where_setup_installed_it() -> None:
+    assert check_noise_suppressor("auto").status == "ok"
 
 
 def test_the_enrolment_check_counts_what_is_stored() -> None:

@@ -57,14 +57,18 @@ def test_without_a_terminal_each_step_is_named_and_timed(checkout: Path) -> None
     )
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
-    assert lines[0] == "voicecoach setup: installing the package into .venv, in two steps"
-    assert lines[1] == "voicecoach setup: step 1 of 2: upgrading pip ..."
-    assert lines[2].startswith("voicecoach setup: step 1 of 2: upgrading pip: done in ")
-    assert lines[3].startswith("voicecoach setup: step 2 of 2: installing voicecoach[report] ")
+    assert lines[0] == "voicecoach setup: installing the package into .venv, in three steps"
+    assert lines[1] == "voicecoach setup: step 1 of 3: upgrading pip ..."
+    assert lines[2].startswith("voicecoach setup: step 1 of 3: upgrading pip: done in ")
+    assert lines[3].startswith("voicecoach setup: step 2 of 3: installing voicecoach[report] ")
     assert lines[4].endswith(" s")
+    assert lines[5].startswith("voicecoach setup: step 3 of 3: installing pyrnnoise==")
     assert "pip output" not in done.stderr + done.stdout
     assert all(" -q " in call for call in _pip_calls(checkout))
     assert _pip_calls(checkout)[1].endswith("-e .[report]")
+    # RNNoise's wheel comes without its own dependencies (PyAV, matplotlib): only its library
+    # is loaded.
+    assert _pip_calls(checkout)[2].endswith("--no-deps pyrnnoise==0.4.5")
     # The next run has nothing to do, and says nothing.
     again = subprocess.run(
         [str(checkout / "scripts" / "setup")],
@@ -102,5 +106,5 @@ def test_at_a_terminal_pip_shows_its_own_progress(checkout: Path) -> None:
         os.close(leader)
     assert done.returncode == 0
     text = shown.decode().replace("\r\n", "\n")
-    assert "step 1 of 2: upgrading pip (pip's progress below)\npip output\n" in text
+    assert "step 1 of 3: upgrading pip (pip's progress below)\npip output\n" in text
     assert not any(" -q " in call for call in _pip_calls(checkout))

@@ -113,6 +113,28 @@ def test_reset_forgets_an_open_utterance_but_keeps_stream_time() -> None:
     assert found[0].start_seconds == pytest.approx(1.3 + 0.5, abs=2 * CHUNK_SECONDS)
 
 
+def test_an_utterance_carries_the_room_just_before_it() -> None:
+    settings = SegmenterSettings(room_seconds=1.0, preroll_seconds=0.25)
+    hum = tone(4.0) * np.float32(0.01)  # -50 dBFS: a room the stand-in detector calls quiet
+    stream = hum + np.concatenate([quiet(2.5), tone(0.5), quiet(1.0)])
+    (segment,) = segments_of(Segmenter(loudness, settings), stream)
+    assert len(segment.room) == round(1.0 / CHUNK_SECONDS) * 512
+    # The room ends where the utterance's audio (its preroll first) begins.
+    begins = round(segment.start_seconds / CHUNK_SECONDS - round(0.25 / CHUNK_SECONDS)) * 512
+    assert np.array_equal(segment.room, stream[begins - len(segment.room) : begins])
+    assert np.array_equal(segment.samples, stream[begins : begins + len(segment.samples)])
+
+
+def test_an_utterance_says_how_far_it_stood_above_the_room_and_if_the_room_talked() -> None:
+    said = np.concatenate([quiet(3.0), tone(0.5), quiet(1.0)])  # its chunks at -13.5 dBFS
+    (in_quiet,) = segments_of(Segmenter(loudness), said + tone(4.5) * np.float32(0.001))
+    (in_noise,) = segments_of(Segmenter(loudness), said + tone(4.5) * np.float32(0.1))
+    assert in_quiet.above_background_db == pytest.approx(60.0, abs=1.0)
+    assert in_noise.above_background_db == pytest.approx(20.0, abs=1.0)
+    # The stand-in detector takes the louder hum for speech: a room full of talk.
+    assert (in_quiet.room_speech_probability, in_noise.room_speech_probability) == (0.0, 1.0)
+
+
 @needs_mbrola
 def test_silero_finds_a_spoken_word_where_it_is(speech_cache: Path) -> None:
     speech = speak("stop", "mb-us2", speech_cache)

@@ -275,6 +275,27 @@ def check_recognizer(backend: Backend, model: str | Path | None) -> Check:
     return Check("recognizer", "ok", f"{chosen}{description}; loaded in {seconds:.1f} s")
 
 
+def noise_suppressor_check(missing: str | None, backend: Backend) -> Check:
+    """Whether RNNoise is there for hearing a noisy room again (``missing``: what is wrong)."""
+    if backend not in ("auto", "whisper"):
+        return Check("noise suppressor", "ok", f"not used by --backend {backend}")
+    if missing is None:
+        return Check("noise suppressor", "ok", "RNNoise cleans a noisy room's speech")
+    return Check(
+        "noise suppressor",
+        "warn",
+        f"{missing}: the coach hears less through a fan, traffic or other steady noise",
+        "run scripts/setup again, or: .venv/bin/pip install --no-deps pyrnnoise",
+    )
+
+
+def check_noise_suppressor(backend: Backend) -> Check:
+    """Load RNNoise as a session would (``voicecoach/speech/denoise.py``)."""
+    from voicecoach.speech.denoise import denoiser_missing
+
+    return noise_suppressor_check(denoiser_missing(), backend)
+
+
 def enrolment_check(examples: int, folder: Path, backend: Backend) -> Check:
     """Whether the person's voice examples are stored; suggests enrolling when they are not."""
     if backend not in ("auto", "whisper"):
@@ -325,6 +346,7 @@ def run_checks(options: DoctorOptions, announce: Announce | None = None) -> list
     checks.append(devices.level_or_not_run(options, input_check, say))
     say("loading the recognizer")
     checks.append(check_recognizer(options.backend, options.model))
+    checks.append(check_noise_suppressor(options.backend))
     checks.append(check_enrolment(options.backend))
     for check in checks:
         _LOGGER.info("%s: %s: %s", check.check, check.status, check.detail)

@@ -19,6 +19,7 @@ from voicecoach.ports import CoachVoice, Recognizer
 
 if TYPE_CHECKING:
     from voicecoach.speech.checkzone import CheckZone
+    from voicecoach.speech.denoise import Denoiser
     from voicecoach.speech.personal import PersonalExamples
 
 _LOGGER = logging.getLogger(__name__)
@@ -32,6 +33,9 @@ WHISPER_DESCRIPTION = (
     "Silero VAD and Whisper tiny.en (both trained on real speech, no download), "
     "with the command network's second opinion"
 )
+#: Added to it when RNNoise can be loaded, or when it cannot.
+DENOISED_DESCRIPTION = " and RNNoise for a noisy room"
+NOT_DENOISED_DESCRIPTION = "; no RNNoise, so it hears less in a noisy room"
 
 
 def open_recognizer(
@@ -65,11 +69,14 @@ def open_recognizer(
         return _net(NET_DESCRIPTION, wake)
     if backend == "whisper" or (backend == "auto" and whisper_missing() is None):
         examples = load_personal() if personal and not wake else None
-        description = WHISPER_DESCRIPTION
+        denoiser = load_denoiser()
+        description = WHISPER_DESCRIPTION + (
+            DENOISED_DESCRIPTION if denoiser is not None else NOT_DENOISED_DESCRIPTION
+        )
         if examples is not None:
             count = len(examples.words)
             description += f"; with your voice examples of {count} word{'s' * (count != 1)}"
-        return _whisper(wake, live, check, examples, coach), description
+        return _whisper(wake, live, check, examples, coach, denoiser), description
     # Imported here: the model finder pulls in nothing heavy, but Vosk itself must stay lazy.
     from voicecoach.speech.models import find_model, no_model_message
 
@@ -113,13 +120,27 @@ def _whisper(
     check: CheckZone | None,
     personal: PersonalExamples | None,
     coach: CoachVoice | None,
+    denoiser: Denoiser | None,
 ) -> Recognizer:
     from voicecoach.speech.net_opinion import NetOpinion
     from voicecoach.speech.whisper_recognizer import WhisperRecognizer
 
     return WhisperRecognizer(
-        wake=wake, background=live, check=check, personal=personal, net=NetOpinion(), coach=coach
-    )
+        wake=wake, background=live, check=check, personal=personal, net=NetOpinion(),
+        coach=coach, denoiser=denoiser,
+    )  # fmt: skip
+
+
+def load_denoiser() -> Denoiser | None:
+    """RNNoise for hearing a noisy room again, or None when it cannot be loaded (logged: the
+    coach still hears, as before, only less well through noise)."""
+    from voicecoach.speech.denoise import Denoiser
+
+    try:
+        return Denoiser()
+    except RecognizerError as err:
+        _LOGGER.warning("hearing without noise suppression: %s", err)
+        return None
 
 
 def load_personal(folder: Path | None = None) -> PersonalExamples | None:

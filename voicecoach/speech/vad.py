@@ -11,9 +11,10 @@ stops hearing speech.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -73,6 +74,13 @@ class SegmenterSettings:
     #: one): after a minute of a noisy room and the coach's residual, Silero scored a "pain"
     #: 14 dB above the noise 0.02-0.11; from a fresh state, the same chunks scored 0.9-0.98.
     reset_seconds: float = 2.0
+    #: Room audio kept from before the preroll (``Segment.room``): what a noise suppressor
+    #: learns the room's noise from before it cleans the utterance.
+    room_seconds: float = 1.0
+
+
+def _no_samples() -> Samples:
+    return np.zeros(0, dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,14 @@ class Segment:
     end_seconds: float
     #: True when it was cut at ``max_seconds`` while speech went on.
     cut: bool = False
+    #: How far its loudest chunk stood above the room's background when it began (dB):
+    #: about 50 for a person in a quiet room, under 25 in a noisy one.
+    above_background_db: float = math.inf
+    #: Up to ``SegmenterSettings.room_seconds`` of the stream just before ``samples``.
+    room: Samples = field(default_factory=_no_samples, repr=False)
+    #: The detector's mean speech probability over ``room``: high when the room's noise is
+    #: itself talk (other people, a television), near zero for a fan or traffic.
+    room_speech_probability: float = 0.0
 
     @property
     def seconds(self) -> float:
@@ -131,6 +147,12 @@ class Segmenter:
         self._end_chunks = max(1, round(s.end_quiet_seconds / CHUNK_SECONDS))
         self._max_chunks = max(1, round(s.max_seconds / CHUNK_SECONDS))
         self._reset_chunks = max(1, round(s.reset_seconds / CHUNK_SECONDS))
+        #: The last chunks read and their speech probabilities, whatever they were: the room
+        #: before an utterance's preroll (the newest is the chunk being read).
+        self._room_chunks = round(s.room_seconds / CHUNK_SECONDS)
+        self._recent: deque[tuple[Samples, float]] = deque(
+            maxlen=self._room_chunks + self._preroll_chunks + 1
+        )
         #: Chunks since an utterance was open or the detector's state was last reset.
         self._idle_chunks = 0
         window = max(1, round(s.background_window_seconds / CHUNK_SECONDS))
@@ -149,6 +171,9 @@ class Segmenter:
         self._peak_db = -120.0
         self._start_chunk = 0
         self._last_speech_chunk = 0
+        self._start_background_db = -120.0
+        self._room: list[Samples] = []
+        self._room_probabilities: list[float] = []
 
     @property
     def stream_seconds(self) -> float:
@@ -185,9 +210,9 @@ class Segmenter:
         level = rms_dbfs(chunk)
         above = level - self.background_dbfs()
         self._levels.append(level)
-        if level < self.settings.gate_dbfs:
-            return 0.0, level, above
-        return self._probability(chunk), level, above
+        p = self._probability(chunk) if level >= self.settings.gate_dbfs else 0.0
+        self._recent.append((chunk, p))
+        return p, level, above
 
     def _chunk(self, chunk: Samples) -> Segment | None:
         p, level_db, above_db = self._speech(chunk)
@@ -197,6 +222,8 @@ class Segmenter:
         if not self._chunks:
             if p >= s.start_probability and above_db >= s.above_background_db:
                 self._peak_db = level_db
+                self._start_background_db = level_db - above_db
+                self._keep_room()
                 self._chunks = [*self._before, chunk]
                 self._start_chunk = self._chunk_index
                 self._last_speech_chunk = self._chunk_index
@@ -221,6 +248,14 @@ class Segmenter:
             return self._close(cut=True)
         return None
 
+    def _keep_room(self) -> None:
+        """Keep the chunks before the preroll as the new utterance's room, with their speech
+        probabilities; the newest recent chunk is the one that opened the utterance."""
+        before_preroll = list(self._recent)[: len(self._recent) - 1 - len(self._before)]
+        room = before_preroll[-self._room_chunks :] if self._room_chunks else []
+        self._room = [chunk for chunk, _ in room]
+        self._room_probabilities = [p for _, p in room]
+
     def _forget_if_idle(self, p: float) -> None:
         """Reset a recurrent detector after ``reset_seconds`` with no utterance open."""
         self._idle_chunks += 1
@@ -242,4 +277,7 @@ class Segmenter:
             self._before.extend(chunks[-self._preroll_chunks :])
         if speech_seconds < self.settings.min_speech_seconds:
             return None
-        return Segment(np.concatenate(chunks), start, end, cut)
+        room = np.concatenate(self._room) if self._room else _no_samples()
+        above_db = self._peak_db - self._start_background_db
+        talk = float(np.mean(self._room_probabilities)) if self._room_probabilities else 0.0
+        return Segment(np.concatenate(chunks), start, end, cut, above_db, room, talk)

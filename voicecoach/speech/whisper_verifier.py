@@ -107,6 +107,8 @@ class Verdict:
     #: For "scored": the likeliest safety phrase (``commands.SAFETY``), with its gap and mean
     #: per token as above: what an unsure utterance is asked about (``CheckZone``).
     nearest_safety: tuple[Parsed, float, float] | None = None
+    #: True when the command was heard in the utterance cleaned of the room's noise.
+    denoised: bool = False
 
 
 class _Generated(Protocol):
