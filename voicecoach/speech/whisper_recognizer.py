@@ -118,8 +118,10 @@ class WhisperRecognizer:
     ``background`` Whisper runs on a thread of its own (live sessions). With ``personal`` (the
     person's enrolment examples) an utterance Whisper rejected is taken when the examples agree
     with the phrase Whisper found closest (``personal.py``); with ``net`` (the command network),
-    when the network names that phrase (``net_opinion.py``). ``coach`` says when the coach was
-    talking, for the quiet after a lone sound (``CheckZone``).
+    when the network names that phrase (``net_opinion.py``). With ``denoiser`` (RNNoise,
+    ``denoise.py``) an utterance rejected in a noisy room is heard again, cleaned, before the
+    second opinions (``NOISY_WITHIN_DB``). ``coach`` says when the coach was talking, for the
+    quiet after a lone sound (``CheckZone``).
     """
 
     name = "whisper"
