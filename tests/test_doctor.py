@@ -27,20 +27,22 @@ from voicecoach.app.device_checks import (
 from voicecoach.app.doctor import (
     Check,
     check_disk,
-    check_enrolment,
     check_journal,
     check_machine,
     check_natural_voice,
-    check_noise_suppressor,
-    check_recognizer,
     check_speech_engine,
     disk_space_check,
-    enrolment_check,
     exit_code,
     format_report,
     machine_check,
-    noise_suppressor_check,
     to_json,
+)
+from voicecoach.app.hearing_checks import (
+    check_enrolment,
+    check_noise_suppressor,
+    check_recognizer,
+    enrolment_check,
+    noise_suppressor_check,
 )
 from voicecoach.app.invocation import voicecoach_command
 from voicecoach.audio.devices import DeviceInfo, choose_rate_hz

@@ -32,6 +32,7 @@ from speech_audio import (
 from bench import families
 from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.commands import Command, Parsed
+from voicecoach.fakes import FailingDenoiser
 from voicecoach.frames import RATE_HZ, Samples, rms_dbfs
 from voicecoach.ports import Hit
 from voicecoach.speech.backends import open_recognizer, whisper_missing
@@ -184,6 +185,21 @@ def test_a_room_full_of_talk_is_not_cleaned(
     assert got in ([], [Parsed(Command.STOP)]), got
     assert cleaning.verdicts, "the reading and the command are utterances"
     assert cleaning.cleaned_hearings == cleaned_before
+
+
+def test_a_failing_noise_suppressor_is_dropped_and_hearing_goes_on(
+    speech_cache: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = FailingDenoiser()
+    talk = in_pink_noise(said(UNSEEN, "we walked to the top of the hill", speech_cache), 5.0)
+    stop = said(UNSEEN, "stop", speech_cache)
+    with WhisperRecognizer(denoiser=broken) as opened:
+        assert commands(hear(opened, talk)) == []
+        assert commands(hear(opened, talk)) == []
+        assert commands(hear(opened, stop)) == [Parsed(Command.STOP)]
+        assert opened.cleaned_hearings == 0
+    assert broken.calls == 1, "tried on the first noisy utterance, then no more"
+    assert "hearing on without noise suppression: RNNoise failed" in caplog.text
 
 
 #: Scores heard of five, measured, less one.

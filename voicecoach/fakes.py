@@ -8,7 +8,7 @@ from typing import Self
 
 import numpy as np
 
-from voicecoach.errors import AudioDeviceError
+from voicecoach.errors import AudioDeviceError, RecognizerError
 from voicecoach.frames import FRAME_SAMPLES, FRAME_SECONDS, Samples, silence
 from voicecoach.plan import estimate_speech_seconds
 from voicecoach.ports import Hit, ProgressFn, Unmanaged
@@ -162,3 +162,15 @@ class FlakySpeaker(NullSpeaker):
         if self.frames_played >= self.fail_after_frames:
             raise AudioDeviceError("output device 'test speaker' disappeared mid-stream")
         self.frames_played += 1
+
+
+class FailingDenoiser:
+    """A noise suppressor whose native library fails on every call, as a damaged one would."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, samples: Samples) -> Samples:
+        """Count the call and fail."""
+        self.calls += 1
+        raise RecognizerError("RNNoise failed on an utterance")

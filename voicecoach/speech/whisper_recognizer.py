@@ -36,11 +36,12 @@ from voicecoach.speech.vad import Segment, Segmenter, SegmenterSettings, SpeechP
 from voicecoach.speech.whisper_verifier import Verdict, WhisperVerifier
 
 if TYPE_CHECKING:
-    from voicecoach.speech.denoise import Denoiser
     from voicecoach.speech.net_opinion import NetOpinion
     from voicecoach.speech.personal import PersonalExamples
 
 _LOGGER = logging.getLogger(__name__)
+#: A noise suppressor (``denoise.Denoiser``): the same stretch of audio, its noise taken out.
+Cleaner = Callable[[Samples], Samples]
 #: Verdicts kept for ``verdicts`` (``detect -v`` and the bench read them).
 _KEPT_VERDICTS = 50
 #: An utterance whose loudest chunk stands less than this above the room's background
@@ -138,7 +139,7 @@ class WhisperRecognizer:
         personal: PersonalExamples | None = None,
         net: NetOpinion | None = None,
         coach: CoachVoice | None = None,
-        denoiser: Denoiser | None = None,
+        denoiser: Cleaner | None = None,
     ) -> None:
         self._wake = wake
         #: None: never hear an utterance a second time cleaned of the room's noise.
@@ -228,11 +229,11 @@ class WhisperRecognizer:
             raise RecognizerError("the Whisper recognizer was closed while it was hearing")
         samples = job.segment.samples
         verdict = verifier.hear(samples, numbers=job.numbers, answers=job.answers, wake=self._wake)
-        if verdict.parsed is None and self._noisy(job.segment):
+        cleaned = self._cleaned(job.segment) if verdict.parsed is None else None
+        if cleaned is not None:
             self.cleaned_hearings += 1
             again = verifier.hear(
-                self._cleaned(job.segment), numbers=job.numbers, answers=job.answers,
-                wake=self._wake,
+                cleaned, numbers=job.numbers, answers=job.answers, wake=self._wake
             )  # fmt: skip
             if again.parsed is not None:
                 return dataclasses.replace(again, denoised=True)
@@ -245,16 +246,22 @@ class WhisperRecognizer:
         """Whether the room around ``segment`` is noisy enough, and not with talk, to hear it
         again cleaned."""
         return (
-            self._denoiser is not None
-            and segment.above_background_db < NOISY_WITHIN_DB
+            segment.above_background_db < NOISY_WITHIN_DB
             and segment.room_speech_probability < ROOM_TALK_PROBABILITY
         )
 
-    def _cleaned(self, segment: Segment) -> Samples:
-        """The utterance with the room's noise taken out, RNNoise having heard the room first."""
-        if self._denoiser is None:
-            return segment.samples
-        cleaned = self._denoiser(np.concatenate([segment.room, segment.samples]))
+    def _cleaned(self, segment: Segment) -> Samples | None:
+        """The utterance with the room's noise taken out, the suppressor having heard the room
+        first; None in a quiet room or a room of talk, or without a suppressor. A suppressor
+        that fails is dropped for the rest of the session: hearing goes on without it."""
+        if self._denoiser is None or not self._noisy(segment):
+            return None
+        try:
+            cleaned = self._denoiser(np.concatenate([segment.room, segment.samples]))
+        except RecognizerError as err:
+            _LOGGER.warning("hearing on without noise suppression: %s", err)
+            self._denoiser = None
+            return None
         return cleaned[len(segment.room) :]
 
     def _hit(self, job: _Job, verdict: Verdict) -> Hit | None:
