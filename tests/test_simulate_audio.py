@@ -28,6 +28,7 @@ from voicecoach.audio.room import RoomSettings
 from voicecoach.cli import main
 from voicecoach.clock import VirtualClock
 from voicecoach.commands import parse
+from voicecoach.fakes import ScriptedRecognizer
 from voicecoach.frames import FRAME_SECONDS, RATE_HZ, rms_dbfs
 from voicecoach.plan import build_plan
 from voicecoach.session import Session
@@ -253,3 +254,27 @@ def test_record_holds_the_person_and_the_echo(tts_cache: Path, tmp_path: Path) -
     heard = audio[start : start + len(word)].astype(np.float64)
     similarity = float(np.dot(heard, word) / (np.linalg.norm(heard) * np.linalg.norm(word)))
     assert similarity > 0.5
+
+
+def test_words_are_judged_by_the_canceller_as_it_was_when_they_ended(tts_cache: Path) -> None:
+    # "stop" ends 0.8 s into the coach's welcome, before the canceller can have learned the
+    # room (it needs a second of the coach's speech), and Whisper hands it out 7 s later, after
+    # the canceller has settled: it is judged as heard then, over an unlearned echo.
+    room = make_room(Script((), (), USER_VOICES[0]), RoomSettings(-6.0))
+    recorder = EventRecorder()
+    echo = EchoCanceller()
+    Runner(
+        session=Session(build_plan(resolve_program("gentle-start"))),
+        clock=VirtualClock(),
+        mic=room.microphone(20.0),
+        speaker=room.speaker(),
+        synthesizer=Pyttsx3Synthesizer(cache_dir=tts_cache),
+        recognizer=ScriptedRecognizer([(0.8, "stop")], late_seconds=7.0),
+        listeners=[recorder],
+        echo=echo,
+        guard=SelfHearingGuard(),
+    ).run()
+    records = recorder.records()
+    assert echo.converged, "the canceller settled before the hit was handed out"
+    assert _heard(records) == []
+    assert _end(records)["reason"] != "stopped"

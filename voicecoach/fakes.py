@@ -80,10 +80,17 @@ class ScriptedRecognizer(Unmanaged):
 
     name = "scripted"
 
-    def __init__(self, script: Sequence[tuple[float, str]], decide_seconds: float = 0.0) -> None:
+    def __init__(
+        self,
+        script: Sequence[tuple[float, str]],
+        decide_seconds: float = 0.0,
+        late_seconds: float = 0.0,
+    ) -> None:
         self._script = sorted(script)
         #: Wall time a frame that releases hits takes, like a recognizer confirming a candidate.
         self.decide_seconds = decide_seconds
+        #: Stream time between an utterance's end and its hit, like Whisper on its own thread.
+        self.late_seconds = late_seconds
         self._next = 0
         self._frames = 0
         #: Every (numbers, answers) the recognizer was asked for, in order.
@@ -94,7 +101,8 @@ class ScriptedRecognizer(Unmanaged):
         self._frames += 1
         now = self._frames * FRAME_SECONDS
         hits: list[Hit] = []
-        while self._next < len(self._script) and self._script[self._next][0] <= now + 1e-9:
+        due = now - self.late_seconds + 1e-9
+        while self._next < len(self._script) and self._script[self._next][0] <= due:
             at, text = self._script[self._next]
             if text.endswith("?"):
                 # "stop?": a half-heard safety word; a bare "?": speech not understood.

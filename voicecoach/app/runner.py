@@ -105,6 +105,11 @@ class Runner:
         self.echo = echo
         #: Drops hits that are the coach's own words heard back.
         self.guard = guard
+        #: Session time since which the echo canceller has stayed converged; None while it
+        #: learns. A hit is judged by the canceller's state when its words ended, not when the
+        #: recognizer was done with them: Whisper, on its own thread and hearing a noisy room
+        #: twice, may finish after the canceller has settled on words it had not yet cancelled.
+        self._converged_since: float | None = None
         #: Key presses from a helper at the keyboard, live only.
         self.keys = keys
         self._last_played: Samples = _QUIET
@@ -178,6 +183,7 @@ class Runner:
                 self.level_listener(t, rms_dbfs(frame))
             if self.echo is not None:
                 frame = self.echo.process(frame, self._last_played)
+                self._note_convergence(t)
             for hit in self.recognizer.feed(frame):
                 self._heard(hit, t)
             if self.keys is not None:
@@ -237,11 +243,20 @@ class Runner:
             self._apply(self.session.command(parsed, t), t)
             self.recognizer.reset()
 
+    def _note_convergence(self, t: float) -> None:
+        """Keep when the echo canceller last became converged (``_converged_since``)."""
+        if self.echo is None or not self.echo.converged:
+            self._converged_since = None
+        elif self._converged_since is None:
+            self._converged_since = t
+
     def _is_own_voice(self, hit: Hit, at: float) -> bool:
         """True for a hit that is the coach's own voice coming back through the room."""
         if self.guard is None:
             return False
-        converged = self.echo is None or self.echo.converged
+        converged = self.echo is None or (
+            self._converged_since is not None and self._converged_since <= at
+        )
         # The echo reaches the microphone this long after the coach's voice left the speaker.
         delay_seconds = 0.0 if self.echo is None else self.echo.bulk_delay_seconds
         return self.guard.is_own_voice(
