@@ -1,4 +1,4 @@
-"""Enrolment on real audio: an SVOX Pico voice, enrolled from 3 clips a word.
+"""Enrolment on real audio: SVOX Pico voices, each enrolled from 3 clips a word.
 
 The recognizer with the person's examples hears each test clip once; what the examples added
 is marked in its verdicts (``how == "personal"``), so one pass measures both with and without.
@@ -26,6 +26,9 @@ pytestmark = [
 
 #: Pico's US voice, clean: Whisper alone writes its bare "pause" as "Pass." (bench/enrolment.md).
 VOICE, CONDITION = "pico:en-US-p0", "clean"
+#: The gain is measured over three Pico speakers, as one speaker's gain is a few clips: Whisper
+#: alone now hears most of them, and which borderline clip it takes differs between machines.
+GAIN_VOICES = (VOICE, "pico:en-US-p2", "pico:en-GB-p2")
 #: Test clips per word (after the 3 enrolment clips); commands get more, as they matter more.
 #: Enough clips that the gain does not hang on one borderline clip: Whisper's arithmetic differs
 #: a little between CPUs (AVX-512, AVX2, generic), and so do the verdicts near its margins.
@@ -35,16 +38,22 @@ COMMAND_CLIPS, NUMBER_CLIPS = 7, 3
 CONFUSABLES = ("pass", "top", "stomp", "post", "pace", "number", "pane", "pays", "plus")
 NUMBER_CONFUSABLES = ("heaven", "wine", "sticks", "none")
 ORDINARY = 2
-#: Words the examples must add over Whisper alone: about half the measured gain, which was 5 or
-#: 6 of 61 clips (50 -> 55 with AVX-512 and AVX2, 50 -> 56 generic; CT2_FORCE_CPU_ISA).
-GAIN_FLOOR = 3
+#: Words the examples must add over Whisper alone, over the three speakers: half the measured
+#: gain, which was 8 of 183 clips (AVX-512 and AVX2; 9 generic, CT2_FORCE_CPU_ISA): 54 -> 57,
+#: 40 -> 43 and 50 -> 52. One speaker alone gained 2 on another machine's CI, 3 here.
+GAIN_FLOOR = 4
+
+
+def personal_examples(voice: str) -> PersonalExamples:
+    """The examples enrolment keeps of ``voice``, in the test room."""
+    personal = PersonalExamples(enrolment.enrol(voice, CONDITION))
+    assert sorted(personal.words) == sorted(WORDS)
+    return personal
 
 
 @pytest.fixture(scope="module")
 def recognizer() -> Iterator[WhisperRecognizer]:
-    personal = PersonalExamples(enrolment.enrol(VOICE, CONDITION))
-    assert sorted(personal.words) == sorted(WORDS)
-    with WhisperRecognizer(personal=personal) as opened:
+    with WhisperRecognizer(personal=personal_examples(VOICE)) as opened:
         yield opened
 
 
@@ -62,20 +71,21 @@ def hear(
     return [(v.parsed, v.how) for _, v in recognizer.verdicts if v.parsed is not None]
 
 
-def test_enrolment_hears_more_of_the_voice_and_nothing_wrong(
-    recognizer: WhisperRecognizer,
-) -> None:
+def test_enrolment_hears_more_of_the_voice_and_nothing_wrong() -> None:
     without = with_ = 0
-    for word, meaning in WORDS.items():
-        numbers = meaning.command == Command.NUMBER
-        clips = NUMBER_CLIPS if numbers else COMMAND_CLIPS
-        for k in range(enrolment.ENROL_CLIPS, enrolment.ENROL_CLIPS + clips):
-            heard = hear(recognizer, enrolment.clip(VOICE, word, k, CONDITION, seed=2), numbers)
-            # Nothing wrong, with or without the examples.
-            assert {p for p, _ in heard} <= {meaning}, (word, k, heard)
-            without += any(how != "personal" for _, how in heard)
-            with_ += bool(heard)
-    print(f"{VOICE} {CONDITION}: heard {without} without the examples, {with_} with")
+    for voice in GAIN_VOICES:
+        with WhisperRecognizer(personal=personal_examples(voice)) as recognizer:
+            for word, meaning in WORDS.items():
+                numbers = meaning.command == Command.NUMBER
+                clips = NUMBER_CLIPS if numbers else COMMAND_CLIPS
+                for k in range(enrolment.ENROL_CLIPS, enrolment.ENROL_CLIPS + clips):
+                    samples = enrolment.clip(voice, word, k, CONDITION, seed=2)
+                    heard = hear(recognizer, samples, numbers)
+                    # Nothing wrong, with or without the examples.
+                    assert {p for p, _ in heard} <= {meaning}, (voice, word, k, heard)
+                    without += any(how != "personal" for _, how in heard)
+                    with_ += bool(heard)
+        print(f"after {voice} {CONDITION}: heard {without} without the examples, {with_} with")
     assert with_ >= without + GAIN_FLOOR
 
 
