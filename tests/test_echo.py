@@ -305,6 +305,18 @@ def test_guard_discounts_the_coachs_inflections_of_a_command() -> None:
     assert not guard.is_own("go on", 21.0)
 
 
+def test_guard_discounts_the_end_of_a_coachs_word() -> None:
+    """The canceller can take a word's start and leave its end: the coach's "now" came back
+    written "Ow", which is pain."""
+    guard = SelfHearingGuard()
+    guard.said(10.0, "Get emergency help now, from an emergency department.", 4.0)
+    assert guard.is_own("ow", 11.5)
+    assert not guard.is_own("ow", 20.0)
+    # A word is no echo of a longer word it merely starts: "ow" is not the coach's "own".
+    guard.said(30.0, "Go at your own pace.", 2.0)
+    assert not guard.is_own("ow", 31.0)
+
+
 def test_guard_forgets_words_that_were_cut_off() -> None:
     guard = SelfHearingGuard()
     guard.said(0.0, "Paused. Relax where you are. Say resume when you are ready.", 4.0)

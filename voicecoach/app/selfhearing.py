@@ -121,9 +121,10 @@ _STEM_LETTERS = 4
 
 
 def _said_in(word: str, said: set[str]) -> bool:
-    """Whether the coach said ``word``, or an inflection that starts with it: its "Stopping
-    here" after a "stop" was heard back as "stop". Short words must match whole ("on" is no
-    echo of "only")."""
-    if word in said:
+    """Whether the coach said ``word``; an inflection that starts with it (its "Stopping here"
+    after a "stop" was heard back as "stop"); or a word that ends with it, as the start of a
+    word can be lost under the canceller while its end comes through (its "help now" was heard
+    back as "Ow"). Short words must match whole at the start ("on" is no echo of "only")."""
+    if word in said or any(len(w) > len(word) and w.endswith(word) for w in said):
         return True
     return len(word) >= _STEM_LETTERS and any(w.startswith(word) for w in said)
