@@ -39,8 +39,8 @@ CONFUSABLES = ("pass", "top", "stomp", "post", "pace", "number", "pane", "pays",
 NUMBER_CONFUSABLES = ("heaven", "wine", "sticks", "none")
 ORDINARY = 2
 #: Words the examples must add over Whisper alone, over the three speakers: half the measured
-#: gain, which was 8 of 183 clips (AVX-512 and AVX2; 9 generic, CT2_FORCE_CPU_ISA): 54 -> 57,
-#: 40 -> 43 and 50 -> 52. One speaker alone gained 2 on another machine's CI, 3 here.
+#: gain, which was 8 of 183 clips here (54 -> 57, 40 -> 43, 50 -> 52). The first speaker alone
+#: gained 3 with AVX-512 and AVX2, 4 generic (CT2_FORCE_CPU_ISA), and 2 on another machine's CI.
 GAIN_FLOOR = 4
 
 
