@@ -32,7 +32,7 @@ from speech_audio import (
 from bench import families
 from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.commands import Command, Parsed
-from voicecoach.fakes import FailingDenoiser
+from voicecoach.fakes import FailingDenoiser, RecordingOpinion
 from voicecoach.frames import RATE_HZ, Samples, rms_dbfs
 from voicecoach.ports import Hit
 from voicecoach.speech.backends import open_recognizer, whisper_missing
@@ -200,6 +200,30 @@ def test_a_failing_noise_suppressor_is_dropped_and_hearing_goes_on(
         assert opened.cleaned_hearings == 0
     assert broken.calls == 1, "tried on the first noisy utterance, then no more"
     assert "hearing on without noise suppression: RNNoise failed" in caplog.text
+
+
+@pytest.mark.skipif(denoiser_missing() is not None, reason="needs RNNoise")
+def test_in_a_noisy_room_the_network_reads_the_cleaned_hearing_too(speech_cache: Path) -> None:
+    talk = in_pink_noise(said(UNSEEN, "we walked to the top of the hill", speech_cache), 5.0)
+    net = RecordingOpinion()
+    with WhisperRecognizer(net=net, denoiser=Denoiser()) as opened:
+        assert commands(hear(opened, talk)) == []
+        cleaned = opened.cleaned_hearings
+        rejected = len(opened.verdicts)
+    assert cleaned >= 1
+    # Each rejected utterance is read as heard; each cleaned one again, with its noise out.
+    assert len(net.read) == rejected + cleaned
+    pairs = [(a, b) for a, b in zip(net.read, net.read[1:], strict=False) if len(a) == len(b)]
+    assert len(pairs) == cleaned
+    for heard, quieter in pairs:
+        assert floor_dbfs(quieter) < floor_dbfs(heard) - 10.0
+
+
+def floor_dbfs(samples: Samples) -> float:
+    """The level of the quietest tenth of an utterance's 20 ms pieces: the room's noise."""
+    pieces = len(samples) // 320
+    levels = [rms_dbfs(samples[k * 320 : (k + 1) * 320]) for k in range(pieces)]
+    return float(np.percentile(levels, 10))
 
 
 #: Scores heard of five, measured, less one.

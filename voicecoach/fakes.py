@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from typing import Self
+from typing import Self, TypeVar
 
 import numpy as np
 
@@ -12,6 +12,9 @@ from voicecoach.errors import AudioDeviceError, RecognizerError
 from voicecoach.frames import FRAME_SAMPLES, FRAME_SECONDS, Samples, silence
 from voicecoach.plan import estimate_speech_seconds
 from voicecoach.ports import Hit, ProgressFn, Unmanaged
+
+#: Whatever verdict a recognizer hands a second opinion (``whisper_verifier.Verdict``).
+Verdict = TypeVar("Verdict")
 
 
 class SilentMicrophone(Unmanaged):
@@ -182,3 +185,15 @@ class FailingDenoiser:
         """Count the call and fail."""
         self.calls += 1
         raise RecognizerError("RNNoise failed on an utterance")
+
+
+class RecordingOpinion:
+    """A second opinion that never takes a command, and keeps every utterance it was asked on."""
+
+    def __init__(self) -> None:
+        self.read: list[Samples] = []
+
+    def second_opinion(self, samples: Samples, verdict: Verdict) -> Verdict:
+        """Keep ``samples``; leave ``verdict`` as it is."""
+        self.read.append(np.array(samples, dtype=np.float32))
+        return verdict
