@@ -33,7 +33,7 @@ from bench import families
 from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.commands import Command, Parsed
 from voicecoach.fakes import FailingDenoiser, RecordingOpinion
-from voicecoach.frames import RATE_HZ, Samples, rms_dbfs
+from voicecoach.frames import RATE_HZ, Samples, rms_dbfs, split_frames
 from voicecoach.ports import Hit
 from voicecoach.speech.backends import open_recognizer, whisper_missing
 from voicecoach.speech.checkzone import CheckZone
@@ -220,10 +220,8 @@ def test_in_a_noisy_room_the_network_reads_the_cleaned_hearing_too(speech_cache:
 
 
 def floor_dbfs(samples: Samples) -> float:
-    """The level of the quietest tenth of an utterance's 20 ms pieces: the room's noise."""
-    pieces = len(samples) // 320
-    levels = [rms_dbfs(samples[k * 320 : (k + 1) * 320]) for k in range(pieces)]
-    return float(np.percentile(levels, 10))
+    """The level of the quietest tenth of an utterance's frames: the room's noise."""
+    return float(np.percentile([rms_dbfs(frame) for frame in split_frames(samples)], 10))
 
 
 #: Scores heard of five, measured, less one.

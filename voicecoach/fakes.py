@@ -14,7 +14,7 @@ from voicecoach.plan import estimate_speech_seconds
 from voicecoach.ports import Hit, ProgressFn, Unmanaged
 
 #: Whatever verdict a recognizer hands a second opinion (``whisper_verifier.Verdict``).
-Verdict = TypeVar("Verdict")
+AnyVerdict = TypeVar("AnyVerdict")
 
 
 class SilentMicrophone(Unmanaged):
@@ -193,7 +193,7 @@ class RecordingOpinion:
     def __init__(self) -> None:
         self.read: list[Samples] = []
 
-    def second_opinion(self, samples: Samples, verdict: Verdict) -> Verdict:
+    def second_opinion(self, samples: Samples, verdict: AnyVerdict) -> AnyVerdict:
         """Keep ``samples``; leave ``verdict`` as it is."""
         self.read.append(np.array(samples, dtype=np.float32))
         return verdict

@@ -36,7 +36,7 @@ Status = Literal["ok", "warn", "fail"]
 TEST_PHRASE = "Checking the coach's voice."
 #: The rate every signal runs at inside the program, in hertz (``audio.frames.RATE_HZ``, named
 #: again here because importing that module loads numpy).
-PROGRAM_RATE_HZ = 16_000
+_PROGRAM_RATE_HZ = 16_000
 #: Below this much free space the journal may fill the disk mid-session: this blocks a session.
 DISK_FAIL_BYTES = 10_000_000
 #: Below this much free space the doctor warns; the journal grows by a few kB per session.
@@ -192,7 +192,7 @@ def check_speech_engine() -> Check:
         voices = len(list_voices())
     except VoiceCoachError as err:
         return Check("speech engine", "fail", str(err), _SPEECH_FIX)
-    seconds = len(samples) / PROGRAM_RATE_HZ
+    seconds = len(samples) / _PROGRAM_RATE_HZ
     loud = len(samples) > 0 and float(np.max(np.abs(samples))) > 0.01
     detail = f"{voices} voices; voice {voice} rendered {seconds:.1f} s of speech ({version})"
     if not loud:
@@ -220,7 +220,7 @@ def check_natural_voice() -> Check:
             load = synthesizer.load_seconds
     except VoiceCoachError as err:
         return Check("natural voice", "fail", str(err), _SPEECH_FIX)
-    seconds = len(samples) / PROGRAM_RATE_HZ
+    seconds = len(samples) / _PROGRAM_RATE_HZ
     detail = f"{files.id} rendered {seconds:.1f} s of speech (model loaded in {load:.1f} s)"
     return Check("natural voice", "ok", detail)
 

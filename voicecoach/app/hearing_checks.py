@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from voicecoach.app.doctor import PROGRAM_RATE_HZ, Check
+from voicecoach.app.doctor import Check
 from voicecoach.app.invocation import voicecoach_command
 from voicecoach.errors import VoiceCoachError
 
@@ -49,7 +49,7 @@ def check_recognizer(backend: Backend, model: str | Path | None) -> Check:
     """Load the recognizer a session would use and feed it a little silence."""
     import numpy as np
 
-    from voicecoach.frames import FRAME_SAMPLES
+    from voicecoach.frames import FRAME_SAMPLES, RATE_HZ
     from voicecoach.speech.backends import open_recognizer
 
     started = time.monotonic()
@@ -57,7 +57,7 @@ def check_recognizer(backend: Backend, model: str | Path | None) -> Check:
     try:
         recognizer, description = open_recognizer(backend, model)
         with recognizer:
-            for _ in range(round(_RECOGNIZER_PROBE_SECONDS * PROGRAM_RATE_HZ / FRAME_SAMPLES)):
+            for _ in range(round(_RECOGNIZER_PROBE_SECONDS * RATE_HZ / FRAME_SAMPLES)):
                 recognizer.feed(frame)
     except VoiceCoachError as err:
         return Check("recognizer", "fail", str(err), _recognizer_fix(backend))
