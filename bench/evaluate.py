@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from bench import corpus, system
+from bench.channel import PHONE_CONDITION, telephone
 from bench.metrics import Detected, Row, label_of, word_end_seconds
 from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.audio.echo import EchoCanceller
@@ -45,6 +46,11 @@ class BenchClip:
 
     clip: corpus.Clip
     condition: str
+
+    def audio(self, room_seconds: float = 0.0) -> Samples:
+        """The clip as the microphone hears it in this condition (see ``corpus.Clip.audio``)."""
+        audio = self.clip.audio(room_seconds=room_seconds)
+        return telephone(audio) if self.condition == PHONE_CONDITION else audio
 
 
 @dataclass
@@ -205,7 +211,7 @@ def _run_plain(recognizer: Any, item: BenchClip) -> Row:
     the audio hours, so false alarms per hour are counted over the clips as before.
     """
     utterance = item.clip.utterance
-    audio = item.clip.audio(room_seconds=corpus.ROOM_SECONDS)
+    audio = item.audio(room_seconds=corpus.ROOM_SECONDS)
     detected, cpu, seconds = detect(recognizer, audio, utterance.numbers, utterance.answers)
     row = _row(item, seconds - corpus.ROOM_SECONDS, cpu, _word_end(item.clip))
     row.detected = [_from_clip_start(d) for d in detected]

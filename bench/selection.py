@@ -6,10 +6,11 @@ import hashlib
 from dataclasses import dataclass
 
 from bench import corpus, evaluate
+from bench.channel import PHONE_CONDITION
 from bench.evaluate import ECHO_CONDITION, BenchClip
 
 NOISY = tuple(n.label for n in corpus.NOISES)
-ALL_CONDITIONS = ("clean", *NOISY, ECHO_CONDITION)
+ALL_CONDITIONS = ("clean", *NOISY, PHONE_CONDITION, ECHO_CONDITION)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ Where the acceptance criteria for hearing people set a limit (recall clean and a
 confusable words, "pain" as another command, recorded people, real-time factor, peak RSS,
 first word), the target is that limit. The others (worst command, 5 dB, ordinary speech per
 hour, latency) are the bench's first and stricter goals, kept to show the way still to go.
+Recall through the telephone band has the clean limit: the real person's recordings that the
+acceptance checks use came through a phone line.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bench.channel import PHONE_CONDITION
 from bench.metrics import overall_recall, worst_recall
 
 
@@ -110,6 +113,7 @@ def _cost(key: str) -> Callable[[dict[str, Any], str], float | None]:
 TARGETS: tuple[Target, ...] = (
     Target("recall, clean, worst command", 98.0, "%", False, _clean_worst),
     Target("recall, clean", 80.0, "%", False, _recall_in("clean")),
+    Target("recall, telephone band", 80.0, "%", False, _recall_in(PHONE_CONDITION)),
     Target(
         "recall, 10 dB SNR (pink and babble)", 70.0, "%", False, _recall_in("pink10", "babble10")
     ),

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import evaluate, human, metrics, report, run, selection, selftrigger, targets
+from bench import channel, evaluate, human, metrics, report, run, selection, selftrigger, targets
 from bench.metrics import Detected, Row
 from voicecoach.audio.room import Room, RoomSettings
 from voicecoach.fakes import ScriptedRecognizer
@@ -120,6 +120,36 @@ def test_a_target_reports_by_how_much_it_is_missed() -> None:
     checked = targets.check(result, "all", start)
     assert checked["met"] is False
     assert checked["gap"] == pytest.approx(0.5)
+
+
+def _level_db(samples: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(np.square(samples[RATE_HZ // 4 : -RATE_HZ // 4])) + 1e-12))
+
+
+def _tone(hz: float, seconds: float = 1.0) -> np.ndarray:
+    t = np.arange(int(seconds * RATE_HZ)) / RATE_HZ
+    return (0.3 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
+@pytest.mark.skipif(shutil.which("sox") is None, reason="needs sox")
+def test_the_telephone_band_keeps_the_voice_band_and_drops_the_rest() -> None:
+    voice_band = _tone(1000.0)
+    line = channel.telephone(voice_band)
+    assert len(line) == len(voice_band)
+    assert _level_db(line) == pytest.approx(_level_db(voice_band), abs=1.0)
+    # mu-law's error is spread over the band, some 35 dB under the tone.
+    power = np.abs(np.fft.rfft(line)) ** 2
+    tone = power[990:1011].sum()  # 1 Hz bins
+    assert 10 * np.log10(tone / (power.sum() - tone)) > 25.0
+    assert _level_db(voice_band) - _level_db(channel.telephone(_tone(100.0))) > 15.0
+    assert _level_db(voice_band) - _level_db(channel.telephone(_tone(5000.0))) > 40.0
+
+
+def test_the_full_bench_hears_every_clip_through_the_telephone_band_too() -> None:
+    assert channel.PHONE_CONDITION in selection.FULL.conditions
+    target = next(t for t in targets.TARGETS if t.metric == "recall, telephone band")
+    result = {"splits": {"pico": {"phone": {"recall": {"pause": {"clips": 4, "heard": 3}}}}}}
+    assert target.measure(result, "pico") == pytest.approx(75.0)
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
