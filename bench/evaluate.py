@@ -48,7 +48,8 @@ class BenchClip:
     condition: str
 
     def audio(self, room_seconds: float = 0.0) -> Samples:
-        """The clip as the microphone hears it in this condition (see ``corpus.Clip.audio``)."""
+        """The clip's audio in this condition (``corpus.Clip.audio``), through the telephone
+        line for ``PHONE_CONDITION``; the coach's echo is added apart (``EchoStream``)."""
         audio = self.clip.audio(room_seconds=room_seconds)
         return telephone(audio) if self.condition == PHONE_CONDITION else audio
 

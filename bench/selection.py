@@ -61,6 +61,7 @@ def _pick(text: str, voice: str, choices: int) -> int:
 def _clip(utterance: corpus.Utterance, voice: str, condition: str) -> BenchClip:
     combos = [(r, p) for r in corpus.RATES_WPM for p in corpus.PITCHES]
     rate, pitch = combos[_pick(utterance.text, voice, len(combos))]
+    # Clean, the telephone line and the coach's echo all start from the clean rendering.
     noise = next((n for n in corpus.NOISES if n.label == condition), corpus.FLOOR)
     return BenchClip(corpus.Clip(utterance, voice, rate, pitch, noise), condition)
 

@@ -145,6 +145,24 @@ def test_the_telephone_band_keeps_the_voice_band_and_drops_the_rest() -> None:
     assert _level_db(voice_band) - _level_db(channel.telephone(_tone(5000.0))) > 40.0
 
 
+def _above_4_khz_db(samples: np.ndarray) -> float:
+    power = np.abs(np.fft.rfft(samples)) ** 2
+    high = power[np.fft.rfftfreq(len(samples), 1 / RATE_HZ) > 4000].sum()
+    return float(10 * np.log10(high / power.sum() + 1e-30))
+
+
+@pytest.mark.skipif(
+    shutil.which("espeak-ng") is None or shutil.which("sox") is None, reason="needs espeak-ng, sox"
+)
+def test_a_clip_in_the_phone_condition_is_its_clean_speech_through_the_line() -> None:
+    clean = next(i for i in selection.select(selection.TINY) if i.clip.utterance.group == "command")
+    phone = evaluate.BenchClip(clean.clip, channel.PHONE_CONDITION)
+    wide, line = clean.audio(room_seconds=1.0), phone.audio(room_seconds=1.0)
+    assert len(line) == len(wide)
+    assert _above_4_khz_db(wide) > -40.0
+    assert _above_4_khz_db(line) < _above_4_khz_db(wide) - 30.0
+
+
 def test_the_full_bench_hears_every_clip_through_the_telephone_band_too() -> None:
     assert channel.PHONE_CONDITION in selection.FULL.conditions
     target = next(t for t in targets.TARGETS if t.metric == "recall, telephone band")
