@@ -131,7 +131,11 @@ def backend_section(name: str, result: dict[str, Any]) -> list[str]:
     lines += ["", "### Self-triggering (whole session, nobody talking, coach heard back)", ""]
     lines += self_trigger_lines(result)
     if result.get("human"):
-        lines += ["", "### Recorded people (Debian's pocketsphinx-testdata)", ""]
+        lines += [
+            "",
+            "### Recorded people (Debian's pocketsphinx-testdata, klettres-data, hedgewars-data)",
+            "",
+        ]
         lines += human.lines(result["human"]["rows"])
     for split in SPLIT_NAMES:
         data = result["splits"].get(split)

@@ -155,10 +155,10 @@ def run_backend(
     session_seconds: float,
     measure_start: bool,
     rows_dir: Path = ROWS_DIR,
-    recordings_dir: Path = human.TESTDATA,
+    people: list[human.Recording] | None = None,
 ) -> dict[str, Any]:
     """Everything measured for one backend; every row is kept in ``rows_dir``; the recorded
-    people are read from ``recordings_dir`` when it exists."""
+    people are ``people``, or every recording of people the machine has."""
     from voicecoach.speech.backends import open_recognizer
 
     description = open_recognizer(backend, None)[1]  # type: ignore[arg-type]
@@ -172,9 +172,10 @@ def run_backend(
         start = startup.measure(backend)
     _save_rows(rows_dir / f"bench-{backend}.jsonl", rows)
     human_rows = None
-    if recordings_dir.is_dir():
-        click.echo(f"{backend}: recorded people ({recordings_dir}) ...", err=True)
-        human_rows = human.hear(backend, recordings_dir)
+    people = human.everyone() if people is None else people
+    if people:
+        click.echo(f"{backend}: {len(people)} recordings of people ...", err=True)
+        human_rows = human.hear(backend, people)
     result = {
         "available": True,
         "description": description,

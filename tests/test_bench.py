@@ -180,7 +180,7 @@ def test_the_bench_runs_end_to_end_on_a_tiny_corpus(tmp_path: Path) -> None:
     (recorded / "reading.raw").write_bytes(to_int16_bytes(_burst(0.5)))
     result = run.run_backend(
         "sphinx", items, jobs=0, session_gains_db=(), session_seconds=0.0,
-        measure_start=False, rows_dir=tmp_path, recordings_dir=recorded,
+        measure_start=False, rows_dir=tmp_path, people=human.recordings(recorded),
     )  # fmt: skip
     assert result["human"]["summary"]["recordings"] == 1
     assert set(result["splits"]) == {"tune", "heldout"}
@@ -209,7 +209,7 @@ def test_recorded_people_give_no_command_and_no_wrong_score(tmp_path: Path) -> N
         shutil.copy(human.TESTDATA / "cards" / name, cards / name)
     (recording,) = human.recordings(tmp_path)
     assert (recording.said, recording.numbers()) == ("five five", {5})
-    (row,) = human.hear("whisper", tmp_path)
+    (row,) = human.hear("whisper", human.recordings(tmp_path))
     assert row["commands"] == []
     assert row["scores"]
     assert set(row["scores"]) == {5}
@@ -225,6 +225,42 @@ def test_every_recording_of_the_package_is_listed_with_what_is_said_where_known(
     assert found["005"].numbers() == {8, 4, 7}
     assert found["goforward"].said == "go forward ten meters"
     assert sum(r.said is None for r in found.values()) == 2  # numbers.raw, something.raw
+
+
+@pytest.mark.skipif(not human.HEDGEWARS.is_dir(), reason="needs Debian's hedgewars-data")
+def test_a_games_voices_are_named_by_their_lines_and_cries_of_pain_ask_for_pain() -> None:
+    found = {r.name: r for r in human.hedgewars()}
+    assert {name.split()[1] for name in found} == set(human.HEDGEWARS_VOICES)
+    ouch, ow, alone = (found[f"hedgewars British {n}"] for n in ("Ouch", "Ow1", "Leavemealone"))
+    assert (ouch.wanted(), ow.said, ow.wanted()) == ("pain", "ow", "pain")
+    assert (alone.said, alone.wanted()) == ("leave me alone", None)
+    assert found["hedgewars British Laugh"].said == "(laugh)"
+    assert not ouch.scores_judged  # an actor may say other words than the file's name
+
+
+@pytest.mark.skipif(not human.KLETTRES.is_dir(), reason="needs Debian's klettres-data")
+def test_letters_and_words_are_named_by_what_is_said() -> None:
+    found = {r.name: r for r in human.klettres()}
+    assert len(found) > 80
+    assert found["klettres en H"].said == "H"
+    assert found["klettres en_GB dog"].wanted() is None
+
+
+def test_a_command_a_recording_asks_for_is_not_a_false_alarm() -> None:
+    row = {"seconds": 1.0, "scores": [], "wrong_scores": [], "questions": []}
+    rows = [
+        {**row, "name": "cry", "said": "ow", "wanted": "pain", "commands": ["pain"]},
+        {**row, "name": "grunt", "said": "ow", "wanted": "pain", "commands": [],
+         "questions": [""]},
+        {**row, "name": "drat", "said": "drat", "wanted": None, "commands": ["pause"]},
+    ]  # fmt: skip
+    s = human.summary(rows)
+    assert (s["false_commands"], s["asking"], s["asked_heard"]) == (1, 2, 1)
+    assert (s["cries"], s["cries_asked"]) == (2, 1)
+    text = "\n".join(human.lines(rows))
+    assert "**pause (false)**" in text
+    assert "asked about a cry" in text
+    assert text.splitlines()[-1].startswith("All: 3 recordings")
 
 
 def test_the_simulated_rooms_cpu_time_is_counted_apart_and_changes_nothing_heard() -> None:

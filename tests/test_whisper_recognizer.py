@@ -29,7 +29,7 @@ from speech_audio import (
     with_room_noise,
 )
 
-from bench import families
+from bench import families, human
 from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.commands import Command, Parsed
 from voicecoach.fakes import FailingDenoiser, RecordingOpinion
@@ -266,6 +266,38 @@ def test_a_hit_ends_where_the_word_ends(speech_cache: Path) -> None:
 @pytest.mark.parametrize("path", sorted(LIBRIVOX.glob("*.wav")), ids=lambda p: p.stem)
 def test_recorded_reading_gives_no_command(recognizer: WhisperRecognizer, path: Path) -> None:
     assert commands(hear(recognizer, with_room_noise(read_wav(path)))) == []
+
+
+@pytest.mark.skipif(not human.klettres(), reason="needs Debian's klettres-data")
+def test_letters_and_words_said_alone_by_people_give_no_command(
+    recognizer: WhisperRecognizer,
+) -> None:
+    """KLettres' American and British speakers, each letter and short word ("key", "pet") said
+    alone: 94 real sounds of the length a command has."""
+    heard = {
+        r.name: commands(hear(recognizer, with_room_noise(r.samples()))) for r in human.klettres()
+    }
+    assert len(heard) > 80
+    assert {name: c for name, c in heard.items() if c} == {}
+
+
+def _taken_or_asked(hits: list[Hit]) -> bool:
+    """Whether the session took "pain" or would ask what is wrong."""
+    return any(
+        h.unsure_of is not None or h.command(numbers=False, answers=False) == Parsed(Command.PAIN)
+        for h in hits
+    )
+
+
+@pytest.mark.skipif(not human.hedgewars(), reason="needs Debian's hedgewars-data")
+def test_peoples_cries_of_pain_are_taken_or_asked_about(asking: WhisperRecognizer) -> None:
+    """A game's ten acted voices, each crying "ouch" and four takes of "ow" after a quiet room.
+    Many takes are grunts Whisper writes "Oh" or "Yeah!"; the bench measured 14 of 49 taken as
+    pain or asked about (bench/README.md), and the floor leaves room for where chunks fall."""
+    cries = [r for r in human.hedgewars() if r.wanted() == "pain"]
+    noticed = [r.name for r in cries if _taken_or_asked(human.in_session(asking, r.samples()))]
+    assert len(cries) > 40
+    assert len(noticed) >= 9, noticed
 
 
 @needs_testdata

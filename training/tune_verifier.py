@@ -10,7 +10,8 @@ are the row with the most recall whose confusable false alarms stay within 3 % a
 wrong commands and ordinary-speech alarms do not rise above the strictest row's. "pain" has
 a looser rule of its own (a missed pain costs far more than a needless question about it):
 the script also counts, for each looser rule, the scored utterances whose closest phrase is
-"pain" that were pain and that were not. Held-out voices and the other voice families never
+"pain" that were pain and that were not, and the same for "stop" (which keeps the common
+rule: bench/README.md). Held-out voices and the other voice families never
 take part (bench/ reports them).
 """
 
@@ -75,13 +76,14 @@ def decide(heard: Heard, margin_nats: float, floor_nats: float) -> Parsed | None
 PAIN_RULES = ((4.0, -2.5), (6.0, -3.0), (8.0, -3.5), (10.0, -4.0), (12.0, -5.0))
 
 
-def pain_counts(rows: list[Heard]) -> list[tuple[float, float, int, int]]:
-    """For each looser rule: scored "pain" utterances taken that were pain, and that were not."""
+def looser_counts(rows: list[Heard], command: str) -> list[tuple[float, float, int, int]]:
+    """For each looser rule: scored utterances whose closest phrase is ``command`` taken that
+    were it, and that were not."""
     scored = [
-        (r.wanted is not None and r.wanted.command.value == "pain", gap, per_token)
+        (r.wanted is not None and r.wanted.command.value == command, gap, per_token)
         for r in rows
         for _, closest, gap, per_token in r.verdicts
-        if closest is not None and closest.command.value == "pain" and gap is not None
+        if closest is not None and closest.command.value == command and gap is not None
         and per_token is not None
     ]  # fmt: skip
     return [
@@ -145,9 +147,10 @@ def main(every: int, jobs: int) -> None:
             f"{t['margin']:6.1f} {t['floor']:6.1f} {t['recall']:7.1%} {t['wrong']:6.0f} "
             f"{t['confusable']:11.1%} {t['count']:7.1%} {t['ordinary']:9.1%}"
         )
-    click.echo('scored "pain": margin  floor  taken when pain  taken when not')
-    for margin, floor, right, wrong in pain_counts(rows):
-        click.echo(f"{margin:28.1f} {floor:6.1f} {right:15d} {wrong:15d}")
+    for command in ("pain", "stop"):
+        click.echo(f'scored "{command}": margin  floor  taken when {command}  taken when not')
+        for margin, floor, right, wrong in looser_counts(rows, command):
+            click.echo(f"{margin:28.1f} {floor:6.1f} {right:15d} {wrong:15d}")
     best = choose(table)
     click.echo(f"chosen: margin_nats={best['margin']}, floor_nats_per_token={best['floor']}")
 
