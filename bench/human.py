@@ -21,6 +21,8 @@ that is not among its numbers is a wrong score.
 from __future__ import annotations
 
 import re
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,9 +146,12 @@ def everyone(
     return [*recordings(testdata), *klettres(klettres_root), *hedgewars(hedgewars_root)]
 
 
-def hear(backend: str, found: list[Recording]) -> list[dict[str, Any]]:
+def hear(
+    backend: str, found: list[Recording], done: Callable[[int], None] = lambda n: None
+) -> list[dict[str, Any]]:
     """Each recording through the backend, during an exercise and while a score is asked; a
-    cry of pain also as in a session, after a quiet room, where the coach may ask about it."""
+    cry of pain also as in a session, after a quiet room, where the coach may ask about it.
+    ``done(1)`` is called after each recording (a progress bar's ``update``)."""
     from voicecoach.speech.backends import open_recognizer
     from voicecoach.speech.checkzone import CheckZone
     from voicecoach.speech.detect import Detector
@@ -183,6 +188,7 @@ def hear(backend: str, found: list[Recording]) -> list[dict[str, Any]]:
                     ],
                 }
             )
+            done(1)
     return rows
 
 
@@ -283,7 +289,9 @@ def main(backend: str) -> None:
             f"no recordings in {TESTDATA}, {KLETTRES} or {HEDGEWARS}: "
             "apt-get install pocketsphinx-testdata klettres-data hedgewars-data"
         )
-    click.echo("\n".join(lines(hear(backend, found))))
+    with click.progressbar(length=len(found), label="recordings", file=sys.stderr) as bar:
+        rows = hear(backend, found, bar.update)
+    click.echo("\n".join(lines(rows)))
 
 
 if __name__ == "__main__":

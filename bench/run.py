@@ -174,8 +174,9 @@ def run_backend(
     human_rows = None
     people = human.everyone() if people is None else people
     if people:
-        click.echo(f"{backend}: {len(people)} recordings of people ...", err=True)
-        human_rows = human.hear(backend, people)
+        label = f"{backend}: recordings of people"
+        with click.progressbar(length=len(people), label=label, file=sys.stderr) as bar:
+            human_rows = human.hear(backend, people, bar.update)
     result = {
         "available": True,
         "description": description,

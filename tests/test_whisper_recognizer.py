@@ -272,12 +272,14 @@ def test_recorded_reading_gives_no_command(recognizer: WhisperRecognizer, path: 
 def test_letters_and_words_said_alone_by_people_give_no_command(
     recognizer: WhisperRecognizer,
 ) -> None:
-    """KLettres' American and British speakers, each letter and short word ("key", "pet") said
-    alone: 94 real sounds of the length a command has."""
+    """KLettres' American and British speakers saying letters and short words ("key", "pet")
+    alone: real sounds of the length a command has. Every other one of the 94, to keep the
+    suite short; the bench hears them all."""
     heard = {
-        r.name: commands(hear(recognizer, with_room_noise(r.samples()))) for r in human.klettres()
+        r.name: commands(hear(recognizer, with_room_noise(r.samples())))
+        for r in human.klettres()[::2]
     }
-    assert len(heard) > 80
+    assert len(heard) > 40
     assert {name: c for name, c in heard.items() if c} == {}
 
 
