@@ -73,7 +73,8 @@ def decide(heard: Heard, margin_nats: float, floor_nats: float) -> Parsed | None
     return None
 
 
-PAIN_RULES = ((4.0, -2.5), (6.0, -3.0), (8.0, -3.5), (10.0, -4.0), (12.0, -5.0))
+#: Looser rules than the common one, tried for "pain" and "stop": (margin, floor per token).
+LOOSER_RULES = ((4.0, -2.5), (6.0, -3.0), (8.0, -3.5), (10.0, -4.0), (12.0, -5.0))
 
 
 def looser_counts(rows: list[Heard], command: str) -> list[tuple[float, float, int, int]]:
@@ -89,7 +90,7 @@ def looser_counts(rows: list[Heard], command: str) -> list[tuple[float, float, i
     return [
         (m, f, sum(p and g >= -m and t >= f for p, g, t in scored),
          sum(not p and g >= -m and t >= f for p, g, t in scored))
-        for m, f in PAIN_RULES
+        for m, f in LOOSER_RULES
     ]  # fmt: skip
 
 
