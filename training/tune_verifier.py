@@ -73,7 +73,7 @@ def decide(heard: Heard, margin_nats: float, floor_nats: float) -> Parsed | None
     return None
 
 
-#: Looser rules than the common one, tried for "pain" and "stop": (margin, floor per token).
+#: The common rule, then looser ones, tried for "pain" and "stop": (margin, floor per token).
 LOOSER_RULES = ((4.0, -2.5), (6.0, -3.0), (8.0, -3.5), (10.0, -4.0), (12.0, -5.0))
 
 
