@@ -156,10 +156,11 @@ def hear(
     from voicecoach.speech.checkzone import CheckZone
     from voicecoach.speech.detect import Detector
 
-    recognizer, _ = open_recognizer(backend, None)  # type: ignore[arg-type]
-    asking, _ = open_recognizer(backend, None, check=CheckZone())  # type: ignore[arg-type]
+    # One recognizer as sessions open it: its check zone only adds questions, which
+    # ``Detector`` leaves out, so the two passes hear exactly the commands they did without it.
+    recognizer, _ = open_recognizer(backend, None, check=CheckZone())  # type: ignore[arg-type]
     rows = []
-    with recognizer, asking:
+    with recognizer:
         for rec in found:
             audio = rec.samples()
             commands = Detector(recognizer, numbers=False).detect_samples(audio, rec.name)
@@ -176,7 +177,9 @@ def hear(
                     "wanted": wanted,
                     "commands": heard,
                     "questions": [
-                        h.unsure_of for h in in_session(asking, audio) if h.unsure_of is not None
+                        h.unsure_of
+                        for h in in_session(recognizer, audio)
+                        if h.unsure_of is not None
                     ]
                     if wanted == "pain"
                     else [],

@@ -294,7 +294,7 @@ def _taken_or_asked(hits: list[Hit]) -> bool:
 @pytest.mark.skipif(not human.hedgewars(), reason="needs Debian's hedgewars-data")
 def test_peoples_cries_of_pain_are_taken_or_asked_about(asking: WhisperRecognizer) -> None:
     """A game's ten acted voices, each crying "ouch" and four takes of "ow" after a quiet room.
-    Many takes are grunts Whisper writes "Oh" or "Yeah!"; two bench runs took 13 and 14 of 49
+    Many takes are grunts Whisper writes "Oh" or "Yeah!"; three bench runs took 12 to 14 of 49
     as pain or asked about them (bench/README.md); the floor leaves room for where chunks fall."""
     cries = [r for r in human.hedgewars() if r.wanted() == "pain"]
     noticed = [r.name for r in cries if _taken_or_asked(human.in_session(asking, r.samples()))]
