@@ -75,6 +75,30 @@ def finish_steps(session: Session, t: float) -> float:
     return t
 
 
+#: The fixture that loads PulseAudio's null sink and makes it the server's default.
+_PULSE_FIXTURE = "pulse_sink"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of a module that uses the sound server ``pulse`` (scripts/test runs
+    them alone), and keep each module on one worker under ``pytest -n 2 --dist loadgroup``:
+    its module-scoped fixtures (a whole simulated session, a rendered corpus) then run once."""
+    pulse_modules = {
+        item.module.__name__
+        for item in items
+        if isinstance(item, pytest.Function) and _PULSE_FIXTURE in item.fixturenames
+    }
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
+        module = item.module.__name__
+        if module in pulse_modules:
+            item.add_marker(pytest.mark.pulse)
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(module))
+
+
 @pytest.fixture(autouse=True)
 def _private_dirs(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
