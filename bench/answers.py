@@ -9,7 +9,8 @@ is close to "five", and a "really bad" heard as "three" would carry the session 
 answer is said by every voice of the corpus (tuning, held-out, and the Piper, SVOX Pico and
 RHVoice families), clean, in pink noise at 10 dB and through the telephone band, after the
 room alone, and heard as while a score is asked. Every score heard is wrong; "numb" heard
-ends the session with the urgent advice, so it is counted apart.
+ends the session with the urgent advice, so it is counted apart, and so are the commands a
+session acts on while it asks (stop ends it, repeat asks again; the rest wait for a score).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import click
 from bench import corpus
 from bench.channel import PHONE_CONDITION, telephone
 from bench.corpus import FAMILY_SPLITS, FLOOR, ROOM_SECONDS, Clip, Noise, Utterance
+from voicecoach.commands import Command
 from voicecoach.frames import Samples
 
 #: Answers without a number, from someone at ease to someone in trouble, and unsure ones.
@@ -37,6 +39,8 @@ ANSWER_TEXTS: tuple[str, ...] = (
 #: The conditions each answer is heard in: the corpus' names, and the telephone line.
 CONDITIONS: tuple[str, ...] = ("clean", "pink10", PHONE_CONDITION)
 _PINK10 = Noise("pink", 10.0)
+#: What a session asking for a score does with a command besides a number (``session.py``).
+ACTED_ON_WHILE_ASKED = {Command.NUMB: "numb", Command.STOP: "stop", Command.REPEAT: "repeat"}
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,12 @@ def hear(
     rows = []
     with recognizer:
         detector = Detector(recognizer, numbers=True)
+        # Whisper keeps what it wrote of each utterance; other backends write nothing more.
+        verdicts: list[Any] = getattr(recognizer, "verdicts", [])
         for answer in found:
+            verdicts.clear()
             heard = list(detector.detect_samples(answer.audio(), answer.clip.utterance.text))
+            acted = [d.command for d in heard if d.command in ACTED_ON_WHILE_ASKED.values()]
             rows.append(
                 {
                     "text": answer.clip.utterance.text,
@@ -95,42 +103,60 @@ def hear(
                     "split": answer.split,
                     "condition": answer.condition,
                     "scores": [d.value for d in heard if d.value is not None],
-                    "symptoms": [d.command for d in heard if d.value is None],
-                    "written": [d.text for d in heard],
+                    "numb": [c for c in acted if c == "numb"],
+                    "commands": [c for c in acted if c != "numb"],
+                    "ignored": [
+                        d.command for d in heard if d.value is None and d.command not in acted
+                    ],
+                    "written": [f"{v.text} ({v.how})" for _, v in verdicts] if heard else [],
                 }
             )
             done(1)
     return rows
 
 
+#: The columns of the table: a row's key, and its heading.
+_KINDS = {
+    "scores": "heard as a score",
+    "numb": "as numb or tingling",
+    "commands": "as stop or repeat",
+    "ignored": "as a command the question waits through",
+}
+
+
+def _what(row: dict[str, Any]) -> str:
+    """Everything ``row`` was heard as, in the table's order ("5", "numb", "pause")."""
+    return " / ".join(str(x) for kind in _KINDS for x in row[kind])
+
+
 def lines(rows: list[dict[str, Any]]) -> list[str]:
     """A markdown table per split and condition, then every answer heard as something."""
     out = [
-        "| voices | condition | answers | heard as a score | heard as numb or tingling |",
-        "|---|---|---|---|---|",
+        f"| voices | condition | answers | {' | '.join(_KINDS.values())} |",
+        "|---|---|---|" + "---|" * len(_KINDS),
     ]
     for split in dict.fromkeys(r["split"] for r in rows):
         for condition in CONDITIONS:
             part = [r for r in rows if r["split"] == split and r["condition"] == condition]
             if part:
-                scored = sum(1 for r in part if r["scores"])
-                numb = sum(1 for r in part if r["symptoms"])
-                out.append(f"| {split} | {condition} | {len(part)} | {scored} | {numb} |")
-    scored = sum(1 for r in rows if r["scores"])
-    numb = sum(1 for r in rows if r["symptoms"])
-    out += ["", f"All: {len(rows)} answers, {scored} heard as a score, {numb} as numb.", ""]
-    taken = Counter(
-        (r["text"], " / ".join(str(x) for x in (*r["scores"], *r["symptoms"])))
-        for r in rows
-        if r["scores"] or r["symptoms"]
-    )
+                counts = [str(sum(1 for r in part if r[kind])) for kind in _KINDS]
+                out.append(f"| {split} | {condition} | {len(part)} | {' | '.join(counts)} |")
+    totals = ", ".join(f"{sum(1 for r in rows if r[k])} {heading}" for k, heading in _KINDS.items())
+    out += ["", f"All: {len(rows)} answers: {totals}.", ""]
+    heard = [r for r in rows if _what(r)]
+    taken = Counter((r["text"], _what(r)) for r in heard)
     out += [f"- {text!r} heard as {what}: {n}" for (text, what), n in taken.most_common()]
     written = [
-        f"  - {r['voice']} {r['condition']}: {r['text']!r} written {r['written']}"
-        for r in rows
-        if r["scores"] or r["symptoms"]
+        f"  - {r['voice']} {r['condition']}: {r['text']!r} written {r['written']}" for r in heard
     ]
-    return [*out, *(["", "Written:", *written] if written else [])]
+    return [
+        *out,
+        *(
+            ["", "Written (Whisper's transcript, and how it was taken):", *written]
+            if written
+            else []
+        ),
+    ]
 
 
 @click.command()

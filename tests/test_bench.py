@@ -9,9 +9,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import channel, evaluate, human, metrics, report, run, selection, selftrigger, targets
+from bench import (
+    answers,
+    channel,
+    evaluate,
+    human,
+    metrics,
+    report,
+    run,
+    selection,
+    selftrigger,
+    targets,
+)
 from bench.metrics import Detected, Row
 from voicecoach.audio.room import Room, RoomSettings
+from voicecoach.commands import number_value
 from voicecoach.fakes import ScriptedRecognizer
 from voicecoach.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, silence, to_int16_bytes
 
@@ -283,3 +295,33 @@ def test_the_simulated_rooms_cpu_time_is_counted_apart_and_changes_nothing_heard
     assert np.array_equal(np.concatenate(heard), np.concatenate(expected))
     assert np.abs(np.concatenate(heard)).max() > 0.01  # the echo reached the microphone
     assert 0.0 < cost.cpu_seconds < 1.0
+
+
+def test_answers_without_a_number_are_said_by_every_scored_voice_in_each_condition() -> None:
+    found = answers.answers()
+    voices = {a.clip.voice for a in found}
+    assert {a.split for a in found} == {"tune", "heldout", "piper", "pico", "rhvoice"}
+    assert len(found) == len(answers.ANSWER_TEXTS) * len(voices) * len(answers.CONDITIONS)
+    assert all(a.clip.utterance.numbers and a.clip.utterance.expected is None for a in found)
+    assert not any(number_value(w) is not None for t in answers.ANSWER_TEXTS for w in t.split())
+    assert len(answers.answers(every=3)) == -(-len(found) // 3)
+
+
+def test_an_answer_heard_as_a_score_is_counted_and_shown_with_what_was_written() -> None:
+    row = {"voice": "mb-us1", "split": "tune", "numb": [], "commands": [], "ignored": []}
+    rows = [
+        {**row, "text": "I'm fine", "condition": "clean", "scores": [5],
+         "written": ["Five. (transcript)"]},
+        {**row, "text": "I'm fine", "condition": "phone", "scores": [], "written": []},
+        {**row, "text": "hmm", "condition": "clean", "scores": [], "numb": ["numb"],
+         "written": ["Hmm. (scored)"]},
+        {**row, "text": "it's gone", "condition": "clean", "scores": [], "ignored": ["resume"],
+         "written": ["It's gone. (scored)"]},
+    ]  # fmt: skip
+    text = "\n".join(answers.lines(rows))
+    assert "| tune | clean | 3 | 1 | 1 | 0 | 1 |" in text
+    assert "| tune | phone | 1 | 0 | 0 | 0 | 0 |" in text
+    assert "All: 4 answers: 1 heard as a score, 1 as numb or tingling, 0 as stop" in text
+    assert '- "I\'m fine" heard as 5: 1' in text
+    assert '- "it\'s gone" heard as resume: 1' in text
+    assert "mb-us1 clean: 'hmm' written ['Hmm. (scored)']" in text
