@@ -18,16 +18,15 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import click
 
 from bench import corpus
-from bench.channel import PHONE_CONDITION, telephone
+from bench.channel import PHONE_CONDITION
 from bench.corpus import FAMILY_SPLITS, FLOOR, ROOM_SECONDS, Clip, Noise, Utterance
+from bench.evaluate import BenchClip
 from voicecoach.commands import Command
-from voicecoach.frames import Samples
 
 #: Answers without a number, from someone at ease to someone in trouble, and unsure ones.
 ANSWER_TEXTS: tuple[str, ...] = (
@@ -39,29 +38,11 @@ ANSWER_TEXTS: tuple[str, ...] = (
 #: The conditions each answer is heard in: the corpus' names, and the telephone line.
 CONDITIONS: tuple[str, ...] = ("clean", "pink10", PHONE_CONDITION)
 _PINK10 = Noise("pink", 10.0)
-#: What a session asking for a score does with a command besides a number (``session.py``).
-ACTED_ON_WHILE_ASKED = {Command.NUMB: "numb", Command.STOP: "stop", Command.REPEAT: "repeat"}
+#: The commands besides a number that a session asking for a score acts on (``session.py``).
+ACTED_ON_WHILE_ASKED = frozenset(c.value for c in (Command.NUMB, Command.STOP, Command.REPEAT))
 
 
-@dataclass(frozen=True)
-class Answer:
-    """One answer in one voice and condition."""
-
-    clip: Clip
-    condition: str
-
-    @property
-    def split(self) -> str:
-        """The voice's split or family (``corpus.Clip.split``)."""
-        return self.clip.split
-
-    def audio(self) -> Samples:
-        """The room alone, then the answer, in this condition."""
-        audio = self.clip.audio(room_seconds=ROOM_SECONDS)
-        return telephone(audio) if self.condition == PHONE_CONDITION else audio
-
-
-def answers(every: int = 1) -> list[Answer]:
+def answers(every: int = 1) -> list[BenchClip]:
     """Every answer in every scored voice and condition (every ``every``-th of them); an
     espeak-ng voice says each at one of the corpus' rates and pitches, in turn."""
     splits = ("tune", "heldout", *FAMILY_SPLITS)
@@ -74,12 +55,12 @@ def answers(every: int = 1) -> list[Answer]:
             rate, pitch = combos[(k + j) % len(combos)]
             for condition in CONDITIONS:
                 noise = _PINK10 if condition == "pink10" else FLOOR
-                out.append(Answer(Clip(utterance, voice, rate, pitch, noise), condition))
+                out.append(BenchClip(Clip(utterance, voice, rate, pitch, noise), condition))
     return out[::every]
 
 
 def hear(
-    backend: str, found: list[Answer], done: Callable[[int], None] = lambda n: None
+    backend: str, found: list[BenchClip], done: Callable[[int], None] = lambda n: None
 ) -> list[dict[str, Any]]:
     """Each answer heard as while a score is asked: the scores and symptoms taken, and what
     the recognizer wrote. ``done(1)`` is called after each (a progress bar's ``update``)."""
@@ -94,13 +75,14 @@ def hear(
         verdicts: list[Any] = getattr(recognizer, "verdicts", [])
         for answer in found:
             verdicts.clear()
-            heard = list(detector.detect_samples(answer.audio(), answer.clip.utterance.text))
-            acted = [d.command for d in heard if d.command in ACTED_ON_WHILE_ASKED.values()]
+            audio = answer.audio(room_seconds=ROOM_SECONDS)
+            heard = list(detector.detect_samples(audio, answer.clip.utterance.text))
+            acted = [d.command for d in heard if d.command in ACTED_ON_WHILE_ASKED]
             rows.append(
                 {
                     "text": answer.clip.utterance.text,
                     "voice": answer.clip.voice,
-                    "split": answer.split,
+                    "split": answer.clip.split,
                     "condition": answer.condition,
                     "scores": [d.value for d in heard if d.value is not None],
                     "numb": [c for c in acted if c == "numb"],

@@ -300,7 +300,7 @@ def test_the_simulated_rooms_cpu_time_is_counted_apart_and_changes_nothing_heard
 def test_answers_without_a_number_are_said_by_every_scored_voice_in_each_condition() -> None:
     found = answers.answers()
     voices = {a.clip.voice for a in found}
-    assert {a.split for a in found} == {"tune", "heldout", "piper", "pico", "rhvoice"}
+    assert {a.clip.split for a in found} == {"tune", "heldout", "piper", "pico", "rhvoice"}
     assert len(found) == len(answers.ANSWER_TEXTS) * len(voices) * len(answers.CONDITIONS)
     assert all(a.clip.utterance.numbers and a.clip.utterance.expected is None for a in found)
     assert not any(number_value(w) is not None for t in answers.ANSWER_TEXTS for w in t.split())
