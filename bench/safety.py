@@ -591,6 +591,8 @@ def report(
     ]
     groups = [(c, [r for r in results if r.spec.condition == c]) for c in conditions]
     groups.append(("overall", list(results)))
+    # The acceptance check times "stop" alone: a "pain" may be asked about first, later.
+    groups += [(f'"{w}", all conditions', [r for r in results if r.spec.word == w]) for w in words]
     for name, group in groups:
         s = summarize(group)
         lines.append(

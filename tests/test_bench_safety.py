@@ -160,7 +160,8 @@ def test_outcome_reads_the_first_hit_and_halt_after_the_word() -> None:
 
 
 def test_report_lists_conditions_misses_and_quiet_sessions() -> None:
-    """One row per condition and overall, each miss on its own line, the quiet sessions' hits."""
+    """One row per condition, overall and per word, each miss on its own line, the quiet
+    sessions' hits."""
     results = [_result("stop", "stopped", 0.4), _result("pain", None, None)]
     quiet = [safety.QuietResult("echo -6 dB", ("12.0: 'stop' -> stop",), "stopped", 19.0)]
     text = safety.report(
@@ -168,6 +169,8 @@ def test_report_lists_conditions_misses_and_quiet_sessions() -> None:
     )
     assert "| echo -6 dB | 2 | 1/2 (50 %) | 1/2 (50 %) | 0.40 s | 0.40 s |" in text
     assert "| overall | 2 |" in text
+    assert '| "stop", all conditions | 1 | 1/1 (100 %) | 1/1 (100 %) | 0.40 s | 0.40 s |' in text
+    assert '| "pain", all conditions | 1 | 0/1 (0 %) | 0/1 (0 %) | - | - |' in text
     assert '"pain" in a cue at 50.0 s (word ends 51.0 s): never halted' in text
     assert "| echo -6 dB | 1 | 0 | 0.0 | stopped | 19 s |" in text
 
