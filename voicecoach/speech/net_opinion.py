@@ -8,9 +8,7 @@ names that very phrase, clearly and above every other command, it is taken. The 
 names a command by itself, so a word Whisper does not put near a command cannot fire. It never
 decides a pain-scale number, which Whisper alone decides (a "nine" taken as "five" is the worst
 error the coach can make), nor an answer to the coach's question: television talk's "Thank
-you." after "Is something wrong?" came out as "yes", which starts the pain check. Nor does it
-set a person moving again (``commands.MOVE_ON``: resume, skip), which takes the person's clear
-word: Whisper wrote an answer "It's gone." word for word, and the network took it for "go on".
+you." after "Is something wrong?" came out as "yes", which starts the pain check.
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from voicecoach.commands import ANSWERS, MOVE_ON, Command, parse_utterance
+from voicecoach.commands import ANSWERS, Command, parse_utterance
 from voicecoach.frames import RATE_HZ, Samples
 from voicecoach.speech.command_net import NONE, CommandNet, class_of, is_number
 from voicecoach.speech.embedding import SpeechEmbedder
@@ -88,10 +86,9 @@ class NetOpinion:
         return np.asarray(held.max(axis=0), dtype=np.float32)
 
     def in_band(self, verdict: Verdict) -> bool:
-        """Whether Whisper rejected ``verdict`` yet found a command close enough to ask, one
-        the network may confirm; not when its own transcript names a command the session is not
-        listening for ("Start session." in a session): the network must not turn that into the
-        nearest one it is."""
+        """Whether Whisper rejected ``verdict`` yet found a command close enough to ask; not
+        when its own transcript names a command the session is not listening for ("Start
+        session." in a session): the network must not turn that into the nearest one it is."""
         t = self.tuning
         return (
             verdict.parsed is None
@@ -99,7 +96,6 @@ class NetOpinion:
             and verdict.closest is not None
             and verdict.closest.command != Command.NUMBER
             and verdict.closest.command not in ANSWERS
-            and verdict.closest.command not in MOVE_ON
             and verdict.gap_nats is not None
             and verdict.per_token_nats is not None
             and verdict.gap_nats >= t.margin_nats
