@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from speech_audio import needs_mbrola
 
 from bench import (
     answers,
     channel,
+    corpus,
     evaluate,
     human,
     metrics,
@@ -23,7 +26,7 @@ from bench import (
 )
 from bench.metrics import Detected, Row
 from voicecoach.audio.room import Room, RoomSettings
-from voicecoach.commands import number_value
+from voicecoach.commands import Command, Parsed, number_value
 from voicecoach.fakes import ScriptedRecognizer
 from voicecoach.frames import FRAME_SAMPLES, FRAME_SECONDS, RATE_HZ, silence, to_int16_bytes
 
@@ -325,3 +328,29 @@ def test_an_answer_heard_as_a_score_is_counted_and_shown_with_what_was_written()
     assert '- "I\'m fine" heard as 5: 1' in text
     assert '- "it\'s gone" heard as resume: 1' in text
     assert "mb-us1 clean: 'hmm' written ['Hmm. (scored)']" in text
+
+
+@needs_mbrola
+def test_answers_of_someone_in_trouble_are_never_heard_as_a_score() -> None:
+    # A "really bad" heard as a low score would carry the session on. The bench heard none of
+    # these five as a score in 2,040 answers; here the tuning MBROLA voices say them clean.
+    trouble = {"it's bad", "it's really bad", "it's getting worse", "quite a lot", "it's sharp"}
+    found = [
+        a
+        for a in answers.answers()
+        if a.clip.utterance.text in trouble
+        and a.clip.voice.startswith("mb-")
+        and a.clip.split == "tune"
+        and a.condition == "clean"
+    ]
+    assert len(found) == 15
+    # The same voices, rates and pitches giving a score, so that hearing nothing cannot pass.
+    seven = corpus.Utterance("number", "seven", True, Parsed(Command.NUMBER, 7))
+    said = [
+        evaluate.BenchClip(dataclasses.replace(a.clip, utterance=seven), a.condition)
+        for a in found[:3]
+    ]
+    rows = answers.hear("whisper", found + said)
+    assert [r["scores"] for r in rows[:-3]] == [[]] * len(found)
+    assert not any(r["numb"] for r in rows)
+    assert sum(r["scores"] == [7] for r in rows[-3:]) >= 2  # 3 of 3 when written
