@@ -27,6 +27,7 @@ from bench.channel import PHONE_CONDITION
 from bench.corpus import FAMILY_SPLITS, FLOOR, ROOM_SECONDS, Clip, Noise, Utterance
 from bench.evaluate import BenchClip
 from voicecoach.commands import Command
+from voicecoach.session import TRANSITIONS
 
 #: Answers without a number, from someone at ease to someone in trouble, and unsure ones.
 ANSWER_TEXTS: tuple[str, ...] = (
@@ -38,8 +39,12 @@ ANSWER_TEXTS: tuple[str, ...] = (
 #: The conditions each answer is heard in: the corpus' names, and the telephone line.
 CONDITIONS: tuple[str, ...] = ("clean", "pink10", PHONE_CONDITION)
 _PINK10 = Noise("pink", 10.0)
-#: The commands besides a number that a session asking for a score acts on (``session.py``).
-ACTED_ON_WHILE_ASKED = frozenset(c.value for c in (Command.NUMB, Command.STOP, Command.REPEAT))
+#: The commands besides a number that a session asking for a score acts on: numb, repeat, stop.
+ACTED_ON_WHILE_ASKED = frozenset(
+    command.value
+    for mode, command in TRANSITIONS
+    if mode == "pain_check" and command != Command.NUMBER
+)
 
 
 def answers(every: int = 1) -> list[BenchClip]:

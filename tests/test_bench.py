@@ -308,6 +308,7 @@ def test_answers_without_a_number_are_said_by_every_scored_voice_in_each_conditi
     assert all(a.clip.utterance.numbers and a.clip.utterance.expected is None for a in found)
     assert not any(number_value(w) is not None for t in answers.ANSWER_TEXTS for w in t.split())
     assert len(answers.answers(every=3)) == -(-len(found) // 3)
+    assert answers.ACTED_ON_WHILE_ASKED == {"numb", "repeat", "stop"}  # the table's headings
 
 
 def test_an_answer_heard_as_a_score_is_counted_and_shown_with_what_was_written() -> None:
