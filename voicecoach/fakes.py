@@ -88,8 +88,12 @@ class ScriptedRecognizer(Unmanaged):
         script: Sequence[tuple[float, str]],
         decide_seconds: float = 0.0,
         late_seconds: float = 0.0,
+        utterance_seconds: float | None = None,
     ) -> None:
         self._script = sorted(script)
+        #: How long each utterance lasted before its time, when its start should be known
+        #: (``Hit.start_seconds``), as Whisper's are; None leaves the start unknown.
+        self.utterance_seconds = utterance_seconds
         #: Wall time a frame that releases hits takes, like a recognizer confirming a candidate.
         self.decide_seconds = decide_seconds
         #: Stream time between an utterance's end and its hit, like Whisper on its own thread.
@@ -107,11 +111,13 @@ class ScriptedRecognizer(Unmanaged):
         due = now - self.late_seconds + 1e-9
         while self._next < len(self._script) and self._script[self._next][0] <= due:
             at, text = self._script[self._next]
+            start = None if self.utterance_seconds is None else at - self.utterance_seconds
             if text.endswith("?"):
                 # "stop?": a half-heard safety word; a bare "?": speech not understood.
-                hits.append(Hit.of(text, 0.5, at, unsure_of=text[:-1].strip()))
+                unsure_of = text[:-1].strip()
+                hits.append(Hit.of(text, 0.5, at, unsure_of=unsure_of, start_seconds=start))
             else:
-                hits.append(Hit.of(text, 1.0, at))
+                hits.append(Hit.of(text, 1.0, at, start_seconds=start))
             self._next += 1
         if hits and self.decide_seconds > 0.0:
             time.sleep(self.decide_seconds)

@@ -11,6 +11,7 @@ import numpy as np
 
 from voicecoach.actions import Expect, Output, Say, StopSpeaking
 from voicecoach.app.keys import KeyReader, command_for_key
+from voicecoach.app.overcoach import CancellerFrames
 from voicecoach.app.selfhearing import SelfHearingGuard
 from voicecoach.audio.echo import EchoCanceller
 from voicecoach.audio.reconnect import Reconnecting
@@ -105,11 +106,15 @@ class Runner:
         self.echo = echo
         #: Drops hits that are the coach's own words heard back.
         self.guard = guard
-        #: Session time since which the echo canceller has stayed converged; None while it
-        #: learns. A hit is judged by the canceller's state when its words ended, not when the
-        #: recognizer was done with them: Whisper, on its own thread and hearing a noisy room
-        #: twice, may finish after the canceller has settled on words it had not yet cancelled.
+        #: Stream time (the audio's own, as the recognizer times utterances) since which the
+        #: echo canceller has stayed converged; None while it learns. A hit is judged by the
+        #: canceller's state when its words ended, not when the recognizer was done with them:
+        #: Whisper, on its own thread and hearing a noisy room twice, may finish after the
+        #: canceller has settled on words it had not yet cancelled. Not the live clock's time,
+        #: which runs ahead of the audio by the device's buffering.
         self._converged_since: float | None = None
+        #: The canceller's judgement of each recent frame: the coach alone, or a person too.
+        self._canceller_frames = CancellerFrames()
         #: Key presses from a helper at the keyboard, live only.
         self.keys = keys
         self._last_played: Samples = _QUIET
@@ -183,7 +188,8 @@ class Runner:
                 self.level_listener(t, rms_dbfs(frame))
             if self.echo is not None:
                 frame = self.echo.process(frame, self._last_played)
-                self._note_convergence(t)
+                self._canceller_frames.note(self.echo.talking, self.echo.voice_above_echo)
+                self._note_convergence(self._canceller_frames.stream_seconds)
             for hit in self.recognizer.feed(frame):
                 self._heard(hit, t)
             if self.keys is not None:
@@ -232,7 +238,11 @@ class Runner:
     def _heard(self, hit: Hit, t: float) -> None:
         at = hit.end_seconds if hit.end_seconds is not None else t
         numbers, answers = self._expect.numbers, self._expect.answers
-        if hit.ignored(numbers=numbers, answers=answers) or self._is_own_voice(hit, at):
+        if (
+            hit.ignored(numbers=numbers, answers=answers)
+            or self._is_own_voice(hit, at)
+            or self._left_of_the_coach(hit, at)
+        ):
             return
         parsed = hit.check() if hit.unsure else hit.command(numbers=numbers, answers=answers)
         if parsed is not None and parsed.command in MOVE_ON and self._over_coach(hit, at):
@@ -243,12 +253,12 @@ class Runner:
             self._apply(self.session.command(parsed, t), t)
             self.recognizer.reset()
 
-    def _note_convergence(self, t: float) -> None:
+    def _note_convergence(self, stream_seconds: float) -> None:
         """Keep when the echo canceller last became converged (``_converged_since``)."""
         if self.echo is None or not self.echo.converged:
             self._converged_since = None
         elif self._converged_since is None:
-            self._converged_since = t
+            self._converged_since = stream_seconds
 
     def _is_own_voice(self, hit: Hit, at: float) -> bool:
         """True for a hit that is the coach's own voice coming back through the room."""
@@ -262,6 +272,23 @@ class Runner:
         return self.guard.is_own_voice(
             hit.text, at, converged, hit.start_seconds, echo_delay_seconds=delay_seconds
         )
+
+    def _left_of_the_coach(self, hit: Hit, at: float) -> bool:
+        """True for a lone sound not understood (``CheckZone``), heard over the coach once the
+        canceller had settled, in which the canceller never found more than the coach's echo:
+        what it left of the coach, not a person."""
+        since, start = self._converged_since, hit.start_seconds
+        if hit.unsure_of != "" or start is None or since is None or since > start:
+            return False
+        over = self._canceller_frames.between(start, at)
+        _LOGGER.debug(
+            "lone sound %r %.2f-%.2f s: coach in %d of %d frames, more than its echo in %d",
+            hit.text, start, at, over.coach_frames, over.frames, over.above_echo_frames,
+        )  # fmt: skip
+        if not over.only_coach:
+            return False
+        _LOGGER.info("discounted %r at %.2f s: nothing in it above the coach's echo", hit.text, at)
+        return True
 
     def _over_coach(self, hit: Hit, at: float) -> bool:
         """True for words that ended while the coach was talking (``commands.MOVE_ON``)."""

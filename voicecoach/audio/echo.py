@@ -66,6 +66,10 @@ class EchoSettings:
     #: Frozen longer than this while the coach talks, the room has changed rather than someone
     #: talking over the coach: the filter learns again.
     double_talk_max_seconds: float = 2.0
+    #: The predicted echo is averaged over this long (seconds) to judge whether a sound heard
+    #: over the coach held more than its echo (``EchoCanceller.voice_above_echo``): long
+    #: enough to span the pauses between the coach's words.
+    above_echo_seconds: float = 0.5
     #: How the room's steady noise is followed (``noise_floor.py``).
     noise: NoiseSettings = field(default_factory=NoiseSettings)
     #: Level of the comfort noise added to the output, in dBFS (None for none).
@@ -102,6 +106,12 @@ class EchoCanceller:
         self.converged = False
         self._hold_frames = 0
         self._frozen_frames = 0
+        #: Whether the last frame held the coach's voice (the delayed reference) ...
+        self.talking = False
+        #: ... and, once converged, whether its residual held more than the coach's echo.
+        self.voice_above_echo = False
+        #: The predicted echo's energy per frame over the last ``above_echo_seconds``.
+        self._recent_echo_energy = 0.0
         #: The predicted echo's recent energy per frame (``double_talk_echo_seconds``).
         self._echo_energy = 0.0
         #: The room's noise in the residual, the residual's recent power on the same bins,
@@ -123,7 +133,7 @@ class EchoCanceller:
             if found is not None:
                 self._realign(found, self._estimator)
         ref = self._delayed(reference)
-        talking = self._talking(ref)
+        talking = self.talking = self._talking(ref)
         error = self._step(mic, ref, talking)
         if talking:
             self._judge(mic, error)
@@ -151,6 +161,7 @@ class EchoCanceller:
             self._noise.follow(np.abs(error_spectrum) ** 2)
         if talking and not self._double_talk(error, estimate):
             self._adapt(error_spectrum)
+        self.voice_above_echo = self._above_echo(error, estimate)
         return error
 
     def _double_talk(self, error: np.ndarray, estimate: np.ndarray) -> bool:
@@ -171,6 +182,20 @@ class EchoCanceller:
             return False
         self._frozen_frames += 1
         return self._frozen_frames <= s.double_talk_max_seconds * RATE_HZ / _N
+
+    def _above_echo(self, error: np.ndarray, estimate: np.ndarray) -> bool:
+        """Whether the residual holds a voice besides the coach's echo: above the echo the
+        filter predicted lately (``double_talk_db``), in the coach's pauses too, and above the
+        room's noise. It judges no learning, only what a sound heard over the coach was."""
+        s = self.settings
+        rate = min(1.0, _N / RATE_HZ / s.above_echo_seconds)
+        self._recent_echo_energy += rate * (float(np.sum(estimate**2)) - self._recent_echo_energy)
+        if not self.converged:
+            return False
+        noise_energy = self._noise.energy()
+        above_noise = float(np.sum(error**2)) - noise_energy
+        echo_share = 10.0 ** (s.double_talk_db / 10.0) * self._recent_echo_energy
+        return bool(above_noise > max(echo_share, noise_energy))
 
     def _judge(self, mic: Samples, error: np.ndarray) -> None:
         if self.converged:
