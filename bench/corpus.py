@@ -24,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from voicecoach.audio.files import write_wav
 from voicecoach.commands import ANSWERS, PHRASES, Command, Parsed, parse
-from voicecoach.frames import RATE_HZ, Samples, from_int16, to_int16_bytes
+from voicecoach.frames import RATE_HZ, Samples, from_int16
 
 CORPUS_DIR = Path(__file__).resolve().parent / ".corpus"
 SEEDS_DIR = Path("/work/shared/seeds")
@@ -430,14 +431,10 @@ def read_wav(path: Path) -> Samples:
 
 
 def _write_wav(path: Path, samples: Samples) -> None:
+    # Atomic under a temporary name of its own: two test workers on an empty cache render the
+    # same noise track at once, and with one shared temporary name one of them lost it.
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with wave.open(str(tmp), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(RATE_HZ)
-        wav.writeframes(to_int16_bytes(samples))
-    tmp.replace(path)
+    write_wav(path, samples)
 
 
 def summary() -> str:

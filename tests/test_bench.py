@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -355,3 +356,14 @@ def test_answers_of_someone_in_trouble_are_never_heard_as_a_score() -> None:
     assert [r["scores"] for r in rows[:-3]] == [[]] * len(found)
     assert not any(r["numb"] for r in rows)
     assert sum(r["scores"] == [7] for r in rows[-3:]) >= 2  # 3 of 3 when written
+
+
+def test_corpus_files_written_at_once_by_several_workers_are_whole(tmp_path: Path) -> None:
+    """Two test workers on an empty cache render the same noise track at once: with one
+    temporary name for both, one of them found its file gone when it went to rename it."""
+    path = tmp_path / "noise" / "pink.wav"
+    samples = np.random.default_rng(0).uniform(-0.5, 0.5, RATE_HZ).astype(np.float32)
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: corpus._write_wav(path, samples), range(64)))
+    assert np.allclose(corpus.read_wav(path), samples, atol=1e-4)
+    assert [p.name for p in path.parent.iterdir()] == ["pink.wav"]
