@@ -60,21 +60,22 @@ needs_testdata = pytest.mark.skipif(
 )
 
 
-def speak(text: str, voice: str, cache_dir: Path, rate_wpm: int = 150) -> Samples:
+def speak(text: str, voice: str, cache_dir: Path, rate_wpm: int = 150, pitch: int = 50) -> Samples:
     """``text`` spoken by espeak-ng at 16 kHz, with 0.5 s of quiet noise before and 1 s after."""
-    key = hashlib.sha256(f"{text}|{voice}|{rate_wpm}".encode()).hexdigest()[:16]
+    pitched = "" if pitch == 50 else f"|{pitch}"
+    key = hashlib.sha256(f"{text}|{voice}|{rate_wpm}{pitched}".encode()).hexdigest()[:16]
     path = cache_dir / f"{key}.wav"
     if not path.exists():
-        write_wav(path, _render(text, voice, rate_wpm))
+        write_wav(path, _render(text, voice, rate_wpm, pitch))
     speech = read_wav(path)
     rms = float(np.sqrt(np.mean(np.square(speech, dtype=np.float64))))
     speech = speech * np.float32(10 ** (SPEECH_DBFS / 20) / max(rms, 1e-9))
     return with_room_noise(np.concatenate([quiet(0.5), speech, quiet(1.0)]))
 
 
-def _render(text: str, voice: str, rate_wpm: int) -> Samples:
+def _render(text: str, voice: str, rate_wpm: int, pitch: int = 50) -> Samples:
     wav = subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", str(rate_wpm), "--stdout", text],
+        ["espeak-ng", "-v", voice, "-s", str(rate_wpm), "-p", str(pitch), "--stdout", text],
         check=True,
         capture_output=True,
     ).stdout
