@@ -105,6 +105,6 @@ def test_a_lone_sound_with_nobody_over_the_coach_is_not_asked_about(tts_cache: P
 def test_a_person_who_cries_out_over_the_coach_is_asked_about(
     tts_cache: Path, level_below_nominal_db: float
 ) -> None:
-    """The same lone sound with a person's "ouch" in it, at a speaking level and 10 dB under
-    it: 12 dB under the coach's echo too (measured: asked down to 15 dB under it, not at 18)."""
+    """The same lone sound with a person's "ouch" in it, at a speaking level (about as loud as
+    the coach's echo) and 12 dB under it (measured: asked down to 15 dB under, not at 18)."""
     assert _asked(_session(tts_cache, _person(level_below_nominal_db)))

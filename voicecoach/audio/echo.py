@@ -159,20 +159,22 @@ class EchoCanceller:
         self._silent_frames = 0 if talking else self._silent_frames + 1
         if self._silent_frames > self.partitions:
             self._noise.follow(np.abs(error_spectrum) ** 2)
-        if talking and not self._double_talk(error, estimate):
+        # Each frame's energies, once: both judgements below read them.
+        error_energy, echo_energy = float(np.sum(error**2)), float(np.sum(estimate**2))
+        if talking and not self._double_talk(error_energy, echo_energy):
             self._adapt(error_spectrum)
-        self.voice_above_echo = self._above_echo(error, estimate)
+        self.voice_above_echo = self._above_echo(error_energy, echo_energy)
         return error
 
-    def _double_talk(self, error: np.ndarray, estimate: np.ndarray) -> bool:
+    def _double_talk(self, error_energy: float, echo_energy: float) -> bool:
         """True while the person talks over the coach (``EchoSettings.double_talk_db``)."""
         s = self.settings
         rate = min(1.0, _N / RATE_HZ / s.double_talk_echo_seconds)
-        self._echo_energy += rate * (float(np.sum(estimate**2)) - self._echo_energy)
+        self._echo_energy += rate * (echo_energy - self._echo_energy)
         if not self.converged:
             return False
         # The room's steady noise is in every residual: only what stands above it is talk.
-        above_noise = float(np.sum(error**2)) - self._noise.energy()
+        above_noise = error_energy - self._noise.energy()
         if above_noise > 10.0 ** (s.double_talk_db / 10.0) * self._echo_energy:
             self._hold_frames = round(s.double_talk_hold_seconds * RATE_HZ / _N)
         elif self._hold_frames > 0:
@@ -183,17 +185,17 @@ class EchoCanceller:
         self._frozen_frames += 1
         return self._frozen_frames <= s.double_talk_max_seconds * RATE_HZ / _N
 
-    def _above_echo(self, error: np.ndarray, estimate: np.ndarray) -> bool:
+    def _above_echo(self, error_energy: float, echo_energy: float) -> bool:
         """Whether the residual holds a voice besides the coach's echo: above the echo the
         filter predicted lately (``double_talk_db``), in the coach's pauses too, and above the
         room's noise. It judges no learning, only what a sound heard over the coach was."""
         s = self.settings
         rate = min(1.0, _N / RATE_HZ / s.above_echo_seconds)
-        self._recent_echo_energy += rate * (float(np.sum(estimate**2)) - self._recent_echo_energy)
+        self._recent_echo_energy += rate * (echo_energy - self._recent_echo_energy)
         if not self.converged:
             return False
         noise_energy = self._noise.energy()
-        above_noise = float(np.sum(error**2)) - noise_energy
+        above_noise = error_energy - noise_energy
         echo_share = 10.0 ** (s.double_talk_db / 10.0) * self._recent_echo_energy
         return bool(above_noise > max(echo_share, noise_energy))
 
