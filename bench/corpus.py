@@ -193,6 +193,9 @@ _NUMBERS = (*_NUMBER_WORDS, "ten")
 _CONFUSABLES = (
     "top", "spot", "post", "plain", "pace", "paint", "stomp", "pen", "pass",
     "on the top", "a good spot", "keep the pace", "plain water", "paint it", "pass the pen",
+    # Words that differ from a command in one sound: Whisper wrote "stuff.", "Stock" and
+    # "Chop." for them and found " Stop." close, and the command network confirmed it.
+    "stuff", "stock", "shop", "step", "pays", "plus", "paste", "repeal", "skipper", "number",
 )  # fmt: skip
 _HOLD_COUNTS = (
     "one, two, three, four, five",

@@ -14,7 +14,6 @@ onnxruntime runs one window at a time on one thread, as voicecoach ran it before
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,7 @@ import click
 import numpy as np
 import numpy.typing as npt
 
+from bench import system
 from bench.whisper_cost import _quiet_room, _reading
 from voicecoach.frames import Samples, split_frames
 
@@ -101,7 +101,7 @@ def measure(engine: str, seconds: float) -> dict[str, float]:
     figures = {
         "rtf": streamed / seconds,
         "utterance_ms": statistics.median(once) * 1000,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mb": system.peak_rss_mb(),
     }
     if engine == "numpy":  # after the peak is read: the reference brings onnxruntime in
         embedder.reset()

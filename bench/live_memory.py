@@ -21,6 +21,7 @@ from pathlib import Path
 
 import click
 
+from bench import system
 from bench.startup import null_sink_env
 
 PROGRAM = "gentle-start"
@@ -28,10 +29,10 @@ PROGRAM = "gentle-start"
 
 def _own_peak_mb(pid: int) -> float:
     """The process's own peak RSS so far (VmHWM), without its children's."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024.0
-    raise click.ClickException(f"no VmHWM in /proc/{pid}/status")
+    try:
+        return system.peak_rss_mb(pid)
+    except OSError as err:
+        raise click.ClickException(str(err)) from err
 
 
 def peak_rss_mb(

@@ -20,7 +20,6 @@ estimate, not a measurement on a Pi).
 
 from __future__ import annotations
 
-import resource
 import statistics
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING
 import click
 import numpy as np
 
+from bench import system
 from voicecoach.audio.files import read_audio
 from voicecoach.frames import RATE_HZ, Samples, split_frames
 
@@ -136,7 +136,7 @@ def main(repeats: int) -> None:
         _print_times(title, cleaning_seconds(Denoiser(), repeats))
     else:
         click.echo(f"RNNoise not measured: {missing}")
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = system.peak_rss_mb()
     click.echo(f"peak RSS {peak_mb:.0f} MB")
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
 import shutil
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from bench import (
     run,
     selection,
     selftrigger,
+    system,
     targets,
 )
 from bench.metrics import Detected, Row
@@ -367,3 +369,14 @@ def test_corpus_files_written_at_once_by_several_workers_are_whole(tmp_path: Pat
         list(pool.map(lambda _: corpus._write_wav(path, samples), range(64)))
     assert np.allclose(corpus.read_wav(path), samples, atol=1e-4)
     assert [p.name for p in path.parent.iterdir()] == ["pink.wav"]
+
+
+def test_a_worker_process_reports_its_own_peak_memory_not_the_bench_before_it() -> None:
+    """The bench forks a worker that then starts Python afresh; ``getrusage`` would report
+    what the bench held when it forked (346 MB in a full run) as the worker's peak."""
+    held = np.ones(300 * 1024 * 1024 // 8)  # the bench, holding 300 MB of results
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        worker_mb = pool.submit(system.peak_rss_mb).result()
+    assert system.peak_rss_mb() >= 300.0
+    assert worker_mb < 200.0, f"{worker_mb:.0f} MB with {held.nbytes >> 20} MB in the bench"

@@ -40,7 +40,7 @@ from voicecoach.speech.backends import open_recognizer, whisper_missing
 from voicecoach.speech.checkzone import CheckZone
 from voicecoach.speech.denoise import Denoiser, denoiser_missing
 from voicecoach.speech.whisper_recognizer import WhisperRecognizer
-from voicecoach.speech.whisper_verifier import candidates
+from voicecoach.speech.whisper_verifier import VerifierTuning, candidates
 
 pytestmark = pytest.mark.skipif(
     whisper_missing() is not None, reason=f"needs the whisper backend ({whisper_missing()})"
@@ -335,6 +335,33 @@ def test_recorded_card_names_give_no_wrong_score(recognizer: WhisperRecognizer) 
     """ "eight of spades four of clubs seven of hearts", read by a person, with numbers asked."""
     heard = commands(hear(recognizer, with_room_noise(read_wav(CARDS_NUMBERS)), numbers=True))
     assert all(p is not None and p.value in {8, 4, 7} for p in heard), heard
+
+
+@needs_mbrola
+@pytest.mark.parametrize(
+    ("voice", "text"),
+    [("mb-us3", "shop"), ("mb-us3", "stuff"), ("mb-en1", "shop"), ("mb-en1", "stock")],
+)
+def test_a_word_one_sound_from_stop_does_not_end_the_session(
+    voice: str, text: str, speech_cache: Path
+) -> None:
+    """The recognizer as sessions open it, with the network's second opinion. Each of these
+    was taken as "stop": the first three by the network confirming Whisper's closest phrase,
+    "stock" by the closed set's common rule (``VerifierTuning.rule``)."""
+    opened, _ = open_recognizer("whisper", None)
+    with opened:
+        assert isinstance(opened, WhisperRecognizer)
+        got = commands(hear(opened, speak(text, voice, speech_cache)))
+        assert Parsed(Command.STOP) not in got, [v for _, v in opened.verdicts]
+
+
+def test_stop_is_taken_from_the_closed_set_on_a_stricter_rule_than_other_commands() -> None:
+    tuning = VerifierTuning()
+    stop_margin, stop_floor = tuning.rule(Command.STOP)
+    pause_margin, pause_floor = tuning.rule(Command.PAUSE)
+    pain_margin, pain_floor = tuning.rule(Command.PAIN)
+    assert stop_margin <= pause_margin <= pain_margin
+    assert stop_floor > pause_floor > pain_floor
 
 
 def test_the_closed_set_follows_what_the_session_listens_for() -> None:

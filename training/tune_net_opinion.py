@@ -28,8 +28,8 @@ from voicecoach.commands import Parsed
 from voicecoach.speech.net_opinion import NetOpinion, NetOpinionTuning, Probabilities
 from voicecoach.speech.whisper_verifier import Verdict
 
-MARGINS_NATS = (-6.0, -8.0, -10.0, -12.0, -15.0, -20.0)
-FLOORS_NATS = (-4.0, -4.5, -5.0, -6.0, -8.0)
+MARGINS_NATS = (-4.0, -6.0, -8.0, -10.0, -12.0, -15.0, -20.0)
+FLOORS_NATS = (-3.0, -3.5, -4.0, -4.5, -5.0, -6.0, -8.0)
 PROBABILITIES = (0.8, 0.9, 0.95, 0.98, 0.99)
 #: Every n-th tuning clip, clean and at 10 dB.
 CLEAN_EVERY, NOISY_EVERY = 3, 2

@@ -8,11 +8,11 @@ verdict. The grid then replays the rule for each margin and floor: recall, wrong
 false alarms on confusable words, hold counts and ordinary sentences. The shipped defaults
 are the row with the most recall whose confusable false alarms stay within 3 % and whose
 wrong commands and ordinary-speech alarms do not rise above the strictest row's. "pain" has
-a looser rule of its own (a missed pain costs far more than a needless question about it):
-the script also counts, for each looser rule, the scored utterances whose closest phrase is
-"pain" that were pain and that were not, and the same for "stop" (which keeps the common
-rule: bench/README.md). Held-out voices and the other voice families never
-take part (bench/ reports them).
+a looser rule of its own (a missed pain costs far more than a needless question about it), and
+"stop" a stricter one (it ends the session, and a missed one is asked about): the script also
+counts, for stricter and looser rules, the scored utterances whose closest phrase is "pain"
+that were pain and that were not, and the same for "stop". Held-out voices and the other voice
+families never take part (bench/ reports them).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _hear(clips: Sequence[corpus.Clip]) -> list[Heard]:
     from voicecoach.speech.whisper_verifier import VerifierTuning, WhisperVerifier
 
     inf = float("inf")
-    everything = WhisperVerifier(tuning=VerifierTuning(inf, -inf, inf, -inf))
+    everything = WhisperVerifier(tuning=VerifierTuning(inf, -inf, inf, -inf, inf, -inf))
     out = []
     with WhisperRecognizer(verifier=everything) as recognizer:
         for clip in clips:
@@ -73,13 +73,17 @@ def decide(heard: Heard, margin_nats: float, floor_nats: float) -> Parsed | None
     return None
 
 
-#: The common rule, then looser ones, tried for "pain" and "stop": (margin, floor per token).
-LOOSER_RULES = ((4.0, -2.5), (6.0, -3.0), (8.0, -3.5), (10.0, -4.0), (12.0, -5.0))
+#: Stricter rules, the common one, then looser ones, tried for "pain" and "stop":
+#: (margin, floor per token).
+RULES = (
+    (4.0, -1.5), (4.0, -2.0), (2.0, -2.5), (4.0, -2.5), (6.0, -3.0), (8.0, -3.5), (10.0, -4.0),
+    (12.0, -5.0),
+)  # fmt: skip
 
 
-def looser_counts(rows: list[Heard], command: str) -> list[tuple[float, float, int, int]]:
-    """For each looser rule: scored utterances whose closest phrase is ``command`` taken that
-    were it, and that were not."""
+def rule_counts(rows: list[Heard], command: str) -> list[tuple[float, float, int, int]]:
+    """For each rule of ``RULES``: scored utterances whose closest phrase is ``command`` taken
+    that were it, and that were not."""
     scored = [
         (r.wanted is not None and r.wanted.command.value == command, gap, per_token)
         for r in rows
@@ -90,7 +94,7 @@ def looser_counts(rows: list[Heard], command: str) -> list[tuple[float, float, i
     return [
         (m, f, sum(p and g >= -m and t >= f for p, g, t in scored),
          sum(not p and g >= -m and t >= f for p, g, t in scored))
-        for m, f in LOOSER_RULES
+        for m, f in RULES
     ]  # fmt: skip
 
 
@@ -150,7 +154,7 @@ def main(every: int, jobs: int) -> None:
         )
     for command in ("pain", "stop"):
         click.echo(f'scored "{command}": margin  floor  taken when {command}  taken when not')
-        for margin, floor, right, wrong in looser_counts(rows, command):
+        for margin, floor, right, wrong in rule_counts(rows, command):
             click.echo(f"{margin:28.1f} {floor:6.1f} {right:15d} {wrong:15d}")
     best = choose(table)
     click.echo(f"chosen: margin_nats={best['margin']}, floor_nats_per_token={best['floor']}")
