@@ -113,6 +113,30 @@ def test_delay_estimator_finds_the_device_delay(
     assert lag == int(round(delay_seconds * RATE_HZ)) - FRAME_SAMPLES
 
 
+@pytest.mark.parametrize("moved_at_seconds", [8.0, 11.3, 14.7, 19.1])
+def test_delay_estimator_follows_a_stream_that_moved_within_two_seconds(
+    coach_speech: Samples, moved_at_seconds: float
+) -> None:
+    # A PulseAudio stream's latency moved from 100 to 128 ms in the middle of a session; until
+    # the estimator follows it, the canceller works from the old delay and the echo comes
+    # through.
+    before, after = int(0.1 * RATE_HZ), int(0.128 * RATE_HZ)
+    coach = coach_speech.astype(np.float64)
+    moved = int(moved_at_seconds * RATE_HZ)
+    mic = np.zeros(len(coach))
+    mic[before:moved] = 0.5 * coach[: moved - before]
+    mic[moved:] = 0.5 * coach[moved - after : len(coach) - after]
+    estimator = DelayEstimator()
+    found: list[tuple[float, int]] = []
+    frames = zip(split_frames(mic.astype(np.float32)), split_frames(coach_speech), strict=True)
+    for k, (heard, played) in enumerate(frames):
+        lag = estimator.feed(heard, played)
+        if lag is not None:
+            found.append(((k + 1) * FRAME_SAMPLES / RATE_HZ, lag))
+    assert [lag for _, lag in found] == [before, after]
+    assert found[1][0] - moved_at_seconds <= 2.0, found
+
+
 def test_delay_estimator_says_nothing_without_the_coach_talking() -> None:
     estimator = DelayEstimator()
     noise = np.random.default_rng(0).normal(0.0, 0.01, 10 * RATE_HZ).astype(np.float32)

@@ -108,10 +108,12 @@ class Runner:
         self.guard = guard
         #: Stream time (the audio's own, as the recognizer times utterances) since which the
         #: echo canceller has stayed converged; None while it learns. A hit is judged by the
-        #: canceller's state when its words ended, not when the recognizer was done with them:
-        #: Whisper, on its own thread and hearing a noisy room twice, may finish after the
-        #: canceller has settled on words it had not yet cancelled. Not the live clock's time,
-        #: which runs ahead of the audio by the device's buffering.
+        #: canceller's state when its words began (ended, when the start is unknown), not when
+        #: the recognizer was done with them: Whisper, on its own thread and hearing a noisy
+        #: room twice, may finish after the canceller has settled on words it had not yet
+        #: cancelled, and words that began before it settled hold echo it had not learnt to
+        #: take out. Not the live clock's time, which runs ahead of the audio by the device's
+        #: buffering.
         self._converged_since: float | None = None
         #: The canceller's judgement of each recent frame: the coach alone, or a person too.
         self._canceller_frames = CancellerFrames()
@@ -264,8 +266,12 @@ class Runner:
         """True for a hit that is the coach's own voice coming back through the room."""
         if self.guard is None:
             return False
+        # An utterance that began before the canceller settled is not yet trusted: the echo
+        # left from then came out as "You" in an intro, close enough to a safety word to be
+        # asked about, and the unanswered question paused the session.
+        heard_from = at if hit.start_seconds is None else hit.start_seconds
         converged = self.echo is None or (
-            self._converged_since is not None and self._converged_since <= at
+            self._converged_since is not None and self._converged_since <= heard_from
         )
         # The echo reaches the microphone this long after the coach's voice left the speaker.
         delay_seconds = 0.0 if self.echo is None else self.echo.bulk_delay_seconds

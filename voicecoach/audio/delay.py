@@ -30,8 +30,9 @@ class DelaySettings:
     window_seconds: float = 1.0
     #: Seconds between estimates.
     every_seconds: float = 0.5
-    #: How many times less often to estimate once a delay is known.
-    slowdown: int = 4
+    #: How many times less often to estimate once a delay is known; an estimate away from it
+    #: brings back the full pace until the move is confirmed or refuted.
+    slowdown: int = 2
     #: Estimates in a row that must agree (within ``agree_seconds``) before a delay is reported.
     agreeing: int = 2
     agree_seconds: float = 0.002
@@ -68,8 +69,15 @@ class DelayEstimator:
         self._ref.append(np.asarray(reference, dtype=np.float64))
         self._active.append(float(np.mean(np.square(reference))) > self._floor)
         self._frames += 1
-        # Once a delay is known, looking less often still follows a stream that moved.
-        every = self._every_frames * (1 if self.delay_samples is None else self.settings.slowdown)
+        # Once a delay is known, looking less often still follows a stream that moved; one
+        # estimate away from it is checked at once: until the move is confirmed the canceller
+        # works from the old delay, and the coach's echo comes through it (a stream that moved
+        # by 28 ms took 2.7-4 s to follow, estimating every 2 s, and its echo was asked about;
+        # every second, with the check, 1.2-1.8 s).
+        known = self.delay_samples
+        doubt = known is not None and bool(self._recent) and abs(self._recent[-1] - known) > 1
+        slow = known is not None and not doubt
+        every = self._every_frames * (self.settings.slowdown if slow else 1)
         if self._frames % every or len(self._ref) < (self._ref.maxlen or 0):
             return None
         if sum(self._active) < self.settings.min_active_share * len(self._active):
