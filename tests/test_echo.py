@@ -129,12 +129,19 @@ def test_delay_estimator_follows_a_stream_that_moved_within_two_seconds(
     estimator = DelayEstimator()
     found: list[tuple[float, int]] = []
     frames = zip(split_frames(mic.astype(np.float32)), split_frames(coach_speech), strict=True)
+    doubted: list[float] = []
     for k, (heard, played) in enumerate(frames):
         lag = estimator.feed(heard, played)
+        at_seconds = (k + 1) * FRAME_SAMPLES / RATE_HZ
         if lag is not None:
-            found.append(((k + 1) * FRAME_SAMPLES / RATE_HZ, lag))
+            found.append((at_seconds, lag))
+        if estimator.in_doubt:
+            doubted.append(at_seconds)
     assert [lag for _, lag in found] == [before, after]
     assert found[1][0] - moved_at_seconds <= 2.0, found
+    # Half a second before that, it already doubts the old delay (the runner's cue to ask
+    # about nothing heard over the coach), and it never doubts it before the move.
+    assert moved_at_seconds < doubted[0] <= found[1][0] - 0.5
 
 
 def test_delay_estimator_says_nothing_without_the_coach_talking() -> None:

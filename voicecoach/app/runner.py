@@ -244,6 +244,7 @@ class Runner:
             hit.ignored(numbers=numbers, answers=answers)
             or self._is_own_voice(hit, at)
             or self._left_of_the_coach(hit, at)
+            or self._echo_moved(hit, at)
         ):
             return
         parsed = hit.check() if hit.unsure else hit.command(numbers=numbers, answers=answers)
@@ -294,6 +295,17 @@ class Runner:
         if not over.only_coach:
             return False
         _LOGGER.info("discounted %r at %.2f s: nothing in it above the coach's echo", hit.text, at)
+        return True
+
+    def _echo_moved(self, hit: Hit, at: float) -> bool:
+        """True for a hit worth only a question, heard over the coach while the device delay
+        seems to have moved (``EchoCanceller.delay_in_doubt``): until the canceller follows the
+        move, its echo comes through. A sure command is still taken."""
+        if not hit.unsure or self.echo is None or not self.echo.delay_in_doubt:
+            return False
+        if self.guard is None or not self.guard.talking(at):
+            return False
+        _LOGGER.info("discounted %r at %.2f s: the device delay seems to have moved", hit.text, at)
         return True
 
     def _over_coach(self, hit: Hit, at: float) -> bool:

@@ -74,9 +74,7 @@ class DelayEstimator:
         # works from the old delay, and the coach's echo comes through it (a stream that moved
         # by 28 ms took 2.7-4 s to follow, estimating every 2 s, and its echo was asked about;
         # every second, with the check, 1.2-1.8 s).
-        known = self.delay_samples
-        doubt = known is not None and bool(self._recent) and abs(self._recent[-1] - known) > 1
-        slow = known is not None and not doubt
+        slow = self.delay_samples is not None and not self.in_doubt
         every = self._every_frames * (self.settings.slowdown if slow else 1)
         if self._frames % every or len(self._ref) < (self._ref.maxlen or 0):
             return None
@@ -95,6 +93,13 @@ class DelayEstimator:
             return None
         self.delay_samples = lag
         return lag
+
+    @property
+    def in_doubt(self) -> bool:
+        """True while the last estimate is away from the delay agreed on: the stream may have
+        moved, and until that is confirmed the canceller works from the old delay."""
+        known = self.delay_samples
+        return known is not None and bool(self._recent) and abs(self._recent[-1] - known) > 1
 
     def heard(self) -> list[Samples]:
         """The microphone frames kept for the next estimate, oldest first."""

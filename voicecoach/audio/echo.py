@@ -121,6 +121,12 @@ class EchoCanceller:
         self._silent_frames = 0
 
     @property
+    def delay_in_doubt(self) -> bool:
+        """True while the delay estimator's last look disagreed with the delay in use: the
+        device's latency may have moved, and the coach's echo may be coming through."""
+        return self._estimator is not None and self._estimator.in_doubt
+
+    @property
     def bulk_delay_seconds(self) -> float:
         """The delay in front of the adaptive filter now, in seconds."""
         return (len(self._delay_line) - _N) / RATE_HZ

@@ -35,6 +35,9 @@ class RoomSettings:
     echo_gain_db: float = -6.0
     #: Speaker-to-microphone delay of the direct path, in seconds (at least one frame).
     echo_delay_seconds: float = 0.03
+    #: The whole echo path arrives this much later from the given second on, as when a sound
+    #: server's latency moves mid-session: (at_seconds, extra_delay_seconds), none by default.
+    echo_delay_move: tuple[float, float] | None = None
     #: Length of the reverb tail after the direct path, in seconds (0 for none).
     reverb_seconds: float = 0.12
     #: Noise level below the person's speech level, in dB; None for a silent room.
@@ -68,7 +71,12 @@ class Room:
         self.speech = sorted(speech, key=lambda s: s.start_seconds)
         rng = np.random.default_rng(settings.seed)
         self._taps, self._gains = _echo_path(settings, rng)
-        self._pending = np.zeros(FRAME_SAMPLES + int(self._taps.max()) + 1, dtype=np.float32)
+        move = settings.echo_delay_move
+        self._moved_at_frame, self._moved_by = (
+            (0, 0) if move is None else (int(move[0] * RATE_HZ / FRAME_SAMPLES), _samples(move[1]))
+        )
+        longest = int(self._taps.max()) + self._moved_by
+        self._pending = np.zeros(FRAME_SAMPLES + longest + 1, dtype=np.float32)
         self._frames_read = 0
         speech_dbfs = settings.speech_dbfs
         self._noise = _noise_loop(
@@ -113,8 +121,9 @@ class Room:
             return
         # The mic has already read this frame's slot, so a tap of delay d lands d - FRAME
         # samples into the pending buffer; the delay is at least a frame by construction.
+        moved = self._moved_by if self._frames_read >= self._moved_at_frame else 0
         for tap, gain in zip(self._taps, self._gains, strict=True):
-            at = tap - FRAME_SAMPLES
+            at = tap + moved - FRAME_SAMPLES
             self._pending[at : at + FRAME_SAMPLES] += gain * frame
 
     @staticmethod
@@ -193,3 +202,8 @@ class RoomSpeaker(_RoomPort):
     def play(self, frame: Samples) -> None:
         """Play one frame into the room."""
         self.room.play_frame(frame)
+
+
+def _samples(seconds: float) -> int:
+    """A duration in whole samples."""
+    return int(round(seconds * RATE_HZ))
