@@ -71,10 +71,10 @@ class Room:
         self.speech = sorted(speech, key=lambda s: s.start_seconds)
         rng = np.random.default_rng(settings.seed)
         self._taps, self._gains = _echo_path(settings, rng)
-        move = settings.echo_delay_move
-        self._moved_at_frame, self._moved_by = (
-            (0, 0) if move is None else (int(move[0] * RATE_HZ / FRAME_SAMPLES), _samples(move[1]))
-        )
+        # From this microphone frame on, the echo arrives this many samples later.
+        moved_at_seconds, moved_by_seconds = settings.echo_delay_move or (0.0, 0.0)
+        self._moved_at_frame = int(moved_at_seconds * RATE_HZ / FRAME_SAMPLES)
+        self._moved_by = int(round(moved_by_seconds * RATE_HZ))
         longest = int(self._taps.max()) + self._moved_by
         self._pending = np.zeros(FRAME_SAMPLES + longest + 1, dtype=np.float32)
         self._frames_read = 0
@@ -202,8 +202,3 @@ class RoomSpeaker(_RoomPort):
     def play(self, frame: Samples) -> None:
         """Play one frame into the room."""
         self.room.play_frame(frame)
-
-
-def _samples(seconds: float) -> int:
-    """A duration in whole samples."""
-    return int(round(seconds * RATE_HZ))
